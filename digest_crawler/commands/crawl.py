@@ -1,0 +1,49 @@
+"""``scrapy crawl`` with clean argument errors and an honest exit status.
+
+Spiders that define ``parse_arguments(spargs)`` get their ``-a`` arguments
+checked before the crawler process even starts: a bad one ends the command
+with a one-line error on standard error and exit status 2, before any
+request or database write. After the crawl, a finish reason other than
+``finished`` (e.g. the database failed) gives exit status 1, so that a
+scheduler notices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.exceptions import UsageError
+from scrapy.spiderloader import get_spider_loader
+
+
+class Command(ScrapyCrawlCommand):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().process_options(args, opts)
+        if len(args) != 1:
+            return
+        assert self.settings is not None
+        try:
+            spider_class = get_spider_loader(self.settings).load(args[0])
+        except KeyError as exc:
+            raise UsageError(f"no spider named {args[0]!r}") from exc
+        parse_arguments = getattr(spider_class, "parse_arguments", None)
+        if parse_arguments is None:
+            return
+        try:
+            parse_arguments(opts.spargs)
+        except ValueError as exc:
+            print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
+            sys.exit(2)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        if len(args) != 1:
+            return super().run(args, opts)
+        assert self.crawler_process is not None
+        crawler = self._create_crawler(args[0])
+        self.crawler_process.crawl(crawler, **opts.spargs)
+        self.crawler_process.start()
+        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
+        if self.crawler_process.bootstrap_failed or reason not in (None, "finished"):
+            self.exitcode = 1

@@ -1,0 +1,63 @@
+"""Small pure processors for the item loader.
+
+Text from the hydration JSON is already plain text: these never strip
+"tags" or decode entities, they only tidy whitespace.
+"""
+
+from __future__ import annotations
+
+import re
+
+from w3lib.html import strip_html5_whitespace
+from w3lib.url import safe_url_string
+
+_WHITESPACE_RUN = re.compile(r"\s+")
+_INTEGER = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
+
+
+def collapse_whitespace(value: object) -> str | None:
+    """Collapse whitespace runs to one space and trim; ``None`` for empty.
+
+    >>> collapse_whitespace("  Q&A <Bench>\\n\\t  for  LLMs ")
+    'Q&A <Bench> for LLMs'
+    >>> collapse_whitespace("   ") is None
+    True
+    """
+    if not isinstance(value, str):
+        return None
+    text = _WHITESPACE_RUN.sub(" ", value).strip()
+    return text or None
+
+
+def to_int(value: object) -> int | None:
+    """An integer from an int or a digit string such as ``"1,204"``.
+
+    Anything else (``None``, ``"n/a"``, a float, a bool) gives ``None`` so
+    that validation reports the field as missing rather than guessing.
+
+    >>> to_int(" 1,204 "), to_int(7), to_int("7 authors"), to_int(True)
+    (1204, 7, None, None)
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if _INTEGER.match(text):
+            return int(text.replace(",", ""))
+    return None
+
+
+def clean_url(value: object) -> str | None:
+    """A link as a safe absolute URL string; ``None`` for empty.
+
+    >>> clean_url(" https://github.com/Hongyang-Du/FuseReg ")
+    'https://github.com/Hongyang-Du/FuseReg'
+    >>> clean_url("https://example.org/a b")
+    'https://example.org/a%20b'
+    """
+    if not isinstance(value, str):
+        return None
+    text = strip_html5_whitespace(value)
+    return safe_url_string(text) if text else None

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.site import LocalSite, serve
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+POSTGRES_URL = os.environ.get(
+    "DIGEST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def site() -> Iterator[LocalSite]:
+    with serve() as local:
+        yield local
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """The PostgreSQL server of this machine, in a schema of its own per test.
+
+    Skips where no server answers, unless DIGEST_REQUIRE_SERVICES=1 (CI),
+    where that is a failure.
+    """
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        message = f"no PostgreSQL server at {POSTGRES_URL}: {str(exc).splitlines()[0]}"
+        if os.environ.get("DIGEST_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"digest_test_{os.getpid()}"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        engine.dispose()

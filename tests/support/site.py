@@ -1,0 +1,102 @@
+"""A local stand-in for the site, serving the fixtures on 127.0.0.1.
+
+Routes map a path (with its query) to an answer; tests may change them
+between crawls (e.g. serve a page with new upvote counts) and read the
+request log to count what the crawler fetched.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+
+
+def page(name: str) -> Answer:
+    return Answer(body=(FIXTURES / name).read_bytes())
+
+
+def redirect(location: str, status: int = 302) -> Answer:
+    return Answer(status=status, headers={"Location": location})
+
+
+def default_routes() -> dict[str, Answer]:
+    """The fixtures as the site would serve them."""
+    return {
+        "/robots.txt": Answer(body=b"User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"}),
+        "/papers/date/2024-08-01": page("listing-2024-08-01.html"),
+        "/papers/date/2026-03-09": page("listing-2026-03-09.html"),
+        "/papers/date/2026-03-10": page("listing-2026-03-10-hostile-text.html"),
+        "/papers/date/2026-03-11": page("listing-2026-03-11-no-hydration.html"),
+        "/papers/date/2026-03-12": page("listing-2026-03-12-broken-json.html"),
+        "/papers/date/2026-07-31": page("listing-2026-07-31.html"),
+        # A Sunday without a digest: the site redirects to its latest day.
+        "/papers/date/2026-03-08": redirect("/papers/date/2026-07-31"),
+        # A day answered in place with another day's page (other dateString).
+        "/papers/date/2026-08-01": page("listing-2026-07-31.html"),
+    }
+
+
+class LocalSite:
+    def __init__(self, routes: dict[str, Answer]) -> None:
+        self.routes = routes
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.requests.append(self.path)
+                answer = site.routes.get(self.path, Answer(status=404, body=b"Not found"))
+                self.send_response(answer.status)
+                for name, value in answer.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer.body)))
+                self.end_headers()
+                self.wfile.write(answer.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def page_requests(self) -> list[str]:
+        return [path for path in self.requests if path != "/robots.txt"]
+
+
+@contextmanager
+def serve(routes: dict[str, Answer] | None = None) -> Iterator[LocalSite]:
+    site = LocalSite(routes if routes is not None else default_routes())
+    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+if __name__ == "__main__":  # python -m tests.support.site: browse the fixtures
+    import time
+
+    with serve() as local:
+        print(f"serving the fixtures at {local.url} (Ctrl-C to stop)")
+        for path in sorted(local.routes):
+            print(f"  {local.url}{path}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

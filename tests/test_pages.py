@@ -1,0 +1,187 @@
+"""Extraction from listing pages: the real captures first, then the generated fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from digest_crawler.pages import parse_listing
+from tests.conftest import FIXTURES, fixture_text
+from tests.support.seed import seed_papers
+from tests.support.sitegen import hostile_entries
+
+D = dt.date
+
+
+def test_real_2024_page_gives_all_13_papers_from_the_props() -> None:
+    page = parse_listing(fixture_text("listing-2024-08-01.html"), "https://huggingface.co/papers?date=2024-08-01")
+    assert page.source == "hydration"
+    assert page.served_date == D(2024, 8, 1)  # props "date": "2024-08-01T00:00:00.000Z"
+    assert len(page.papers) == 13
+    llama = page.papers[0]
+    assert llama["arxiv_id"] == "2407.21783"
+    assert llama["title"] == "The Llama 3 Herd of Models"
+    assert llama["abstract"].startswith("Modern artificial intelligence (AI) systems are powered by foundation models.")
+    assert llama["author_count"] == 533 == len(llama["authors"])
+    assert llama["authors"][:2] == ["Abhimanyu Dubey", "Abhinav Jauhri"]
+    assert llama["published_at"] == "2024-07-31T17:54:27.000Z"
+    assert llama["submitted_at"] == "2024-08-01T01:21:47.935Z"  # 2024: the entry's publishedAt
+    assert (llama["upvotes"], llama["num_comments"], llama["submitted_by"]) == (94, 5, "akhaliq")
+    assert llama["organization"] is None and llama["github_repo"] is None
+
+
+def test_hidden_authors_count_as_the_cards_count_them() -> None:
+    page = parse_listing(fixture_text("listing-2024-08-01.html"), "https://huggingface.co/papers?date=2024-08-01")
+    paper = next(p for p in page.papers if p["arxiv_id"] == "2407.21781")
+    assert paper["author_count"] == 6  # the card says "6 authors", one of them hidden
+    assert "6 authors" in fixture_text("listing-2024-08-01.html")
+
+
+def test_real_2024_cards_agree_with_its_props() -> None:
+    text = fixture_text("listing-2024-08-01.html")
+    props = parse_listing(text, "https://huggingface.co/papers?date=2024-08-01")
+    cards = parse_listing(text.replace('data-target="DailyPapers"', 'data-target="Gone"'),
+                          "https://huggingface.co/papers?date=2024-08-01")
+    assert cards.source == "cards" and cards.problem == "no DailyPapers hydration element"
+    assert cards.served_date == D(2024, 8, 1)  # from <time datetime=...>, matching the URL
+    assert [c["arxiv_id"] for c in cards.papers] == [p["arxiv_id"] for p in props.papers]
+    for card, paper in zip(cards.papers, props.papers, strict=True):
+        assert card["title"] == " ".join(paper["title"].split())  # JSON titles keep line breaks
+        assert int(card["upvotes"]) == paper["upvotes"]
+        assert int(card["author_count"]) == paper["author_count"]
+        assert int(card["num_comments"]) == paper["num_comments"]
+        assert card["submitted_by"] == paper["submitted_by"]
+        assert card["abstract"] is None and card["published_at"] is None and card["authors"] is None
+
+
+def test_real_2026_excerpt_cards_organization_chip_and_facepile() -> None:
+    # The excerpt's props are cut by the excerpter: the page falls back to its two cards.
+    page = parse_listing(fixture_text("sources/listing-2026-09-28-excerpts.html"),
+                         "https://huggingface.co/papers/date/2026-09-28")
+    assert page.source == "cards"
+    assert page.problem is not None and page.problem.startswith("hydration JSON does not parse")
+    assert page.served_date == D(2026, 9, 28)  # URL, checked against the "Sep 28" header
+    fusereg, intern = page.papers
+    assert fusereg["arxiv_id"] == "2609.31620"
+    assert fusereg["organization"] == "USC Physical Superintelligence (PSI) Lab"
+    assert fusereg["organization_id"] == "USC-PSI-Lab"
+    assert fusereg["author_count"] is None  # an organization card shows no author count
+    assert (fusereg["upvotes"], fusereg["num_comments"], fusereg["submitted_by"]) == ("110", "2", "Hongyang-Du")
+    assert intern["title"].startswith("InternW0-Δ: A World Action Model")
+    assert (intern["author_count"], intern["upvotes"], intern["num_comments"]) == ("48", "17", None)
+    assert intern["organization"] is None
+
+
+def test_real_2026_entry_maps_every_field() -> None:
+    excerpt = fixture_text("sources/listing-2026-09-28-excerpts.html")
+    marker = 'data-target="DailyPapers" data-props="'
+    start = excerpt.index(marker) + len(marker)
+    entry_text = excerpt[start:].split("<!--", 1)[0].rstrip().rstrip(",")
+    import html
+
+    props = html.unescape(entry_text)
+    first_entry = json.loads(props[props.index("[") + 1:])
+    document = json.dumps({"dateString": "2026-09-28", "dailyPapers": [first_entry]})
+    page_text = f'<div data-target="DailyPapers" data-props="{html.escape(document)}"></div>'
+    page = parse_listing(page_text, "https://huggingface.co/papers/date/2026-09-28")
+    (paper,) = page.papers
+    assert paper == {
+        "arxiv_id": "2609.31620",
+        "title": "FuseReg: Regularizing Layer Fusion Mitigates the Reconstruction-Generation Gap in Representation Autoencoders",
+        "abstract": first_entry["paper"]["summary"],
+        "authors": [a["name"] for a in first_entry["paper"]["authors"]],
+        "author_count": 16,
+        "organization": "USC Physical Superintelligence (PSI) Lab",
+        "organization_id": "USC-PSI-Lab",
+        "published_at": "2026-09-25T00:00:00.000Z",
+        "submitted_at": "2026-09-28T00:00:00.000Z",
+        "upvotes": 110,
+        "num_comments": 2,
+        "github_repo": "https://github.com/Hongyang-Du/FuseReg",
+        "github_stars": 12,
+        "project_page": "https://hongyang-du.github.io/FuseReg/",
+        "submitted_by": "Hongyang-Du",
+    }
+
+
+def test_seed_listing_gives_all_55_papers_in_page_order() -> None:
+    page = parse_listing(fixture_text("listing-2026-03-09.html"), "http://127.0.0.1/papers/date/2026-03-09")
+    seeds = seed_papers()
+    assert page.source == "hydration" and page.period == "day"
+    assert page.served_date == D(2026, 3, 9)
+    assert [p["title"] for p in page.papers] == [s.title for s in seeds]
+    assert [p["abstract"] for p in page.papers] == [s.abstract for s in seeds]
+    assert [p["upvotes"] for p in page.papers] == [s.upvotes for s in seeds]
+    for paper, seed in zip(page.papers, seeds, strict=True):
+        if seed.author_count is not None:
+            assert paper["author_count"] == seed.author_count
+        assert paper["organization_id"] == seed.organization_id
+        assert paper["organization"] == seed.organization
+
+
+def test_text_is_never_decoded_twice_or_stripped_of_tags() -> None:
+    page = parse_listing(fixture_text("listing-2026-03-10-hostile-text.html"),
+                         "http://127.0.0.1/papers/date/2026-03-10")
+    expected = hostile_entries()
+    assert [p["title"] for p in page.papers] == [e["paper"]["title"] for e in expected]
+    assert page.papers[0]["title"] == "Q&A <Bench>: Are \"Quoted\" & 'Apostrophe' Answers <b>Tags</b>?"
+    assert page.papers[0]["abstract"].startswith("We write &amp; literally, keep <script>")
+    assert page.papers[2]["organization"] == 'AT&T <Labs> "Research"'
+    assert "&quot;" in fixture_text("listing-2026-03-10-hostile-text.html")  # escaped on the page
+
+
+def test_page_without_hydration_falls_back_to_cards_with_the_header_date() -> None:
+    page = parse_listing(fixture_text("listing-2026-03-11-no-hydration.html"),
+                         "http://127.0.0.1/papers/date/2026-03-11")
+    assert (page.source, page.served_date, len(page.papers)) == ("cards", D(2026, 3, 11), 20)
+    assert [p["title"] for p in page.papers] == [s.title for s in seed_papers()[:20]]
+    apple = page.papers[1]
+    assert (apple["organization"], apple["organization_id"], apple["upvotes"]) == ("Apple", "apple", "2")
+
+
+def test_broken_json_falls_back_to_cards_and_says_why() -> None:
+    page = parse_listing(fixture_text("listing-2026-03-12-broken-json.html"),
+                         "http://127.0.0.1/papers/date/2026-03-12")
+    assert page.source == "cards" and len(page.papers) == 20
+    assert page.problem is not None and "does not parse" in page.problem
+
+
+@pytest.mark.parametrize(
+    ("url", "requested", "served"),
+    [
+        ("http://127.0.0.1/papers/date/2026-03-11", None, D(2026, 3, 11)),
+        ("http://127.0.0.1/papers", D(2026, 3, 12), D(2026, 3, 11)),  # header year from the request
+        ("http://127.0.0.1/papers/date/2026-03-12", None, None),  # header "Mar 11" contradicts the URL
+        ("http://127.0.0.1/papers", None, None),  # year-less header and nothing to date it by
+    ],
+)
+def test_served_date_without_props(url: str, requested: dt.date | None, served: dt.date | None) -> None:
+    page = parse_listing(fixture_text("listing-2026-03-11-no-hydration.html"), url, requested)
+    assert page.served_date == served
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "<html></html>", "\x00\xff garbage", '<div data-target="DailyPapers" data-props="[1,2]"></div>',
+     '<div data-target="DailyPapers" data-props="{&quot;dailyPapers&quot;:[1, null, {&quot;paper&quot;:7}]}"></div>'],
+)
+def test_malformed_pages_never_raise(text: str) -> None:
+    page = parse_listing(text, "http://127.0.0.1/papers/date/2026-03-11")
+    assert isinstance(page.papers, list)
+    for paper in page.papers:
+        assert paper["arxiv_id"] is None  # nothing to make of it; validation will say so
+
+
+def test_week_page_period_type_is_reported() -> None:
+    document = json.dumps({"dateString": "2026-W10", "periodType": "week", "dailyPapers": []})
+    import html
+
+    page = parse_listing(f'<div data-target="DailyPapers" data-props="{html.escape(document)}"></div>',
+                         "http://127.0.0.1/papers/week/2026-W10")
+    assert page.period == "week"  # the spider files day pages only
+
+
+def test_fixture_sources_are_present() -> None:
+    assert (FIXTURES / "sources" / "seed-listing-2026-03-09.txt").exists()
