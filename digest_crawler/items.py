@@ -32,14 +32,6 @@ def iso_moment(value: Any) -> Any:
     return value
 
 
-def _date_field() -> Any:
-    return field(default=None, metadata={"serializer": iso_date})
-
-
-def _moment_field() -> Any:
-    return field(default=None, metadata={"serializer": iso_moment})
-
-
 @dataclass
 class PaperItem:
     """One paper as listed on one Daily Papers page."""
@@ -54,16 +46,18 @@ class PaperItem:
     organization_id: str | None = None
     # Raw site forms ("2026-09-25T00:00:00.000Z", "Aug 15, 2025", "Feb 19")
     # until the date pipeline turns them into dates and moments.
-    published_at: dt.date | str | None = _date_field()
-    listing_date: dt.date | str | None = _date_field()
-    submitted_at: dt.datetime | str | None = _moment_field()
+    published_at: dt.date | str | None = field(default=None, metadata={"serializer": iso_date})
+    listing_date: dt.date | str | None = field(default=None, metadata={"serializer": iso_date})
+    submitted_at: dt.datetime | str | None = field(
+        default=None, metadata={"serializer": iso_moment}
+    )
     upvotes: int | None = None
     num_comments: int | None = None
     github_repo: str | None = None
     github_stars: int | None = None
     project_page: str | None = None
     submitted_by: str | None = None
-    scraped_at: dt.datetime | str | None = _moment_field()
+    scraped_at: dt.datetime | str | None = field(default=None, metadata={"serializer": iso_moment})
 
 
 #: The public field names, in contract order (feed column order too).

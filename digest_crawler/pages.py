@@ -55,9 +55,8 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     """
     selector = Selector(text=text)
     props_text = selector.xpath('//*[@data-target="DailyPapers"]/@data-props').get()
-    if props_text is None:
-        problem = "no DailyPapers hydration element"
-    else:
+    problem: str | None = "no DailyPapers hydration element"
+    if props_text is not None:
         props, problem = _load_props(props_text)
         if props is not None:
             return _page_from_props(props, url)
@@ -229,12 +228,10 @@ def _paper_from_card(card: Selector) -> RawPaper:
         "submitted_at": None,
         # Exactly "leading-none": the "Submitted by" badge has it among others.
         "upvotes": card.xpath("normalize-space(.//div[@class='leading-none'])").get(),
-        "num_comments": card.xpath(
-            "normalize-space(.//a[contains(@href, '#community')])"
-        ).get()
+        "num_comments": card.xpath("normalize-space(.//a[contains(@href, '#community')])").get()
         or None,
         "github_repo": None,
         "github_stars": None,
         "project_page": None,
-        "submitted_by": submitted.removeprefix("Submitted by").strip() or None,
+        "submitted_by": (submitted or "").removeprefix("Submitted by").strip() or None,
     }

@@ -4,6 +4,7 @@ normalise dates -> validate -> de-duplicate -> store.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 from collections import defaultdict
@@ -50,10 +51,8 @@ class NormaliseDatesPipeline:
 def _convert(adapter: ItemAdapter, name: str, convert: Any) -> Any:
     value = adapter.get(name)
     if value is not None:
-        try:
+        with contextlib.suppress(ValueError, TypeError, OverflowError):
             adapter[name] = convert(value)
-        except (ValueError, TypeError, OverflowError):
-            pass
     return adapter.get(name)
 
 
@@ -185,17 +184,24 @@ class StoragePipeline:
                     storage.insert_rejected(connection, self.rejected)
         except SQLAlchemyError as exc:
             self.stats.inc_value("digest/storage_errors")
-            logger.error("Could not store %d papers listed on %s: %s", len(rows), day, exc)
+            logger.error(
+                "Could not store %d papers listed on %s: %s",
+                len(rows),
+                day,
+                str(exc).splitlines()[0],
+            )
             # Stop the crawl: fetching more pages that cannot be stored would
             # only cost the site requests. The crawl command exits non-zero.
-            if self.crawler.engine is not None and self.crawler.engine.running:
+            if self.crawler.crawling:
                 deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
             return
         self.rejected.clear()
         self.stats.inc_value("digest/papers_stored", len(rows))
         self.stats.inc_value("digest/papers_new", new)
         self.stats.inc_value("digest/papers_updated", updated)
-        logger.info("Stored %d papers listed on %s (%d new, %d updated)", len(rows), day, new, updated)
+        logger.info(
+            "Stored %d papers listed on %s (%d new, %d updated)", len(rows), day, new, updated
+        )
 
     def _flush_rejected(self) -> None:
         if self.rejected and self.engine is not None:

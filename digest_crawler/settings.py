@@ -16,7 +16,7 @@ NEWSPIDER_MODULE = "digest_crawler.spiders"
 # non-zero exit status (instead of a traceback), before any request.
 COMMANDS_MODULE = "digest_crawler.commands"
 
-ADDONS = {}
+ADDONS: dict[str, int] = {}
 
 # The site, or a mirror or local server with the same paths (tests use one).
 DIGEST_BASE_URL = "https://huggingface.co"
@@ -25,6 +25,9 @@ DIGEST_DATABASE_URL = "sqlite:///papers.sqlite"
 # Upper bound on rows per upsert statement (a listing day has ~50 papers
 # and is written in one transaction whatever this is).
 DIGEST_BATCH_SIZE = 500
+# Stats that make `scrapy crawl` exit with status 1 when non-zero: something
+# a person should look at (a day without a digest is normal, not listed).
+DIGEST_FAILURE_STATS = ["digest/failed_pages", "digest/undated_pages", "digest/storage_errors"]
 
 # Crawl responsibly by identifying yourself: the project and its version.
 USER_AGENT = f"digest_crawler/{__version__} (Hugging Face Daily Papers archiver; Scrapy)"

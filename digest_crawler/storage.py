@@ -30,7 +30,9 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+    def process_bind_param(
+        self, value: dt.datetime | None, dialect: sa.Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -38,7 +40,9 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: sa.Dialect
+    ) -> dt.datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
@@ -93,9 +97,21 @@ rejected_items = sa.Table(
 # does not give (None, e.g. no abstract on the fallback cards) keeps the
 # stored one.
 _REFRESHED = (
-    "url", "title", "abstract", "authors", "author_count", "organization",
-    "organization_id", "published_at", "submitted_at", "upvotes", "num_comments",
-    "github_repo", "github_stars", "project_page", "submitted_by",
+    "url",
+    "title",
+    "abstract",
+    "authors",
+    "author_count",
+    "organization",
+    "organization_id",
+    "published_at",
+    "submitted_at",
+    "upvotes",
+    "num_comments",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "submitted_by",
 )
 
 

@@ -49,8 +49,14 @@ def test_year_less_date_without_a_listing_date_is_refused() -> None:
         ("2026-09-25T00:00:00.000Z", dt.datetime(2026, 9, 25, tzinfo=UTC)),
         ("2024-08-01T01:21:47.935Z", dt.datetime(2024, 8, 1, 1, 21, 47, 935000, tzinfo=UTC)),
         ("2026-07-29T20:00:00.000Z", dt.datetime(2026, 7, 29, 20, tzinfo=UTC)),
-        ("2026-07-30T01:00:00+02:00", dt.datetime(2026, 7, 29, 23, tzinfo=UTC)),  # converted, not cut
-        ("2026-07-30T01:00:00", dt.datetime(2026, 7, 30, 1, tzinfo=UTC)),  # no offset: the site means UTC
+        (
+            "2026-07-30T01:00:00+02:00",
+            dt.datetime(2026, 7, 29, 23, tzinfo=UTC),
+        ),  # converted, not cut
+        (
+            "2026-07-30T01:00:00",
+            dt.datetime(2026, 7, 30, 1, tzinfo=UTC),
+        ),  # no offset: the site means UTC
     ],
 )
 def test_moments_are_aware_utc(value: str, expected: dt.datetime) -> None:
@@ -58,7 +64,9 @@ def test_moments_are_aware_utc(value: str, expected: dt.datetime) -> None:
     assert moment == expected and moment.tzinfo is UTC
 
 
-def test_timestamp_date_is_the_utc_date_whatever_the_local_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_timestamp_date_is_the_utc_date_whatever_the_local_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import time
 
     monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14

@@ -16,14 +16,18 @@ D = dt.date
 
 
 def test_real_2024_page_gives_all_13_papers_from_the_props() -> None:
-    page = parse_listing(fixture_text("listing-2024-08-01.html"), "https://huggingface.co/papers?date=2024-08-01")
+    page = parse_listing(
+        fixture_text("listing-2024-08-01.html"), "https://huggingface.co/papers?date=2024-08-01"
+    )
     assert page.source == "hydration"
     assert page.served_date == D(2024, 8, 1)  # props "date": "2024-08-01T00:00:00.000Z"
     assert len(page.papers) == 13
     llama = page.papers[0]
     assert llama["arxiv_id"] == "2407.21783"
     assert llama["title"] == "The Llama 3 Herd of Models"
-    assert llama["abstract"].startswith("Modern artificial intelligence (AI) systems are powered by foundation models.")
+    assert llama["abstract"].startswith(
+        "Modern artificial intelligence (AI) systems are powered by foundation models."
+    )
     assert llama["author_count"] == 533 == len(llama["authors"])
     assert llama["authors"][:2] == ["Abhimanyu Dubey", "Abhinav Jauhri"]
     assert llama["published_at"] == "2024-07-31T17:54:27.000Z"
@@ -33,7 +37,9 @@ def test_real_2024_page_gives_all_13_papers_from_the_props() -> None:
 
 
 def test_hidden_authors_count_as_the_cards_count_them() -> None:
-    page = parse_listing(fixture_text("listing-2024-08-01.html"), "https://huggingface.co/papers?date=2024-08-01")
+    page = parse_listing(
+        fixture_text("listing-2024-08-01.html"), "https://huggingface.co/papers?date=2024-08-01"
+    )
     paper = next(p for p in page.papers if p["arxiv_id"] == "2407.21781")
     assert paper["author_count"] == 6  # the card says "6 authors", one of them hidden
     assert "6 authors" in fixture_text("listing-2024-08-01.html")
@@ -42,8 +48,10 @@ def test_hidden_authors_count_as_the_cards_count_them() -> None:
 def test_real_2024_cards_agree_with_its_props() -> None:
     text = fixture_text("listing-2024-08-01.html")
     props = parse_listing(text, "https://huggingface.co/papers?date=2024-08-01")
-    cards = parse_listing(text.replace('data-target="DailyPapers"', 'data-target="Gone"'),
-                          "https://huggingface.co/papers?date=2024-08-01")
+    cards = parse_listing(
+        text.replace('data-target="DailyPapers"', 'data-target="Gone"'),
+        "https://huggingface.co/papers?date=2024-08-01",
+    )
     assert cards.source == "cards" and cards.problem == "no DailyPapers hydration element"
     assert cards.served_date == D(2024, 8, 1)  # from <time datetime=...>, matching the URL
     assert [c["arxiv_id"] for c in cards.papers] == [p["arxiv_id"] for p in props.papers]
@@ -58,8 +66,10 @@ def test_real_2024_cards_agree_with_its_props() -> None:
 
 def test_real_2026_excerpt_cards_organization_chip_and_facepile() -> None:
     # The excerpt's props are cut by the excerpter: the page falls back to its two cards.
-    page = parse_listing(fixture_text("sources/listing-2026-09-28-excerpts.html"),
-                         "https://huggingface.co/papers/date/2026-09-28")
+    page = parse_listing(
+        fixture_text("sources/listing-2026-09-28-excerpts.html"),
+        "https://huggingface.co/papers/date/2026-09-28",
+    )
     assert page.source == "cards"
     assert page.problem is not None and page.problem.startswith("hydration JSON does not parse")
     assert page.served_date == D(2026, 9, 28)  # URL, checked against the "Sep 28" header
@@ -68,7 +78,11 @@ def test_real_2026_excerpt_cards_organization_chip_and_facepile() -> None:
     assert fusereg["organization"] == "USC Physical Superintelligence (PSI) Lab"
     assert fusereg["organization_id"] == "USC-PSI-Lab"
     assert fusereg["author_count"] is None  # an organization card shows no author count
-    assert (fusereg["upvotes"], fusereg["num_comments"], fusereg["submitted_by"]) == ("110", "2", "Hongyang-Du")
+    assert (fusereg["upvotes"], fusereg["num_comments"], fusereg["submitted_by"]) == (
+        "110",
+        "2",
+        "Hongyang-Du",
+    )
     assert intern["title"].startswith("InternW0-Δ: A World Action Model")
     assert (intern["author_count"], intern["upvotes"], intern["num_comments"]) == ("48", "17", None)
     assert intern["organization"] is None
@@ -82,7 +96,7 @@ def test_real_2026_entry_maps_every_field() -> None:
     import html
 
     props = html.unescape(entry_text)
-    first_entry = json.loads(props[props.index("[") + 1:])
+    first_entry = json.loads(props[props.index("[") + 1 :])
     document = json.dumps({"dateString": "2026-09-28", "dailyPapers": [first_entry]})
     page_text = f'<div data-target="DailyPapers" data-props="{html.escape(document)}"></div>'
     page = parse_listing(page_text, "https://huggingface.co/papers/date/2026-09-28")
@@ -107,7 +121,9 @@ def test_real_2026_entry_maps_every_field() -> None:
 
 
 def test_seed_listing_gives_all_55_papers_in_page_order() -> None:
-    page = parse_listing(fixture_text("listing-2026-03-09.html"), "http://127.0.0.1/papers/date/2026-03-09")
+    page = parse_listing(
+        fixture_text("listing-2026-03-09.html"), "http://127.0.0.1/papers/date/2026-03-09"
+    )
     seeds = seed_papers()
     assert page.source == "hydration" and page.period == "day"
     assert page.served_date == D(2026, 3, 9)
@@ -122,28 +138,40 @@ def test_seed_listing_gives_all_55_papers_in_page_order() -> None:
 
 
 def test_text_is_never_decoded_twice_or_stripped_of_tags() -> None:
-    page = parse_listing(fixture_text("listing-2026-03-10-hostile-text.html"),
-                         "http://127.0.0.1/papers/date/2026-03-10")
+    page = parse_listing(
+        fixture_text("listing-2026-03-10-hostile-text.html"),
+        "http://127.0.0.1/papers/date/2026-03-10",
+    )
     expected = hostile_entries()
     assert [p["title"] for p in page.papers] == [e["paper"]["title"] for e in expected]
-    assert page.papers[0]["title"] == "Q&A <Bench>: Are \"Quoted\" & 'Apostrophe' Answers <b>Tags</b>?"
+    assert (
+        page.papers[0]["title"] == "Q&A <Bench>: Are \"Quoted\" & 'Apostrophe' Answers <b>Tags</b>?"
+    )
     assert page.papers[0]["abstract"].startswith("We write &amp; literally, keep <script>")
     assert page.papers[2]["organization"] == 'AT&T <Labs> "Research"'
     assert "&quot;" in fixture_text("listing-2026-03-10-hostile-text.html")  # escaped on the page
 
 
 def test_page_without_hydration_falls_back_to_cards_with_the_header_date() -> None:
-    page = parse_listing(fixture_text("listing-2026-03-11-no-hydration.html"),
-                         "http://127.0.0.1/papers/date/2026-03-11")
+    page = parse_listing(
+        fixture_text("listing-2026-03-11-no-hydration.html"),
+        "http://127.0.0.1/papers/date/2026-03-11",
+    )
     assert (page.source, page.served_date, len(page.papers)) == ("cards", D(2026, 3, 11), 20)
     assert [p["title"] for p in page.papers] == [s.title for s in seed_papers()[:20]]
     apple = page.papers[1]
-    assert (apple["organization"], apple["organization_id"], apple["upvotes"]) == ("Apple", "apple", "2")
+    assert (apple["organization"], apple["organization_id"], apple["upvotes"]) == (
+        "Apple",
+        "apple",
+        "2",
+    )
 
 
 def test_broken_json_falls_back_to_cards_and_says_why() -> None:
-    page = parse_listing(fixture_text("listing-2026-03-12-broken-json.html"),
-                         "http://127.0.0.1/papers/date/2026-03-12")
+    page = parse_listing(
+        fixture_text("listing-2026-03-12-broken-json.html"),
+        "http://127.0.0.1/papers/date/2026-03-12",
+    )
     assert page.source == "cards" and len(page.papers) == 20
     assert page.problem is not None and "does not parse" in page.problem
 
@@ -153,19 +181,30 @@ def test_broken_json_falls_back_to_cards_and_says_why() -> None:
     [
         ("http://127.0.0.1/papers/date/2026-03-11", None, D(2026, 3, 11)),
         ("http://127.0.0.1/papers", D(2026, 3, 12), D(2026, 3, 11)),  # header year from the request
-        ("http://127.0.0.1/papers/date/2026-03-12", None, None),  # header "Mar 11" contradicts the URL
+        (
+            "http://127.0.0.1/papers/date/2026-03-12",
+            None,
+            None,
+        ),  # header "Mar 11" contradicts the URL
         ("http://127.0.0.1/papers", None, None),  # year-less header and nothing to date it by
     ],
 )
-def test_served_date_without_props(url: str, requested: dt.date | None, served: dt.date | None) -> None:
+def test_served_date_without_props(
+    url: str, requested: dt.date | None, served: dt.date | None
+) -> None:
     page = parse_listing(fixture_text("listing-2026-03-11-no-hydration.html"), url, requested)
     assert page.served_date == served
 
 
 @pytest.mark.parametrize(
     "text",
-    ["", "<html></html>", "\x00\xff garbage", '<div data-target="DailyPapers" data-props="[1,2]"></div>',
-     '<div data-target="DailyPapers" data-props="{&quot;dailyPapers&quot;:[1, null, {&quot;paper&quot;:7}]}"></div>'],
+    [
+        "",
+        "<html></html>",
+        "\x00\xff garbage",
+        '<div data-target="DailyPapers" data-props="[1,2]"></div>',
+        '<div data-target="DailyPapers" data-props="{&quot;dailyPapers&quot;:[1, null, {&quot;paper&quot;:7}]}"></div>',
+    ],
 )
 def test_malformed_pages_never_raise(text: str) -> None:
     page = parse_listing(text, "http://127.0.0.1/papers/date/2026-03-11")
@@ -178,10 +217,21 @@ def test_week_page_period_type_is_reported() -> None:
     document = json.dumps({"dateString": "2026-W10", "periodType": "week", "dailyPapers": []})
     import html
 
-    page = parse_listing(f'<div data-target="DailyPapers" data-props="{html.escape(document)}"></div>',
-                         "http://127.0.0.1/papers/week/2026-W10")
+    page = parse_listing(
+        f'<div data-target="DailyPapers" data-props="{html.escape(document)}"></div>',
+        "http://127.0.0.1/papers/week/2026-W10",
+    )
     assert page.period == "week"  # the spider files day pages only
 
 
 def test_fixture_sources_are_present() -> None:
     assert (FIXTURES / "sources" / "seed-listing-2026-03-09.txt").exists()
+
+
+def test_generated_fixtures_are_up_to_date() -> None:
+    from tests.support.sitegen import build
+
+    for name, text in build().items():
+        assert (FIXTURES / name).read_text(encoding="utf-8") == text, (
+            f"run python -m tests.support.sitegen ({name})"
+        )

@@ -35,8 +35,20 @@ def test_collapse_whitespace_keeps_every_non_space_character(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0, 0), (110, 110), ("110", 110), (" 17 ", 17), ("1,204", 1204), ("-3", None), ("1.2k", None),
-     ("", None), (None, None), (True, None), (2.0, None), ("12,34", None)],
+    [
+        (0, 0),
+        (110, 110),
+        ("110", 110),
+        (" 17 ", 17),
+        ("1,204", 1204),
+        ("-3", None),
+        ("1.2k", None),
+        ("", None),
+        (None, None),
+        (True, None),
+        (2.0, None),
+        ("12,34", None),
+    ],
 )
 def test_to_int(value: object, expected: int | None) -> None:
     assert to_int(value) == expected

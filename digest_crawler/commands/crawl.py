@@ -4,8 +4,9 @@ Spiders that define ``parse_arguments(spargs)`` get their ``-a`` arguments
 checked before the crawler process even starts: a bad one ends the command
 with a one-line error on standard error and exit status 2, before any
 request or database write. After the crawl, a finish reason other than
-``finished`` (e.g. the database failed) gives exit status 1, so that a
-scheduler notices.
+``finished`` (e.g. the database failed) or any stat named in
+``DIGEST_FAILURE_STATS`` (pages that could not be fetched or dated) gives
+exit status 1, so that a scheduler notices.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import sys
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
+from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
 
@@ -44,6 +46,16 @@ class Command(ScrapyCrawlCommand):
         crawler = self._create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
-        if self.crawler_process.bootstrap_failed or reason not in (None, "finished"):
+        if self.crawler_process.bootstrap_failed or _went_wrong(crawler):
             self.exitcode = 1
+
+
+def _went_wrong(crawler: Crawler) -> bool:
+    """Did the crawl end early, or count anything in DIGEST_FAILURE_STATS?"""
+    if crawler.stats is None:
+        return False
+    if crawler.stats.get_value("finish_reason") not in (None, "finished"):
+        return True
+    return any(
+        crawler.stats.get_value(name) for name in crawler.settings.getlist("DIGEST_FAILURE_STATS")
+    )

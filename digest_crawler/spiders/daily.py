@@ -57,25 +57,42 @@ class DailySpider(scrapy.Spider):
         assert stats is not None
         if not isinstance(response, TextResponse):
             stats.inc_value("digest/unreadable_pages")
-            self.logger.error("%s is not a text page (%s); nothing stored for %s",
-                              response.url, response.headers.get("Content-Type"), requested)
+            self.logger.error(
+                "%s is not a text page (%s); nothing stored for %s",
+                response.url,
+                response.headers.get("Content-Type"),
+                requested,
+            )
             return
         page = parse_listing(response.text, response.url, requested)
         stats.inc_value("digest/pages")
         if page.source == "cards":
             stats.inc_value("digest/fallback_pages")
-            self.logger.warning("%s: %s; read %d papers from the page's cards instead",
-                                response.url, page.problem, len(page.papers))
+            self.logger.warning(
+                "%s: %s; read %d papers from the page's cards instead",
+                response.url,
+                page.problem,
+                len(page.papers),
+            )
         if page.served_date is None:
             stats.inc_value("digest/undated_pages")
-            self.logger.error("%s: cannot tell which day the page shows; nothing stored for %s",
-                              response.url, requested)
+            self.logger.error(
+                "%s: cannot tell which day the page shows; nothing stored for %s",
+                response.url,
+                requested,
+            )
             return
         if page.period != "day" or page.served_date != requested:
             stats.inc_value("digest/no_digest_days")
-            self.logger.info("No digest for %s: the site served the %s of %s (%s) instead; "
-                             "nothing filed under %s",
-                             requested, page.period, page.served_date, response.url, requested)
+            self.logger.info(
+                "No digest for %s: the site served the %s of %s (%s) instead; "
+                "nothing filed under %s",
+                requested,
+                page.period,
+                page.served_date,
+                response.url,
+                requested,
+            )
             return
         if not page.papers:
             stats.inc_value("digest/empty_pages")

@@ -54,6 +54,8 @@ def seed_papers(path: Path = SEED) -> list[SeedPaper]:
             shown_date, upvotes = match[1], int(match[2] or 0)
             i += 2
         papers.append(
-            SeedPaper(title, abstract, author_count, organization_id, organization, shown_date, upvotes)
+            SeedPaper(
+                title, abstract, author_count, organization_id, organization, shown_date, upvotes
+            )
         )
     return papers

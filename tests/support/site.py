@@ -21,7 +21,9 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 class Answer:
     status: int = 200
     body: bytes = b""
-    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    headers: dict[str, str] = field(
+        default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
+    )
 
 
 def page(name: str) -> Answer:
@@ -35,7 +37,9 @@ def redirect(location: str, status: int = 302) -> Answer:
 def default_routes() -> dict[str, Answer]:
     """The fixtures as the site would serve them."""
     return {
-        "/robots.txt": Answer(body=b"User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"}),
+        "/robots.txt": Answer(
+            body=b"User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"}
+        ),
         "/papers/date/2024-08-01": page("listing-2024-08-01.html"),
         "/papers/date/2026-03-09": page("listing-2026-03-09.html"),
         "/papers/date/2026-03-10": page("listing-2026-03-10-hostile-text.html"),

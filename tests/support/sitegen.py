@@ -113,7 +113,12 @@ def props_json(entries: Sequence[Entry], listing_date: dt.date, prev_date: dt.da
         "dateString": listing_date.isoformat(),
         "dailyPapers": list(entries),
         "prevDate": prev_date.isoformat() if prev_date else None,
-        "publisher": {"_id": "60f1abe7544c2adfd699860c", "fullname": "AK", "user": "akhaliq", "type": "user"},
+        "publisher": {
+            "_id": "60f1abe7544c2adfd699860c",
+            "fullname": "AK",
+            "user": "akhaliq",
+            "type": "user",
+        },
         "periodType": "day",
         "query": {},
         "isTrending": False,
@@ -230,20 +235,32 @@ def hostile_entries() -> list[Entry]:
     """Five seed papers whose texts were edited to carry &, <, quotes, LaTeX, non-ASCII."""
     entries = seed_entries(D(2026, 3, 10), seed_papers()[:5])
     edits = [
-        ("Q&A <Bench>: Are \"Quoted\" & 'Apostrophe' Answers <b>Tags</b>?",
-         "We write &amp; literally, keep <script>alert(1)</script> as text, and say \"hi\" & 'bye'."),
-        (r"$\mathcal{O}(n^2)$ Attention with $\alpha < \beta$ & $x_{i}^{2}$",
-         r"We prove $\sum_{i=1}^{n} x_i \leq \sqrt{n}\,\|x\|_2$ for \textbf{all} $x \in \mathbb{R}^n$."),
-        ("InternW0-Δ: Ünïcödé Wörld Models — 中文 テスト 🚀",
-         "Naïve café résumé: Ελληνικά, русский, עברית, 日本語 and emoji 🤗👍🏽 all survive."),
+        (
+            "Q&A <Bench>: Are \"Quoted\" & 'Apostrophe' Answers <b>Tags</b>?",
+            "We write &amp; literally, keep <script>alert(1)</script> as text, and say \"hi\" & 'bye'.",
+        ),
+        (
+            r"$\mathcal{O}(n^2)$ Attention with $\alpha < \beta$ & $x_{i}^{2}$",
+            r"We prove $\sum_{i=1}^{n} x_i \leq \sqrt{n}\,\|x\|_2$ for \textbf{all} $x \in \mathbb{R}^n$.",
+        ),
+        (
+            "InternW0-Δ: Ünïcödé Wörld Models — 中文 テスト 🚀",
+            "Naïve café résumé: Ελληνικά, русский, עברית, 日本語 and emoji 🤗👍🏽 all survive.",
+        ),
         ("Tabs\tand\n\nnewlines   collapse", "Line one.\n\nLine   two.\t(tabs)"),
-        ("Non-breaking\u00a0space and zero\u200bwidth", "Keeps the zero\u200bwidth joiner as text."),
+        (
+            "Non-breaking\u00a0space and zero\u200bwidth",
+            "Keeps the zero\u200bwidth joiner as text.",
+        ),
     ]
     for entry, (title, summary) in zip(entries, edits, strict=True):
         entry["paper"]["title"] = entry["title"] = title
         entry["paper"]["summary"] = entry["summary"] = summary
     entries[2]["paper"]["organization"] = entries[2]["organization"] = {
-        "_id": "aaaaaaaaaaaaaaaaaaaaaaaa", "name": "AT-T-Labs", "fullname": "AT&T <Labs> \"Research\""}
+        "_id": "aaaaaaaaaaaaaaaaaaaaaaaa",
+        "name": "AT-T-Labs",
+        "fullname": 'AT&T <Labs> "Research"',
+    }
     return entries
 
 
@@ -261,12 +278,17 @@ def build() -> dict[str, str]:
             hostile_entries(), D(2026, 3, 10), prev_date=seed_day, next_date=D(2026, 3, 11)
         ),
         "listing-2026-03-11-no-hydration.html": render_listing(
-            seed_entries(D(2026, 3, 11), papers[:20]), D(2026, 3, 11),
-            prev_date=D(2026, 3, 10), next_date=D(2026, 3, 12), hydration=False,
+            seed_entries(D(2026, 3, 11), papers[:20]),
+            D(2026, 3, 11),
+            prev_date=D(2026, 3, 10),
+            next_date=D(2026, 3, 12),
+            hydration=False,
         ),
         "listing-2026-03-12-broken-json.html": render_listing(
-            seed_entries(D(2026, 3, 12), papers[20:40]), D(2026, 3, 12),
-            prev_date=D(2026, 3, 11), props=broken[: len(broken) // 2],
+            seed_entries(D(2026, 3, 12), papers[20:40]),
+            D(2026, 3, 12),
+            prev_date=D(2026, 3, 11),
+            props=broken[: len(broken) // 2],
         ),
         "listing-2026-07-31.html": render_listing(api, api_day, prev_date=D(2026, 7, 30)),
     }

@@ -1,0 +1,246 @@
+"""The real ``scrapy crawl daily`` command against a local server of the fixtures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.pages import parse_listing
+from tests.conftest import fixture_text
+from tests.support.site import Answer, LocalSite
+from tests.support.sitegen import hostile_entries
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+def crawl(
+    site: LocalSite, workdir: Path, *arguments: str, feed: str | None = "papers.jsonl"
+) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "daily",
+        *arguments,
+        "-s",
+        f"DIGEST_BASE_URL={site.url}",
+        # Politeness delays are for the real site, not for a local test server.
+        "-s",
+        "DOWNLOAD_DELAY=0",
+        "-s",
+        "AUTOTHROTTLE_ENABLED=False",
+    ]
+    if feed:
+        command += ["-O", feed]
+    env = {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "digest_crawler.settings",
+        "PYTHONPATH": str(PROJECT),
+    }
+    return subprocess.run(
+        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def db_rows(path: Path, table: str = "papers") -> list[dict[str, Any]]:
+    connection = sqlite3.connect(path)
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+    finally:
+        connection.close()
+
+
+def feed_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_crawl_stores_every_paper_of_the_day_and_writes_the_feed(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31")
+    assert result.returncode == 0, result.stderr
+    # The default database: papers.sqlite in the working directory.
+    rows = db_rows(tmp_path / "papers.sqlite")
+    feed = feed_lines(tmp_path / "papers.jsonl")
+    page = parse_listing(
+        fixture_text("listing-2026-07-31.html"), f"{site.url}/papers/date/2026-07-31"
+    )
+    assert (
+        [r["arxiv_id"] for r in rows]
+        == [p["arxiv_id"] for p in page.papers]
+        == [f["arxiv_id"] for f in feed]
+    )
+    assert site.page_requests() == ["/papers/date/2026-07-31"]
+    assert site.requests.count("/robots.txt") == 1
+
+    for line in feed:
+        assert list(line) == list(PAPER_FIELDS)  # exactly the contract's fields, in order
+    by_id = {row["arxiv_id"]: row for row in rows}
+    line = next(f for f in feed if f["arxiv_id"] == "2607.28618")
+    row = by_id["2607.28618"]
+    expected = {
+        "arxiv_id": "2607.28618",
+        "url": f"{site.url}/papers/2607.28618",
+        "title": "AskChem: Claim-Centered Infrastructure for Chemistry Literature Synthesis",
+        "authors": ["Bing Yan", "Gregory Wolfe", "Stefano Martiniani", "Kyunghyun Cho"],
+        "author_count": 4,
+        "organization": "New York University",
+        "organization_id": "newyorkuniversity",
+        "published_at": "2026-07-30",
+        "listing_date": "2026-07-31",
+        "submitted_at": "2026-07-31T00:00:00Z",
+        "upvotes": 292,
+        "num_comments": 2,
+        "github_repo": "https://github.com/bingyan4science/askchem",
+        "github_stars": 8,
+        "project_page": "https://www.askchem.org",
+        "submitted_by": "bing-yan",
+    }
+    assert {k: line[k] for k in expected} == expected
+    assert line["abstract"].startswith("Chemistry literature synthesis often requires")
+    assert line["abstract"].endswith("AskChem is live at https://askchem.org.")
+    scraped = dt.datetime.fromisoformat(line["scraped_at"])
+    assert line["scraped_at"].endswith("Z") and abs(
+        dt.datetime.now(dt.UTC) - scraped
+    ) < dt.timedelta(minutes=5)
+    # The row holds the same values (SQLite keeps dates as text, moments as naive UTC).
+    assert {k: row[k] for k in expected if k != "authors"} | {
+        "authors": json.loads(row["authors"])
+    } == (expected | {"submitted_at": "2026-07-31 00:00:00.000000"})
+    assert row["abstract"] == line["abstract"]
+    assert row["first_seen_at"] == row["last_seen_at"]
+    assert "'digest/papers_stored': 30" in result.stderr
+
+
+def test_second_crawl_updates_instead_of_duplicating(site: LocalSite, tmp_path: Path) -> None:
+    assert crawl(site, tmp_path, "-a", "date=2026-07-31").returncode == 0
+    before = {r["arxiv_id"]: r for r in db_rows(tmp_path / "papers.sqlite")}
+    page = fixture_text("listing-2026-07-31.html")
+    # 292 upvotes become 311 for AskChem: the counts grow after a paper is listed.
+    changed = page.replace("&quot;upvotes&quot;:292", "&quot;upvotes&quot;:311").replace(
+        '<div class="leading-none">292</div>', '<div class="leading-none">311</div>'
+    )
+    assert changed != page
+    site.routes["/papers/date/2026-07-31"] = Answer(body=changed.encode())
+
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31")
+    assert result.returncode == 0, result.stderr
+    after = {r["arxiv_id"]: r for r in db_rows(tmp_path / "papers.sqlite")}
+    assert len(after) == len(before) == 30
+    assert after["2607.28618"]["upvotes"] == 311
+    assert after["2607.28618"]["first_seen_at"] == before["2607.28618"]["first_seen_at"]
+    assert after["2607.28618"]["last_seen_at"] > before["2607.28618"]["last_seen_at"]
+    assert after["2607.28618"]["changed_at"] > before["2607.28618"]["changed_at"]
+    assert (
+        after["2607.23193"]["changed_at"] == before["2607.23193"]["changed_at"]
+    )  # unchanged paper
+    assert len(feed_lines(tmp_path / "papers.jsonl")) == 30  # -O overwrites the feed
+    assert (
+        "'digest/papers_new': 0" in result.stderr and "'digest/papers_updated': 30" in result.stderr
+    )
+
+
+def test_hostile_text_is_stored_and_exported_exactly(site: LocalSite, tmp_path: Path) -> None:
+    result = crawl(site, tmp_path, "-a", "date=2026-03-10")
+    assert result.returncode == 0, result.stderr
+    expected = [" ".join(e["paper"]["title"].split()) for e in hostile_entries()]
+    assert [r["title"] for r in db_rows(tmp_path / "papers.sqlite")] == expected
+    feed = feed_lines(tmp_path / "papers.jsonl")
+    assert [f["title"] for f in feed] == expected
+    raw = (tmp_path / "papers.jsonl").read_text(encoding="utf-8")
+    assert "中文 テスト 🚀" in raw  # UTF-8, not \\u escapes
+    assert (
+        feed[0]["abstract"]
+        == "We write &amp; literally, keep <script>alert(1)</script> as text, and say \"hi\" & 'bye'."
+    )
+    assert feed[2]["organization"] == 'AT&T <Labs> "Research"'
+
+
+def test_redirected_day_stores_nothing_and_logs_the_served_day(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    result = crawl(site, tmp_path, "-a", "date=2026-03-08")
+    assert result.returncode == 0, result.stderr  # a day without a digest is normal
+    assert db_rows(tmp_path / "papers.sqlite") == []
+    assert feed_lines(tmp_path / "papers.jsonl") == []
+    assert site.page_requests() == ["/papers/date/2026-03-08", "/papers/date/2026-07-31"]
+    assert "No digest for 2026-03-08: the site served the day of 2026-07-31" in result.stderr
+    assert "'digest/no_digest_days': 1" in result.stderr
+
+
+def test_page_without_hydration_is_stored_from_its_cards(site: LocalSite, tmp_path: Path) -> None:
+    result = crawl(site, tmp_path, "-a", "date=2026-03-11")
+    assert result.returncode == 0, result.stderr
+    rows = db_rows(tmp_path / "papers.sqlite")
+    assert len(rows) == 20
+    assert all(r["abstract"] is None and r["published_at"] is None for r in rows)
+    assert rows[1]["organization"] == "Apple" and rows[0]["author_count"] == 6
+    assert "WARNING" in result.stderr and "'digest/fallback_pages': 1" in result.stderr
+
+
+def test_invalid_papers_are_kept_aside_with_their_reason(site: LocalSite, tmp_path: Path) -> None:
+    page = fixture_text("listing-2026-07-31.html").replace(
+        "&quot;upvotes&quot;:292", "&quot;upvotes&quot;:-5"
+    )
+    site.routes["/papers/date/2026-07-31"] = Answer(body=page.encode())
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31")
+    assert result.returncode == 0, result.stderr
+    assert len(db_rows(tmp_path / "papers.sqlite")) == 29
+    (rejected,) = db_rows(tmp_path / "papers.sqlite", "rejected_items")
+    assert rejected["arxiv_id"] == "2607.28618"
+    assert rejected["page_url"] == f"{site.url}/papers/date/2026-07-31"
+    assert "upvotes" in rejected["reason"] and json.loads(rejected["payload"])["upvotes"] == -5
+    assert "'digest/rejected_items': 1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("date=2026-02-30", "argument date: '2026-02-30' is not a valid date"),
+        ("date=yesterday", "argument date: 'yesterday' is not a date (expected YYYY-MM-DD)"),
+    ],
+)
+def test_bad_argument_is_one_line_and_non_zero_before_any_request(
+    site: LocalSite, tmp_path: Path, argument: str, message: str
+) -> None:
+    result = crawl(site, tmp_path, "-a", argument)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"scrapy crawl daily: error: {result.stderr.strip().split('error: ', 1)[1]}"
+    ]
+    assert message in result.stderr
+    assert site.requests == []
+    assert not (tmp_path / "papers.sqlite").exists()
+
+
+def test_unreachable_site_is_reported_and_fails_the_run(tmp_path: Path) -> None:
+    class Nowhere:
+        url = "http://127.0.0.1:9"  # the discard port: connection refused
+
+    result = crawl(Nowhere(), tmp_path, "-a", "date=2026-07-31", "-s", "RETRY_TIMES=0")  # type: ignore[arg-type]
+    assert result.returncode == 1
+    assert (
+        "Could not fetch http://127.0.0.1:9/papers/date/2026-07-31: Connection was refused"
+        in result.stderr
+    )
+    assert "'digest/failed_pages': 1" in result.stderr
+
+
+def test_http_error_page_is_reported_and_fails_the_run(site: LocalSite, tmp_path: Path) -> None:
+    site.routes["/papers/date/2026-07-31"] = Answer(status=500, body=b"oops")
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31", "-s", "RETRY_TIMES=1")
+    assert result.returncode == 1
+    assert site.page_requests() == ["/papers/date/2026-07-31"] * 2  # one retry
+    assert "Could not fetch http://" in result.stderr and "500" in result.stderr
+    assert db_rows(tmp_path / "papers.sqlite") == []

@@ -1,0 +1,104 @@
+"""The loader, field by field, over the real 2026-07-31 entries and the fallback cards."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.loaders import load_paper
+from digest_crawler.pages import parse_listing
+from tests.conftest import fixture_text
+
+URL = "http://127.0.0.1/papers/date/2026-07-31"
+
+
+@pytest.fixture(scope="module")
+def items() -> dict[str, object]:
+    page = parse_listing(fixture_text("listing-2026-07-31.html"), URL)
+    return {raw["arxiv_id"]: load_paper(raw, listing_date=page.served_date) for raw in page.papers}
+
+
+def test_every_public_field_exists_on_the_item(items: dict[str, object]) -> None:
+    item = items["2607.28568"]
+    assert tuple(vars(item)) == PAPER_FIELDS
+
+
+def test_arxiv_id(items: dict[str, object]) -> None:
+    assert len(items) == 30 and "2607.23193" in items
+
+
+def test_title_and_abstract_are_whitespace_collapsed_plain_text(items: dict) -> None:
+    item = items["2607.28568"]
+    assert item.title == (
+        "Frontis-MA1: Training an AI4AI Model towards Recursive "
+        "Self-Improvement in Machine Learning Engineering"
+    )
+    assert item.abstract.startswith("Recursive self-improvement (RSI) requires AI systems")
+    assert "\n" not in item.abstract and "  " not in item.abstract
+
+
+def test_authors_and_count(items: dict) -> None:
+    item = items["2607.28618"]
+    assert item.authors == ["Bing Yan", "Gregory Wolfe", "Stefano Martiniani", "Kyunghyun Cho"]
+    assert item.author_count == 4
+
+
+def test_organization_display_name_and_handle(items: dict) -> None:
+    item = items["2607.28618"]
+    assert (item.organization, item.organization_id) == ("New York University", "newyorkuniversity")
+    assert (items["2607.23193"].organization, items["2607.23193"].organization_id) == (None, None)
+
+
+def test_counts_are_ints(items: dict) -> None:
+    item = items["2607.28568"]
+    assert (item.upvotes, item.num_comments, item.github_stars) == (168, 2, 111)
+    assert items["2607.16922"].upvotes == 0  # zero is a value, not a missing one
+
+
+def test_links(items: dict) -> None:
+    item = items["2607.28618"]
+    assert item.github_repo == "https://github.com/bingyan4science/askchem"
+    assert item.project_page == "https://www.askchem.org"
+    assert items["2607.26637"].github_repo is None
+
+
+def test_submitter(items: dict) -> None:
+    assert items["2607.28618"].submitted_by == "bing-yan"
+
+
+def test_dates_stay_in_site_form_for_the_date_pipeline(items: dict) -> None:
+    item = items["2607.28618"]
+    assert item.published_at == "2026-07-30T00:00:00.000Z"
+    assert item.submitted_at == "2026-07-31T00:00:00.000Z"
+    assert item.listing_date == dt.date(2026, 7, 31)
+
+
+def test_cards_leave_unknown_fields_null_and_convert_counts() -> None:
+    page = parse_listing(
+        fixture_text("listing-2026-03-11-no-hydration.html"),
+        "http://127.0.0.1/papers/date/2026-03-11",
+    )
+    first = load_paper(page.papers[0], listing_date=page.served_date)
+    assert (first.author_count, first.upvotes, first.num_comments) == (6, 0, 2)
+    assert first.authors is None and first.abstract is None and first.published_at is None
+    apple = load_paper(page.papers[1], listing_date=page.served_date)
+    assert (apple.organization, apple.organization_id, apple.author_count) == (
+        "Apple",
+        "apple",
+        None,
+    )
+
+
+def test_empty_author_list_stays_an_empty_list() -> None:
+    assert load_paper({"arxiv_id": "2607.00001", "authors": []}).authors == []
+    assert load_paper({"arxiv_id": "2607.00001", "authors": None}).authors is None
+
+
+def test_unusable_values_become_null_not_guesses() -> None:
+    item = load_paper(
+        {"arxiv_id": " 2607.00001 ", "title": "  ", "upvotes": "many", "github_repo": ""}
+    )
+    assert item.arxiv_id == "2607.00001"
+    assert item.title is None and item.upvotes is None and item.github_repo is None
