@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from scrapy.utils.reactor import install_reactor
+
 
 from tests.support.site import LocalSite, serve
+
+# Scrapy's test helpers (get_crawler) need the reactor Scrapy would install.
+install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 POSTGRES_URL = os.environ.get(

@@ -43,7 +43,7 @@ class Command(ScrapyCrawlCommand):
         if len(args) != 1:
             return super().run(args, opts)
         assert self.crawler_process is not None
-        crawler = self._create_crawler(args[0])
+        crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
         if self.crawler_process.bootstrap_failed or _went_wrong(crawler):
