@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from scrapy.utils.reactor import install_reactor
 
-
 from tests.support.site import LocalSite, serve
 
 # Scrapy's test helpers (get_crawler) need the reactor Scrapy would install.
