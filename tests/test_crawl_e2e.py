@@ -224,6 +224,19 @@ def test_bad_argument_is_one_line_and_non_zero_before_any_request(
     assert not (tmp_path / "papers.sqlite").exists()
 
 
+@pytest.mark.parametrize("base_url", ["http://", "huggingface.co", "ftp://example.org"])
+def test_unusable_base_url_is_a_one_line_error(tmp_path: Path, base_url: str) -> None:
+    class Bad:
+        url = base_url
+
+    result = crawl(Bad(), tmp_path, "-a", "date=2026-07-31")  # type: ignore[arg-type]
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"scrapy crawl daily: error: setting DIGEST_BASE_URL: {base_url!r} is not an http(s) URL with a host"
+    )
+    assert not (tmp_path / "papers.sqlite").exists()
+
+
 def test_unreachable_site_is_reported_and_fails_the_run(tmp_path: Path) -> None:
     class Nowhere:
         url = "http://127.0.0.1:9"  # the discard port: connection refused

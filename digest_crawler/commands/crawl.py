@@ -1,7 +1,8 @@
 """``scrapy crawl`` with clean argument errors and an honest exit status.
 
-Spiders that define ``parse_arguments(spargs)`` get their ``-a`` arguments
-checked before the crawler process even starts: a bad one ends the command
+Spiders that define ``parse_arguments(spargs)`` and ``check_settings(settings)``
+get their ``-a`` arguments and settings checked before the crawler process
+even starts: a bad one ends the command
 with a one-line error on standard error and exit status 2, before any
 request or database write. After the crawl, a finish reason other than
 ``finished`` (e.g. the database failed) or any stat named in
@@ -31,10 +32,12 @@ class Command(ScrapyCrawlCommand):
         except KeyError as exc:
             raise UsageError(f"no spider named {args[0]!r}") from exc
         parse_arguments = getattr(spider_class, "parse_arguments", None)
-        if parse_arguments is None:
-            return
+        check_settings = getattr(spider_class, "check_settings", None)
         try:
-            parse_arguments(opts.spargs)
+            if parse_arguments is not None:
+                parse_arguments(opts.spargs)
+            if check_settings is not None:
+                check_settings(self.settings)
         except ValueError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
             sys.exit(2)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from digest_crawler.arguments import DailyArguments
@@ -42,8 +44,19 @@ class DailySpider(scrapy.Spider):
         """Validate ``-a`` arguments; raises ``ArgumentError`` (a ValueError)."""
         return DailyArguments.parse(spargs)
 
+    @staticmethod
+    def check_settings(settings: BaseSettings) -> str:
+        """The base URL of ``DIGEST_BASE_URL``; raises ``ValueError`` when unusable."""
+        value = settings.get("DIGEST_BASE_URL") or ""
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"setting DIGEST_BASE_URL: {value!r} is not an http(s) URL with a host"
+            )
+        return value.rstrip("/")
+
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        base_url = self.settings.get("DIGEST_BASE_URL").rstrip("/")
+        base_url = self.check_settings(self.settings)
         for day in self.arguments.days():
             yield scrapy.Request(
                 f"{base_url}/papers/date/{day.isoformat()}",

@@ -96,9 +96,9 @@ if __name__ == "__main__":  # python -m tests.support.site: browse the fixtures
     import time
 
     with serve() as local:
-        print(f"serving the fixtures at {local.url} (Ctrl-C to stop)")
+        print(f"serving the fixtures at {local.url} (Ctrl-C to stop)", flush=True)
         for path in sorted(local.routes):
-            print(f"  {local.url}{path}")
+            print(f"  {local.url}{path}", flush=True)
         try:
             while True:
                 time.sleep(3600)
