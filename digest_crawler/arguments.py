@@ -7,11 +7,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Arguments that schedulers add on their own (Scrapyd passes ``_job``).
 _SCHEDULER_ARGUMENTS = frozenset({"_job", "_version"})
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WHOLE_NUMBER = re.compile(r"^\d+$")
+DEFAULT_REFRESH_DAYS = 7
 
 
 class ArgumentError(ValueError):
@@ -23,16 +25,28 @@ def today_utc() -> dt.date:
 
 
 class DailyArguments(BaseModel):
-    """Arguments of ``scrapy crawl daily`` (``-a name=value``)."""
+    """Arguments of ``scrapy crawl daily`` (``-a name=value``).
+
+    With none of ``date``, ``start``/``end`` or ``days``, the run is the
+    scheduled daily one: today and the ``refresh_days`` days before it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    date: dt.date | None = Field(
-        default=None,
-        description="The listing day to crawl, YYYY-MM-DD (UTC); default: today.",
+    date: dt.date | None = Field(default=None, description="One listing day, YYYY-MM-DD (UTC).")
+    start: dt.date | None = Field(
+        default=None, description="First day of a backfill, YYYY-MM-DD (inclusive)."
+    )
+    end: dt.date | None = Field(
+        default=None, description="Last day of a backfill, YYYY-MM-DD (inclusive); default: today."
+    )
+    days: int | None = Field(default=None, description="Backfill the last N days ending today.")
+    refresh_days: int = Field(
+        default=DEFAULT_REFRESH_DAYS,
+        description="Daily run: also re-crawl this many days before today.",
     )
 
-    @field_validator("date", mode="before")
+    @field_validator("date", "start", "end", mode="before")
     @classmethod
     def _strict_iso_date(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -45,13 +59,43 @@ class DailyArguments(BaseModel):
                 raise ValueError(f"{value!r} is not a valid date ({exc})") from None
         return value
 
-    @field_validator("date")
+    @field_validator("days", "refresh_days", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not _WHOLE_NUMBER.match(value.strip()):
+                raise ValueError(f"{value!r} is not a whole number of days")
+            return int(value)
+        return value
+
+    @field_validator("date", "start", "end")
     @classmethod
     def _not_in_future(cls, value: dt.date | None) -> dt.date | None:
         today = today_utc()
         if value is not None and value > today:
             raise ValueError(f"{value} is in the future (today is {today} UTC)")
         return value
+
+    @field_validator("days")
+    @classmethod
+    def _at_least_one_day(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError(f"{value} is not a number of days: give at least 1")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_say_which_days(self) -> DailyArguments:
+        if self.date is not None and (self.start or self.end or self.days is not None):
+            raise ValueError("date: give either date, or start/end, or days, not several")
+        if self.days is not None and (self.start or self.end):
+            raise ValueError("days: give either days or start/end, not both")
+        if self.end is not None and self.start is None:
+            raise ValueError("end: give start too")
+        if "refresh_days" in self.model_fields_set and (self.date or self.is_backfill):
+            raise ValueError("refresh_days: only for the daily run (without date, start or days)")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"start: {self.start} is after end {self.end}")
+        return self
 
     @classmethod
     def parse(cls, raw: Mapping[str, Any]) -> DailyArguments:
@@ -61,12 +105,28 @@ class DailyArguments(BaseModel):
             return cls.model_validate(given)
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
-            name = ".".join(map(str, error["loc"])) or "arguments"
+            name = ".".join(map(str, error["loc"]))
             if error["type"] == "extra_forbidden":
                 known = ", ".join(cls.model_fields)
                 raise ArgumentError(f"unknown argument {name!r} (known: {known})") from None
             message = error["msg"].removeprefix("Value error, ")
+            if not name:  # a rule across arguments names its argument first
+                raise ArgumentError(f"argument {message}") from None
             raise ArgumentError(f"argument {name}: {message}") from None
 
-    def days(self) -> list[dt.date]:
-        return [self.date or today_utc()]
+    @property
+    def is_backfill(self) -> bool:
+        return self.start is not None or self.days is not None
+
+    def days_to_crawl(self) -> list[dt.date]:
+        """The listing days of this run, oldest first."""
+        today = today_utc()
+        if self.date is not None:
+            return [self.date]
+        if self.start is not None:
+            first, last = self.start, self.end or today
+        elif self.days is not None:
+            first, last = today - dt.timedelta(days=self.days - 1), today
+        else:
+            first, last = today - dt.timedelta(days=self.refresh_days), today
+        return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]

@@ -58,10 +58,15 @@ class PaperItem:
     project_page: str | None = None
     submitted_by: str | None = None
     scraped_at: dt.datetime | str | None = field(default=None, metadata={"serializer": iso_moment})
+    # Not part of the public record: the 1-based position on the listing
+    # page, kept in the ``listings`` table.
+    rank: int | None = field(default=None, metadata={"internal": True})
 
 
 #: The public field names, in contract order (feed column order too).
-PAPER_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PaperItem))
+PAPER_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(PaperItem) if not f.metadata.get("internal")
+)
 
 
 def _must_be_utc(value: dt.datetime) -> dt.datetime:

@@ -39,6 +39,7 @@ class PaperLoader(ItemLoader):
     github_repo_in = MapCompose(clean_url)
     project_page_in = MapCompose(clean_url)
     url_in = MapCompose(clean_url)
+    rank_in = MapCompose(to_int)
 
 
 def load_paper(raw: dict[str, Any], **extra: Any) -> PaperItem:

@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler import storage
 from digest_crawler.dates import to_date, to_moment
-from digest_crawler.items import PaperRecord
+from digest_crawler import signals as digest_signals
+from digest_crawler.items import PAPER_FIELDS, PaperRecord
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
         try:
-            record = PaperRecord.model_validate(adapter.asdict())
+            record = PaperRecord.model_validate({name: adapter.get(name) for name in PAPER_FIELDS})
         except ValidationError as exc:
             self.stats.inc_value("digest/rejected_items")
             reason = "; ".join(
@@ -87,11 +88,15 @@ class ValidatePipeline:
 
 
 class DeduplicatePipeline:
-    """Drop a paper already seen in this run (same ``arxiv_id``)."""
+    """Drop a paper seen twice on the same listing day in this run.
+
+    The same paper on two days is two listings (both are kept in
+    ``listings``; ``papers`` keeps the earliest day).
+    """
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.seen: set[str] = set()
+        self.seen: set[tuple[Any, str]] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DeduplicatePipeline:
@@ -99,17 +104,21 @@ class DeduplicatePipeline:
         return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        arxiv_id = ItemAdapter(item)["arxiv_id"]
-        if arxiv_id in self.seen:
+        adapter = ItemAdapter(item)
+        key = (adapter["listing_date"], adapter["arxiv_id"])
+        if key in self.seen:
             self.stats.inc_value("digest/duplicate_items")
-            raise DropItem(f"duplicate paper {arxiv_id!r} in this run", log_level="INFO")
-        self.seen.add(arxiv_id)
+            raise DropItem(
+                f"duplicate paper {key[1]!r} on the listing of {key[0]}", log_level="INFO"
+            )
+        self.seen.add(key)
         return item
 
 
 class StoragePipeline:
-    """Upsert papers into ``DIGEST_DATABASE_URL``, one transaction per
-    listing day, and keep rejected items in ``rejected_items``."""
+    """Store each listing day in one transaction: its papers (upserted), its
+    listings, new upvote snapshots, its rejected items and the day's outcome
+    in the run's ledger (``crawl_runs``/``crawl_days``)."""
 
     def __init__(self, crawler: Crawler, database_url: str, batch_size: int) -> None:
         assert crawler.stats is not None
@@ -118,8 +127,14 @@ class StoragePipeline:
         self.database_url = database_url
         self.batch_size = batch_size
         self.engine: Engine | None = None
+        self.run_id: int | None = None
+        # Per listing day: the papers the page gave, how many of them have
+        # been stored or dropped so far, and the rows waiting to be written.
+        self.expected: dict[dt.date, int] = {}
+        self.accounted: dict[dt.date, int] = defaultdict(int)
         self.pending: dict[dt.date, list[dict[str, Any]]] = defaultdict(list)
-        self.rejected: list[dict[str, Any]] = []
+        self.rejected: dict[dt.date | None, list[dict[str, Any]]] = defaultdict(list)
+        self.urls: dict[dt.date, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -128,7 +143,13 @@ class StoragePipeline:
             crawler.settings.get("DIGEST_DATABASE_URL") or storage.DEFAULT_DATABASE_URL,
             crawler.settings.getint("DIGEST_BATCH_SIZE", 500),
         )
-        crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        connect = crawler.signals.connect
+        connect(pipeline.days_planned, signal=digest_signals.days_planned)
+        connect(pipeline.page_parsed, signal=digest_signals.page_parsed)
+        connect(pipeline.day_finished, signal=digest_signals.day_finished)
+        connect(pipeline.item_dropped, signal=signals.item_dropped)
+        connect(pipeline.item_error, signal=signals.item_error)
+        connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
     def open_spider(self) -> None:
@@ -136,75 +157,175 @@ class StoragePipeline:
         storage.create_tables(self.engine)
         logger.info("Storing papers in %s", self.engine.url.render_as_string(hide_password=True))
 
+    # -- the spider's signals ---------------------------------------------------
+
+    def days_planned(
+        self, days: list[dt.date], arguments: dict[str, Any], spider: Spider
+    ) -> set[dt.date]:
+        """Open this run's record; return the days an interrupted run with
+        the same days already completed (not to be fetched again)."""
+        assert self.engine is not None
+        now = dt.datetime.now(dt.UTC)
+        with self.engine.begin() as connection:
+            self.run_id = storage.start_run(connection, spider.name, arguments, days, now)
+            done = storage.resume_days(connection, self.run_id)
+        if done:
+            self.stats.set_value("digest/days_carried_over", len(done))
+            logger.info(
+                "Resuming an interrupted run: %d of %d days are already done", len(done), len(days)
+            )
+        return done
+
+    def page_parsed(self, day: dt.date, papers: int, url: str) -> None:
+        self.expected[day] = papers
+        self.urls[day] = url
+        self._maybe_flush(day)
+
+    def day_finished(self, day: dt.date, outcome: str, reason: str | None, url: str | None) -> None:
+        if self.engine is None or self.run_id is None:
+            return
+        now = dt.datetime.now(dt.UTC)
+        try:
+            with self.engine.begin() as connection:
+                storage.record_day(
+                    connection, self.run_id, day, outcome, now, reason=reason, url=url
+                )
+        except SQLAlchemyError as exc:
+            self._storage_failed(f"the outcome of {day}", exc)
+
+    # -- items --------------------------------------------------------------------
+
     def process_item(self, item: Any) -> Any:
         row = ItemAdapter(item).asdict()
         day = row["listing_date"]
-        # Items arrive page by page: a new listing day means the previous
-        # day's page is complete, so its rows go in one transaction.
-        for other in [d for d in self.pending if d != day]:
-            self._flush(other)
         self.pending[day].append(row)
-        if len(self.pending[day]) >= self.batch_size:
-            self._flush(day)
+        self._account(day)
         return item
 
     def item_dropped(
         self, item: Any, response: Response | None, exception: Exception, spider: Spider
     ) -> None:
-        if not isinstance(exception, InvalidItem):
-            return
         data = ItemAdapter(item).asdict()
-        self.rejected.append(
-            {
-                "arxiv_id": str(data.get("arxiv_id"))[:64] if data.get("arxiv_id") else None,
-                "page_url": response.url if response is not None else None,
-                "reason": str(exception),
-                "payload": storage.to_payload(data),
-                "rejected_at": dt.datetime.now(dt.UTC),
-            }
+        day = data.get("listing_date") if isinstance(data.get("listing_date"), dt.date) else None
+        if isinstance(exception, InvalidItem):
+            self.rejected[day].append(
+                {
+                    "arxiv_id": str(data["arxiv_id"])[:64] if data.get("arxiv_id") else None,
+                    "page_url": response.url if response is not None else None,
+                    "reason": str(exception),
+                    "payload": storage.to_payload(data),
+                    "rejected_at": dt.datetime.now(dt.UTC),
+                }
+            )
+        if day is not None:
+            self._account(day)
+
+    def item_error(
+        self, item: Any, response: Response | None, spider: Spider, failure: Any
+    ) -> None:
+        self.stats.inc_value("digest/item_errors")
+        self.item_dropped(
+            item, response, InvalidItem(f"error: {failure.getErrorMessage()}"), spider
         )
 
+    def _account(self, day: dt.date) -> None:
+        self.accounted[day] += 1
+        self._maybe_flush(day)
+
+    def _maybe_flush(self, day: dt.date) -> None:
+        if day in self.expected and self.accounted[day] >= self.expected[day]:
+            self._flush(day)
+
+    # -- closing ------------------------------------------------------------------
+
     def close_spider(self) -> None:
+        # Days whose items did not all come back (an item lost to an error
+        # without a signal): store what arrived rather than nothing.
+        for day in sorted(set(self.pending) | set(self.expected)):
+            self._flush(day)
+        if self.rejected and self.engine is not None:
+            try:
+                with self.engine.begin() as connection:
+                    for rows in self.rejected.values():
+                        storage.insert_rejected(connection, rows)
+                self.rejected.clear()
+            except SQLAlchemyError as exc:
+                self._storage_failed("rejected items", exc)
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.engine is None:
+            return
         try:
-            for day in list(self.pending):
-                self._flush(day)
-            self._flush_rejected()
+            if self.run_id is not None:
+                counts = {
+                    "items_stored": self._stat("papers_stored"),
+                    "papers_new": self._stat("papers_new"),
+                    "papers_updated": self._stat("papers_updated"),
+                    "items_rejected": self._stat("rejected_items"),
+                }
+                with self.engine.begin() as connection:
+                    days = storage.finish_run(
+                        connection, self.run_id, dt.datetime.now(dt.UTC), reason, counts
+                    )
+                for name, value in days.items():
+                    self.stats.set_value(f"digest/{name}", value)
+        except SQLAlchemyError as exc:
+            self._storage_failed("the run record", exc)
         finally:
-            if self.engine is not None:
-                self.engine.dispose()
+            self.engine.dispose()
+
+    def _stat(self, name: str) -> int:
+        return int(self.stats.get_value(f"digest/{name}", 0))
 
     def _flush(self, day: dt.date) -> None:
-        rows = self.pending.pop(day, [])
-        if not rows or self.engine is None:
+        rows = [_paper_row(row) for row in self.pending.pop(day, [])]
+        self.expected.pop(day, None)
+        self.accounted.pop(day, None)
+        rejected = self.rejected.pop(day, [])
+        if self.engine is None:
             return
+        now = dt.datetime.now(dt.UTC)
         try:
             with self.engine.begin() as connection:
-                new, updated = storage.upsert_papers(connection, rows, dt.datetime.now(dt.UTC))
-                if self.rejected:
-                    storage.insert_rejected(connection, self.rejected)
+                new = updated = 0
+                for start in range(0, len(rows), self.batch_size):
+                    batch = rows[start : start + self.batch_size]
+                    batch_new, batch_updated = storage.upsert_papers(connection, batch, now)
+                    new, updated = new + batch_new, updated + batch_updated
+                storage.upsert_listings(connection, rows, now)
+                snapshots = storage.record_snapshots(connection, (r["arxiv_id"] for r in rows), now)
+                storage.insert_rejected(connection, rejected)
+                if self.run_id is not None:
+                    storage.record_day(
+                        connection,
+                        self.run_id,
+                        day,
+                        "stored",
+                        now,
+                        papers=len(rows),
+                        url=self.urls.get(day),
+                    )
         except SQLAlchemyError as exc:
-            self.stats.inc_value("digest/storage_errors")
-            logger.error(
-                "Could not store %d papers listed on %s: %s",
-                len(rows),
-                day,
-                str(exc).splitlines()[0],
-            )
-            # Stop the crawl: fetching more pages that cannot be stored would
-            # only cost the site requests. The crawl command exits non-zero.
-            if self.crawler.crawling:
-                deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
+            self._storage_failed(f"{len(rows)} papers listed on {day}", exc)
             return
-        self.rejected.clear()
         self.stats.inc_value("digest/papers_stored", len(rows))
         self.stats.inc_value("digest/papers_new", new)
         self.stats.inc_value("digest/papers_updated", updated)
+        self.stats.inc_value("digest/upvote_snapshots", snapshots)
+        self.stats.inc_value("digest/days_stored")
         logger.info(
             "Stored %d papers listed on %s (%d new, %d updated)", len(rows), day, new, updated
         )
 
-    def _flush_rejected(self) -> None:
-        if self.rejected and self.engine is not None:
-            with self.engine.begin() as connection:
-                storage.insert_rejected(connection, self.rejected)
-            self.rejected.clear()
+    def _storage_failed(self, what: str, exc: SQLAlchemyError) -> None:
+        self.stats.inc_value("digest/storage_errors")
+        logger.error("Could not store %s: %s", what, str(exc).splitlines()[0])
+        # Stop the crawl: fetching more pages that cannot be stored would
+        # only cost the site requests. The crawl command exits non-zero.
+        if self.crawler.crawling:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
+
+
+def _paper_row(row: dict[str, Any]) -> dict[str, Any]:
+    """The public fields (the ``papers`` columns) plus the listing rank."""
+    return {name: row.get(name) for name in (*PAPER_FIELDS, "rank")}

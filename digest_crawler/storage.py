@@ -93,6 +93,78 @@ rejected_items = sa.Table(
     sa.Column("rejected_at", UTCDateTime, nullable=False),
 )
 
+listings = sa.Table(
+    "listings",
+    metadata,
+    sa.Column("listing_date", sa.Date, primary_key=True),
+    sa.Column("arxiv_id", sa.String(32), primary_key=True),
+    # 1-based position on that day's page.
+    sa.Column("rank", sa.Integer),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Index("ix_listings_arxiv_id", "arxiv_id"),
+)
+
+upvote_snapshots = sa.Table(
+    "upvote_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("arxiv_id", sa.String(32), nullable=False),
+    sa.Column("observed_at", UTCDateTime, nullable=False),
+    sa.Column("upvotes", sa.Integer, nullable=False),
+    sa.Column("num_comments", sa.Integer),
+    sa.Column("github_stars", sa.Integer),
+    sa.Index("ix_upvote_snapshots_arxiv_id", "arxiv_id", "id"),
+)
+
+crawl_runs = sa.Table(
+    "crawl_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("spider", sa.String(64), nullable=False),
+    sa.Column("arguments", sa.Text, nullable=False),  # JSON of the -a arguments
+    sa.Column("first_day", sa.Date, nullable=False),
+    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("days_requested", sa.Integer, nullable=False),
+    sa.Column("days_served", sa.Integer),
+    sa.Column("days_no_digest", sa.Integer),
+    sa.Column("days_failed", sa.Integer),
+    sa.Column("items_stored", sa.Integer),
+    sa.Column("papers_new", sa.Integer),
+    sa.Column("papers_updated", sa.Integer),
+    sa.Column("items_rejected", sa.Integer),
+    sa.Column("finish_reason", sa.String(64)),
+    # Every requested day done (stored or no digest): a new run with the same
+    # days starts afresh. Otherwise the next one resumes it.
+    sa.Column("complete", sa.Boolean, nullable=False, default=False),
+    sa.Column("resumed_by", sa.Integer),
+)
+
+crawl_days = sa.Table(
+    "crawl_days",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    # "stored" (the day's papers, 0 for an empty page), "no_digest" (the site
+    # served another day) or "failed" (with the reason).
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("papers", sa.Integer, nullable=False, default=0),
+    sa.Column("reason", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("finished_at", UTCDateTime, nullable=False),
+    # Done by an earlier, interrupted run that this one resumed.
+    sa.Column("carried_over", sa.Boolean, nullable=False, default=False),
+)
+
+DONE_OUTCOMES = ("stored", "no_digest")
+_PAPER_INPUT = [
+    column.name
+    for column in papers.columns
+    if column.name not in ("first_seen_at", "last_seen_at", "changed_at")
+]
+
 # Columns a re-crawl refreshes when the page gives a value; a value the page
 # does not give (None, e.g. no abstract on the fallback cards) keeps the
 # stored one.
@@ -161,7 +233,9 @@ def upsert_papers(
     Keeps ``first_seen_at`` and the earliest ``listing_date``; moves
     ``changed_at`` only when a refreshed value really differs.
     """
-    rows = {record["arxiv_id"]: record for record in records}  # one per key
+    rows = {  # one per key, the papers' own columns only
+        record["arxiv_id"]: {name: record.get(name) for name in _PAPER_INPUT} for record in records
+    }
     if not rows:
         return 0, 0
     existing = set(
@@ -202,3 +276,202 @@ def insert_rejected(connection: Connection, rows: Iterable[Mapping[str, Any]]) -
 def to_payload(data: Mapping[str, Any]) -> str:
     """A rejected item as JSON text, whatever its values are."""
     return json.dumps(dict(data), ensure_ascii=False, default=str, sort_keys=True)
+
+
+def upsert_listings(
+    connection: Connection, rows: Sequence[Mapping[str, Any]], seen_at: dt.datetime
+) -> None:
+    """One row per (listing_date, arxiv_id), with the paper's rank that day."""
+    values = {
+        (row["listing_date"], row["arxiv_id"]): {
+            "listing_date": row["listing_date"],
+            "arxiv_id": row["arxiv_id"],
+            "rank": row.get("rank"),
+            "first_seen_at": seen_at,
+            "last_seen_at": seen_at,
+        }
+        for row in rows
+    }
+    if not values:
+        return
+    statement = _insert(connection, listings)
+    statement = statement.on_conflict_do_update(
+        index_elements=[listings.c.listing_date, listings.c.arxiv_id],
+        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
+    )
+    connection.execute(statement, list(values.values()))
+
+
+def record_snapshots(connection: Connection, arxiv_ids: Iterable[str], seen_at: dt.datetime) -> int:
+    """Add an upvote snapshot for each paper whose stored counts differ from
+    its latest snapshot (or that has none); return how many were added."""
+    ids = sorted(set(arxiv_ids))
+    if not ids:
+        return 0
+    counts = ("upvotes", "num_comments", "github_stars")
+    current = {
+        row.arxiv_id: tuple(row[1:])
+        for row in connection.execute(
+            sa.select(papers.c.arxiv_id, *(papers.c[name] for name in counts)).where(
+                papers.c.arxiv_id.in_(ids)
+            )
+        )
+    }
+    newest = (
+        sa.select(sa.func.max(upvote_snapshots.c.id))
+        .where(upvote_snapshots.c.arxiv_id.in_(ids))
+        .group_by(upvote_snapshots.c.arxiv_id)
+    )
+    latest = {
+        row.arxiv_id: tuple(row[1:])
+        for row in connection.execute(
+            sa.select(
+                upvote_snapshots.c.arxiv_id, *(upvote_snapshots.c[name] for name in counts)
+            ).where(upvote_snapshots.c.id.in_(newest))
+        )
+    }
+    changed = [
+        {"arxiv_id": arxiv_id, "observed_at": seen_at, **dict(zip(counts, values, strict=True))}
+        for arxiv_id, values in current.items()
+        if latest.get(arxiv_id) != values
+    ]
+    if changed:
+        connection.execute(upvote_snapshots.insert(), changed)
+    return len(changed)
+
+
+# -- the run ledger -----------------------------------------------------------
+
+
+def start_run(
+    connection: Connection,
+    spider: str,
+    arguments: Mapping[str, Any],
+    days: Sequence[dt.date],
+    now: dt.datetime,
+) -> int:
+    """Record a new run of ``days``; return its id."""
+    result = connection.execute(
+        crawl_runs.insert().values(
+            spider=spider,
+            arguments=json.dumps(dict(arguments), sort_keys=True, default=str),
+            first_day=days[0],
+            last_day=days[-1],
+            started_at=now,
+            days_requested=len(days),
+            complete=False,
+        )
+    )
+    run_id = result.inserted_primary_key[0]
+    assert isinstance(run_id, int)
+    return run_id
+
+
+def resume_days(connection: Connection, run_id: int) -> set[dt.date]:
+    """Take over the latest unfinished run with the same spider and days.
+
+    Its completed days are copied to ``run_id`` (``carried_over``) and
+    returned, so they are not fetched again; it is marked ``resumed_by``.
+    A run whose every day was done (``complete``) is never resumed: a new
+    run over the same days fetches them again.
+    """
+    run = connection.execute(sa.select(crawl_runs).where(crawl_runs.c.id == run_id)).one()
+    previous = connection.execute(
+        sa.select(crawl_runs.c.id, crawl_runs.c.complete)
+        .where(
+            crawl_runs.c.spider == run.spider,
+            crawl_runs.c.first_day == run.first_day,
+            crawl_runs.c.last_day == run.last_day,
+            crawl_runs.c.id < run_id,
+            crawl_runs.c.resumed_by.is_(None),
+        )
+        .order_by(crawl_runs.c.id.desc())
+        .limit(1)
+    ).first()
+    if previous is None or previous.complete:
+        return set()
+    done = connection.execute(
+        sa.select(crawl_days).where(
+            crawl_days.c.run_id == previous.id, crawl_days.c.outcome.in_(DONE_OUTCOMES)
+        )
+    ).all()
+    if done:
+        connection.execute(
+            crawl_days.insert(),
+            [{**row._asdict(), "run_id": run_id, "carried_over": True} for row in done],
+        )
+    connection.execute(
+        crawl_runs.update().where(crawl_runs.c.id == previous.id).values(resumed_by=run_id)
+    )
+    return {row.day for row in done}
+
+
+def record_day(
+    connection: Connection,
+    run_id: int,
+    day: dt.date,
+    outcome: str,
+    now: dt.datetime,
+    *,
+    papers: int = 0,
+    reason: str | None = None,
+    url: str | None = None,
+) -> None:
+    """What became of ``day`` in this run (a later outcome replaces an earlier one)."""
+    statement = _insert(connection, crawl_days).values(
+        run_id=run_id,
+        day=day,
+        outcome=outcome,
+        papers=papers,
+        reason=reason,
+        url=url,
+        finished_at=now,
+        carried_over=False,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[crawl_days.c.run_id, crawl_days.c.day],
+        set_={
+            name: statement.excluded[name]
+            for name in ("outcome", "papers", "reason", "url", "finished_at", "carried_over")
+        },
+    )
+    connection.execute(statement)
+
+
+def finish_run(
+    connection: Connection,
+    run_id: int,
+    now: dt.datetime,
+    finish_reason: str | None,
+    counts: Mapping[str, int],
+) -> dict[str, int]:
+    """Close the run's record: outcomes per day, counts, and whether every
+    requested day is done. Returns the day counts."""
+    by_outcome = dict(
+        connection.execute(
+            sa.select(crawl_days.c.outcome, sa.func.count())
+            .where(crawl_days.c.run_id == run_id)
+            .group_by(crawl_days.c.outcome)
+        ).all()
+    )
+    requested = connection.execute(
+        sa.select(crawl_runs.c.days_requested).where(crawl_runs.c.id == run_id)
+    ).scalar_one()
+    days = {
+        "days_served": by_outcome.get("stored", 0),
+        "days_no_digest": by_outcome.get("no_digest", 0),
+        "days_failed": by_outcome.get("failed", 0),
+    }
+    done = days["days_served"] + days["days_no_digest"]
+    connection.execute(
+        crawl_runs.update()
+        .where(crawl_runs.c.id == run_id)
+        .values(
+            finished_at=now,
+            finish_reason=finish_reason,
+            complete=finish_reason == "finished" and done >= requested,
+            **days,
+            **counts,
+        )
+    )
+    return days

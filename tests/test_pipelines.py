@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from digest_crawler import storage
-from digest_crawler.items import PaperItem
+from digest_crawler.items import PAPER_FIELDS, PaperItem
 from digest_crawler.pipelines import (
     DeduplicatePipeline,
     InvalidItem,
@@ -145,18 +146,29 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 
 
 class Run:
-    """One crawl's storage pipeline, opened and closed like Scrapy does."""
+    """One crawl's storage pipeline, driven the way the spider and Scrapy drive it."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, days: list[dt.date] | None = None) -> None:
         self.crawler = get_crawler(DailySpider, {"DIGEST_DATABASE_URL": database_url})
+        self.crawler.stats.open_spider()
         self.pipeline = StoragePipeline.from_crawler(self.crawler)
+        self.days = days or [D(2026, 7, 30), D(2026, 7, 31), D(2026, 8, 1)]
+        self.spider = SimpleNamespace(name="daily")
+        self.resumed: set[dt.date] = set()
 
     def __enter__(self) -> Run:
         self.pipeline.open_spider()
+        self.resumed = self.pipeline.days_planned(days=self.days, arguments={}, spider=self.spider)
         return self
 
-    def store(self, item: PaperItem) -> None:
-        self.pipeline.process_item(item)
+    def store(self, *items: PaperItem, day: dt.date | None = None) -> None:
+        """One listing page: its paper count first, then its items."""
+        day = day or items[0].listing_date
+        self.pipeline.page_parsed(
+            day=day, papers=len(items), url=f"http://127.0.0.1/papers/date/{day}"
+        )
+        for item in items:
+            self.pipeline.process_item(item)
 
     def reject(self, item: PaperItem, url: str) -> None:
         response = HtmlResponse(url=url, body=b"")
@@ -164,10 +176,11 @@ class Run:
             ValidatePipeline(self.crawler.stats).process_item(
                 NormaliseDatesPipeline().process_item(item)
             )
-        self.pipeline.item_dropped(item, response, caught.value, None)
+        self.pipeline.item_dropped(item, response, caught.value, self.spider)
 
     def __exit__(self, *exc: object) -> None:
         self.pipeline.close_spider()
+        self.pipeline.spider_closed(self.spider, "finished")
 
     def stat(self, name: str) -> Any:
         return self.crawler.stats.get_value(f"digest/{name}")
@@ -189,7 +202,8 @@ def test_storage_writes_every_field(database_url: str) -> None:
     with Run(database_url) as run:
         run.store(valid_item())
     (row,) = rows(database_url)
-    expected = dataclasses.asdict(valid_item())
+    item = valid_item()
+    expected = {name: getattr(item, name) for name in PAPER_FIELDS}
     assert {k: row[k] for k in expected} == expected
     assert row["first_seen_at"] == row["last_seen_at"] == row["changed_at"]
     assert row["first_seen_at"].tzinfo is not None and row["scraped_at"] == NOW
@@ -246,7 +260,8 @@ def test_earlier_listing_date_replaces_a_later_one(database_url: str) -> None:
 def test_rejected_items_are_kept_with_page_url_reason_and_payload(database_url: str) -> None:
     url = "http://127.0.0.1/papers/date/2026-07-31"
     with Run(database_url) as run:
-        run.store(valid_item())
+        run.pipeline.page_parsed(day=D(2026, 7, 31), papers=2, url=url)
+        run.pipeline.process_item(valid_item())
         run.reject(raw_item(arxiv_id="2607.99999", upvotes=-4), url)
     (rejected,) = rows(database_url, storage.rejected_items)
     assert rejected["arxiv_id"] == "2607.99999" and rejected["page_url"] == url
@@ -265,12 +280,14 @@ def test_one_transaction_per_listing_day(tmp_path: Any) -> None:
             "before_cursor_execute",
             lambda conn, cursor, statement, *a: statements.append(statement.split()[0]),
         )
-        for n in range(50):
-            run.store(valid_item(arxiv_id=f"2607.{n:05d}", listing_date=D(2026, 7, 30)))
-        for n in range(50, 100):
-            run.store(valid_item(arxiv_id=f"2607.{n:05d}", listing_date=D(2026, 7, 31)))
-    assert statements.count("BEGIN") == 2
-    assert statements.count("INSERT") == 2  # one batched upsert per day
+        for day, numbers in ((D(2026, 7, 30), range(50)), (D(2026, 7, 31), range(50, 100))):
+            run.store(*(valid_item(arxiv_id=f"2607.{n:05d}", listing_date=day) for n in numbers))
+            assert len(rows(url)) == numbers.stop  # written as soon as the page is complete
+    days_begun = statements.count("BEGIN")
+    # One transaction per day (papers, listings, snapshots, the day's outcome)
+    # plus the run record's closing (its opening came before the listener).
+    assert days_begun == 2 + 1
+    assert len(rows(url)) == 100
     assert len(rows(url)) == 100
 
 
@@ -293,6 +310,9 @@ def test_storage_failure_is_counted_logged_and_stops_the_crawl(
         run.store(valid_item(listing_date=D(2026, 7, 30)))
         with run.pipeline.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE papers")
-        run.store(valid_item(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))  # flushes 07-30
-    assert run.stat("storage_errors") == 2
-    assert "Could not store 1 papers listed on 2026-07-30" in caplog.text
+        run.store(valid_item(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))
+    assert run.stat("storage_errors") == 1
+    assert "Could not store 1 papers listed on 2026-07-31" in caplog.text
+    assert (
+        len(rows(url, storage.listings)) == 1
+    )  # the day before stays intact, the failed day wrote nothing

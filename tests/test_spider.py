@@ -134,7 +134,8 @@ def test_start_requests_the_day_from_the_base_url() -> None:
 
 
 def test_default_day_is_today_in_utc() -> None:
-    assert DailyArguments.parse({}).days() == [dt.datetime.now(dt.UTC).date()]
+    today = dt.datetime.now(dt.UTC).date()
+    assert DailyArguments.parse({"date": str(today)}).days_to_crawl() == [today]
 
 
 @pytest.mark.parametrize(
@@ -146,7 +147,10 @@ def test_default_day_is_today_in_utc() -> None:
         ),
         ({"date": "yesterday"}, "argument date: 'yesterday' is not a date (expected YYYY-MM-DD)"),
         ({"date": "2999-01-01"}, "argument date: 2999-01-01 is in the future"),
-        ({"datum": "2026-01-01"}, "unknown argument 'datum' (known: date)"),
+        (
+            {"datum": "2026-01-01"},
+            "unknown argument 'datum' (known: date, start, end, days, refresh_days)",
+        ),
     ],
 )
 def test_bad_arguments_raise_one_line_errors(arguments: dict[str, str], message: str) -> None:

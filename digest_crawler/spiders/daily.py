@@ -12,6 +12,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
+from digest_crawler import signals as digest_signals
 from digest_crawler.arguments import DailyArguments
 from digest_crawler.items import PaperItem
 from digest_crawler.loaders import load_paper
@@ -21,23 +22,36 @@ from digest_crawler.pages import parse_listing
 class DailySpider(scrapy.Spider):
     """Crawl Daily Papers listing pages into paper items.
 
-    Spider arguments:
+    Spider arguments (all optional; see ``DailyArguments``):
 
     date
-        The listing day to crawl, ``YYYY-MM-DD`` (UTC). Default: today (UTC).
+        One listing day, ``YYYY-MM-DD`` (UTC).
+    start, end
+        A backfill: every day from ``start`` to ``end`` (inclusive, default
+        today), oldest first. (Stored as ``arguments.start``: a spider
+        attribute ``start`` would hide Scrapy's ``start()`` method.)
+    days
+        A backfill of the last N days ending today.
+    refresh_days
+        Without any of the above (the scheduled daily run): today and this
+        many days before it (default 7), so recent upvotes stay current.
 
     Settings: ``DIGEST_BASE_URL`` (the site or a mirror).
 
     Every item is filed under the date the page says it shows. When the site
     answers a day with another one (no digest that day: a redirect, or a page
     for another date), nothing is filed and the log says which day was served.
+    Days that an interrupted run with the same days already completed are not
+    fetched again (the storage pipeline answers ``days_planned``).
     """
 
     name = "daily"
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         self.arguments = self.parse_arguments(kwargs)
-        super().__init__(name, **kwargs)
+        # The arguments are not set as attributes (Scrapy's default): -a start=
+        # would replace the start() method.
+        super().__init__(name)
 
     @staticmethod
     def parse_arguments(spargs: Mapping[str, Any]) -> DailyArguments:
@@ -57,12 +71,32 @@ class DailySpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         base_url = self.check_settings(self.settings)
-        for day in self.arguments.days():
+        days = self.arguments.days_to_crawl()
+        answers = self.crawler.signals.send_catch_log(
+            digest_signals.days_planned,
+            days=days,
+            arguments=self.arguments.model_dump(mode="json", exclude_unset=True),
+            spider=self,
+        )
+        done: set[dt.date] = set().union(*(a for _, a in answers if isinstance(a, set)))
+        todo = [day for day in days if day not in done]
+        assert self.crawler.stats is not None
+        self.crawler.stats.set_value("digest/days_requested", len(days))
+        self.crawler.stats.set_value("digest/days_to_fetch", len(todo))
+        self.logger.info(
+            "Crawling %d day(s) from %s to %s%s",
+            len(todo),
+            days[0],
+            days[-1],
+            f" ({len(done)} already done by an interrupted run)" if done else "",
+        )
+        for index, day in enumerate(todo):
             yield scrapy.Request(
                 f"{base_url}/papers/date/{day.isoformat()}",
                 callback=self.parse,
                 errback=self.failed,
                 cb_kwargs={"requested": day},
+                priority=len(todo) - index,  # oldest first
             )
 
     def parse(self, response: Response, requested: dt.date) -> Iterator[PaperItem]:
@@ -70,11 +104,10 @@ class DailySpider(scrapy.Spider):
         assert stats is not None
         if not isinstance(response, TextResponse):
             stats.inc_value("digest/unreadable_pages")
-            self.logger.error(
-                "%s is not a text page (%s); nothing stored for %s",
-                response.url,
-                response.headers.get("Content-Type"),
+            self._day_failed(
                 requested,
+                response.url,
+                f"not a text page ({response.headers.get('Content-Type')!r})",
             )
             return
         page = parse_listing(response.text, response.url, requested)
@@ -89,11 +122,7 @@ class DailySpider(scrapy.Spider):
             )
         if page.served_date is None:
             stats.inc_value("digest/undated_pages")
-            self.logger.error(
-                "%s: cannot tell which day the page shows; nothing stored for %s",
-                response.url,
-                requested,
-            )
+            self._day_failed(requested, response.url, "cannot tell which day the page shows")
             return
         if page.period != "day" or page.served_date != requested:
             stats.inc_value("digest/no_digest_days")
@@ -106,23 +135,41 @@ class DailySpider(scrapy.Spider):
                 response.url,
                 requested,
             )
+            self._send(
+                digest_signals.day_finished,
+                day=requested,
+                outcome="no_digest",
+                reason=f"the site served the {page.period} of {page.served_date}",
+                url=response.url,
+            )
             return
         if not page.papers:
             stats.inc_value("digest/empty_pages")
             self.logger.warning("%s: the page for %s lists no papers", response.url, requested)
+        self._send(
+            digest_signals.page_parsed, day=requested, papers=len(page.papers), url=response.url
+        )
         scraped_at = dt.datetime.now(dt.UTC)
-        for raw in page.papers:
+        for rank, raw in enumerate(page.papers, start=1):
             stats.inc_value("digest/papers_seen")
             yield load_paper(
                 raw,
                 url=response.urljoin(f"/papers/{raw['arxiv_id']}") if raw.get("arxiv_id") else None,
                 listing_date=page.served_date,
                 scraped_at=scraped_at,
+                rank=rank,
             )
 
     def failed(self, failure: Failure) -> None:
-        """Count and log a page that could not be fetched (after retries)."""
+        """Count and record a page that could not be fetched (after retries)."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digest/failed_pages")
         request = failure.request  # type: ignore[attr-defined]
-        self.logger.error("Could not fetch %s: %s", request.url, failure.getErrorMessage())
+        self._day_failed(request.cb_kwargs["requested"], request.url, failure.getErrorMessage())
+
+    def _day_failed(self, day: dt.date, url: str, reason: str) -> None:
+        self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, day)
+        self._send(digest_signals.day_finished, day=day, outcome="failed", reason=reason, url=url)
+
+    def _send(self, signal: object, **kwargs: Any) -> None:
+        self.crawler.signals.send_catch_log(signal, **kwargs)
