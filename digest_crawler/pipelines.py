@@ -21,9 +21,9 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from digest_crawler import signals as digest_signals
 from digest_crawler import storage
 from digest_crawler.dates import to_date, to_moment
-from digest_crawler import signals as digest_signals
 from digest_crawler.items import PAPER_FIELDS, PaperRecord
 
 logger = logging.getLogger(__name__)

@@ -362,6 +362,7 @@ def start_run(
             complete=False,
         )
     )
+    assert result.inserted_primary_key is not None
     run_id = result.inserted_primary_key[0]
     assert isinstance(run_id, int)
     return run_id
@@ -447,8 +448,8 @@ def finish_run(
 ) -> dict[str, int]:
     """Close the run's record: outcomes per day, counts, and whether every
     requested day is done. Returns the day counts."""
-    by_outcome = dict(
-        connection.execute(
+    by_outcome: dict[str, int] = dict(
+        connection.execute(  # type: ignore[arg-type]
             sa.select(crawl_days.c.outcome, sa.func.count())
             .where(crawl_days.c.run_id == run_id)
             .group_by(crawl_days.c.outcome)
