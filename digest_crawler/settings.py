@@ -27,6 +27,7 @@ DIGEST_DATABASE_URL = "sqlite:///papers.sqlite"
 DIGEST_BATCH_SIZE = 500
 # Stats that make `scrapy crawl` exit with status 1 when non-zero: something
 # a person should look at (a day without a digest is normal, not listed).
+# (A crawl in which papers were served but none stored exits 1 as well.)
 DIGEST_FAILURE_STATS = ["digest/failed_pages", "digest/undated_pages", "digest/storage_errors"]
 
 # Crawl responsibly by identifying yourself: the project and its version.
@@ -50,6 +51,14 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # default 1 GiB
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024  # default 32 MiB
 DOWNLOAD_TIMEOUT = 60  # default 180 s
 
+# Before RetryMiddleware (550) sees a 429/503: wait what Retry-After and
+# RateLimit say (capped), and pause when the RateLimit budget is spent.
+DOWNLOADER_MIDDLEWARES = {
+    "digest_crawler.middlewares.RateLimitMiddleware": 560,
+}
+DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
+DIGEST_RATELIMIT_STATUSES = [429, 503]
+
 # Retry 429 and 5xx answers (Scrapy's default codes) a few more times.
 RETRY_TIMES = 4  # default 2
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
@@ -59,6 +68,14 @@ COOKIES_ENABLED = False
 
 # Disable Telnet Console (enabled by default): scheduled runs need no console.
 TELNETCONSOLE_ENABLED = False
+
+# Enable or disable extensions
+# See https://docs.scrapy.org/en/latest/topics/extensions.html
+EXTENSIONS = {
+    "digest_crawler.extensions.BackfillProgress": 500,
+}
+# Seconds between progress log lines (0 turns them off).
+DIGEST_PROGRESS_INTERVAL = 60
 
 # Configure item pipelines
 # See https://docs.scrapy.org/en/latest/topics/item-pipeline.html

@@ -449,7 +449,7 @@ def finish_run(
     """Close the run's record: outcomes per day, counts, and whether every
     requested day is done. Returns the day counts."""
     by_outcome: dict[str, int] = dict(
-        connection.execute(  # type: ignore[arg-type]
+        connection.execute(
             sa.select(crawl_days.c.outcome, sa.func.count())
             .where(crawl_days.c.run_id == run_id)
             .group_by(crawl_days.c.outcome)

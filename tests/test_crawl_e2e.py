@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,53 +12,20 @@ import pytest
 from digest_crawler.items import PAPER_FIELDS
 from digest_crawler.pages import parse_listing
 from tests.conftest import fixture_text
+from tests.support.cli import crawl as run_crawl
+from tests.support.cli import feed_lines, table
 from tests.support.site import Answer, LocalSite
 from tests.support.sitegen import hostile_entries
 
-PROJECT = Path(__file__).resolve().parents[1]
-
 
 def crawl(
-    site: LocalSite, workdir: Path, *arguments: str, feed: str | None = "papers.jsonl"
-) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "daily",
-        *arguments,
-        "-s",
-        f"DIGEST_BASE_URL={site.url}",
-        # Politeness delays are for the real site, not for a local test server.
-        "-s",
-        "DOWNLOAD_DELAY=0",
-        "-s",
-        "AUTOTHROTTLE_ENABLED=False",
-    ]
-    if feed:
-        command += ["-O", feed]
-    env = {
-        **os.environ,
-        "SCRAPY_SETTINGS_MODULE": "digest_crawler.settings",
-        "PYTHONPATH": str(PROJECT),
-    }
-    return subprocess.run(
-        command, cwd=workdir, env=env, capture_output=True, text=True, timeout=120
-    )
+    site: LocalSite | Any, workdir: Path, *arguments: str, feed: str | None = "papers.jsonl"
+) -> Any:
+    return run_crawl(site.url, workdir, *arguments, feed=feed)
 
 
-def db_rows(path: Path, table: str = "papers") -> list[dict[str, Any]]:
-    connection = sqlite3.connect(path)
-    connection.row_factory = sqlite3.Row
-    try:
-        return [dict(row) for row in connection.execute(f"SELECT * FROM {table} ORDER BY rowid")]
-    finally:
-        connection.close()
-
-
-def feed_lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def db_rows(path: Path, name: str = "papers") -> list[dict[str, Any]]:
+    return table(path, name)
 
 
 def test_crawl_stores_every_paper_of_the_day_and_writes_the_feed(
@@ -174,8 +137,8 @@ def test_redirected_day_stores_nothing_and_logs_the_served_day(
     assert result.returncode == 0, result.stderr  # a day without a digest is normal
     assert db_rows(tmp_path / "papers.sqlite") == []
     assert feed_lines(tmp_path / "papers.jsonl") == []
-    assert site.page_requests() == ["/papers/date/2026-03-08", "/papers/date/2026-07-31"]
-    assert "No digest for 2026-03-08: the site served the day of 2026-07-31" in result.stderr
+    assert site.page_requests() == ["/papers/date/2026-03-08"]  # the redirect is read, not followed
+    assert "No digest for 2026-03-08: the site redirects to 2026-07-31" in result.stderr
     assert "'digest/no_digest_days': 1" in result.stderr
 
 

@@ -54,11 +54,16 @@ class Command(ScrapyCrawlCommand):
 
 
 def _went_wrong(crawler: Crawler) -> bool:
-    """Did the crawl end early, or count anything in DIGEST_FAILURE_STATS?"""
+    """Did the crawl end early, store none of the papers it was served, or
+    count anything in DIGEST_FAILURE_STATS?"""
     if crawler.stats is None:
         return False
     if crawler.stats.get_value("finish_reason") not in (None, "finished"):
         return True
+    if crawler.stats.get_value("digest/papers_seen") and not crawler.stats.get_value(
+        "digest/papers_stored"
+    ):
+        return True  # papers were served, none stored
     return any(
         crawler.stats.get_value(name) for name in crawler.settings.getlist("DIGEST_FAILURE_STATS")
     )

@@ -14,9 +14,11 @@ from twisted.python.failure import Failure
 
 from digest_crawler import signals as digest_signals
 from digest_crawler.arguments import DailyArguments
-from digest_crawler.items import PaperItem
 from digest_crawler.loaders import load_paper
-from digest_crawler.pages import parse_listing
+from digest_crawler.pages import parse_listing, served_date_from_url
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+_MAX_REDIRECTS = 5
 
 
 class DailySpider(scrapy.Spider):
@@ -97,18 +99,24 @@ class DailySpider(scrapy.Spider):
                 errback=self.failed,
                 cb_kwargs={"requested": day},
                 priority=len(todo) - index,  # oldest first
+                # A redirect to another day is read from its Location header
+                # rather than followed: one request per day.
+                meta={"dont_redirect": True, "handle_httpstatus_list": list(_REDIRECTS)},
             )
 
-    def parse(self, response: Response, requested: dt.date) -> Iterator[PaperItem]:
+    def parse(self, response: Response, requested: dt.date) -> Iterator[Any]:
         stats = self.crawler.stats
         assert stats is not None
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) and response.status not in _REDIRECTS:
             stats.inc_value("digest/unreadable_pages")
             self._day_failed(
                 requested,
                 response.url,
                 f"not a text page ({response.headers.get('Content-Type')!r})",
             )
+            return
+        if response.status in _REDIRECTS:
+            yield from self._redirected(response, requested)
             return
         page = parse_listing(response.text, response.url, requested)
         stats.inc_value("digest/pages")
@@ -159,6 +167,41 @@ class DailySpider(scrapy.Spider):
                 scraped_at=scraped_at,
                 rank=rank,
             )
+
+    def _redirected(self, response: Response, requested: dt.date) -> Iterator[Any]:
+        location = response.headers.get("Location")
+        if location is None:
+            self._day_failed(requested, response.url, f"HTTP {response.status} without a Location")
+            return
+        target = response.urljoin(location.decode("latin-1"))
+        served = served_date_from_url(target)
+        if served is not None and served != requested:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("digest/no_digest_days")
+            self.logger.info(
+                "No digest for %s: the site redirects to %s; nothing filed under %s",
+                requested,
+                served,
+                requested,
+            )
+            self._send(
+                digest_signals.day_finished,
+                day=requested,
+                outcome="no_digest",
+                reason=f"the site redirects to {served}",
+                url=response.url,
+            )
+            return
+        # The same day elsewhere, or a page that names no date: follow it and
+        # let the page say which day it shows.
+        redirects = response.meta.get("digest_redirects", 0)
+        if redirects >= _MAX_REDIRECTS:
+            self._day_failed(requested, response.url, "too many redirects")
+            return
+        yield response.request.replace(  # type: ignore[union-attr]
+            url=target,
+            meta={**response.meta, "digest_redirects": redirects + 1},
+        )
 
     def failed(self, failure: Failure) -> None:
         """Count and record a page that could not be fetched (after retries)."""

@@ -8,6 +8,7 @@ request log to count what the crawler fetched.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,17 @@ class Answer:
     headers: dict[str, str] = field(
         default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
     )
+    delay: float = 0.0  # seconds before answering
+
+
+class Answers:
+    """Answers given in turn for one route; the last one repeats."""
+
+    def __init__(self, *answers: Answer) -> None:
+        self.answers = list(answers)
+
+    def next(self) -> Answer:
+        return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
 def page(name: str) -> Answer:
@@ -34,7 +46,7 @@ def redirect(location: str, status: int = 302) -> Answer:
     return Answer(status=status, headers={"Location": location})
 
 
-def default_routes() -> dict[str, Answer]:
+def default_routes() -> dict[str, Answer | Answers]:
     """The fixtures as the site would serve them."""
     return {
         "/robots.txt": Answer(
@@ -54,15 +66,20 @@ def default_routes() -> dict[str, Answer]:
 
 
 class LocalSite:
-    def __init__(self, routes: dict[str, Answer]) -> None:
+    def __init__(self, routes: dict[str, Answer | Answers]) -> None:
         self.routes = routes
         self.requests: list[str] = []
+        self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of each request
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
-                answer = site.routes.get(self.path, Answer(status=404, body=b"Not found"))
+                site.times.append((self.path, time.monotonic()))
+                route = site.routes.get(self.path, Answer(status=404, body=b"Not found"))
+                answer = route.next() if isinstance(route, Answers) else route
+                if answer.delay:
+                    time.sleep(answer.delay)
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
@@ -76,12 +93,17 @@ class LocalSite:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
+    def add_days(self, pages: dict[str, str]) -> None:
+        """Serve generated pages: {"YYYY-MM-DD": page text}."""
+        for day, text in pages.items():
+            self.routes[f"/papers/date/{day}"] = Answer(body=text.encode())
+
     def page_requests(self) -> list[str]:
         return [path for path in self.requests if path != "/robots.txt"]
 
 
 @contextmanager
-def serve(routes: dict[str, Answer] | None = None) -> Iterator[LocalSite]:
+def serve(routes: dict[str, Answer | Answers] | None = None) -> Iterator[LocalSite]:
     site = LocalSite(routes if routes is not None else default_routes())
     thread = threading.Thread(target=site.server.serve_forever, daemon=True)
     thread.start()
@@ -93,8 +115,6 @@ def serve(routes: dict[str, Answer] | None = None) -> Iterator[LocalSite]:
 
 
 if __name__ == "__main__":  # python -m tests.support.site: browse the fixtures
-    import time
-
     with serve() as local:
         print(f"serving the fixtures at {local.url} (Ctrl-C to stop)", flush=True)
         for path in sorted(local.routes):

@@ -300,5 +300,16 @@ def main() -> None:
         print(f"wrote fixtures/{name} ({len(page):,} chars)")
 
 
+def day_page(day: dt.date, count: int = 6, offset: int = 0, **changes: Any) -> str:
+    """A listing page for ``day`` with ``count`` seed papers starting at
+    ``offset`` (wrapping round the 55), e.g. for a local site of many days."""
+    papers = seed_papers()
+    chosen = [papers[(offset + n) % len(papers)] for n in range(count)]
+    entries = seed_entries(day, chosen)
+    for entry in entries:
+        entry["paper"].update(changes)
+    return render_listing(entries, day, prev_date=day - dt.timedelta(days=1))
+
+
 if __name__ == "__main__":
     main()

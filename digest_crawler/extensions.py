@@ -1,0 +1,94 @@
+"""Progress of a long backfill: periodic log lines, and a bar on a terminal."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any, TextIO
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
+from twisted.internet import task
+
+from digest_crawler import signals as digest_signals
+
+logger = logging.getLogger(__name__)
+
+
+class BackfillProgress:
+    """Every ``DIGEST_PROGRESS_INTERVAL`` seconds, log days done of total,
+    papers stored and the time left; on a terminal, also draw a bar on
+    standard error after each day."""
+
+    def __init__(self, stats: StatsCollector, interval: float, stream: TextIO) -> None:
+        self.stats = stats
+        self.interval = interval
+        self.stream = stream
+        self.bar = stream.isatty()
+        self.days_done = 0
+        self.started = time.monotonic()
+        self.loop: task.LoopingCall | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackfillProgress:
+        interval = crawler.settings.getfloat("DIGEST_PROGRESS_INTERVAL", 60.0)
+        if interval <= 0:
+            raise NotConfigured
+        assert crawler.stats is not None
+        extension = cls(crawler.stats, interval, sys.stderr)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.day_done, signal=digest_signals.page_parsed)
+        crawler.signals.connect(extension.day_done, signal=digest_signals.day_finished)
+        return extension
+
+    def spider_opened(self, spider: Any) -> None:
+        self.started = time.monotonic()
+        self.loop = task.LoopingCall(self.log)
+        self.loop.start(self.interval, now=False)
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        if self.bar:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def day_done(self, **kwargs: Any) -> None:
+        self.days_done += 1
+        if self.bar:
+            self.stream.write("\r" + self.line(bar=True))
+            self.stream.flush()
+
+    def log(self) -> None:
+        logger.info("Progress: %s", self.line())
+
+    def line(self, bar: bool = False) -> str:
+        total = int(self.stats.get_value("digest/days_to_fetch", 0))
+        papers = int(self.stats.get_value("digest/papers_stored", 0))
+        done = min(self.days_done, total) if total else self.days_done
+        elapsed = time.monotonic() - self.started
+        left = elapsed / done * (total - done) if done else None
+        eta = _duration(left) if left is not None else "unknown"
+        text = f"{done}/{total} days, {papers} papers stored, about {eta} left"
+        if not bar:
+            return text
+        width = 30
+        filled = int(width * done / total) if total else 0
+        return f"[{'#' * filled}{'.' * (width - filled)}] {text}"
+
+
+def _duration(seconds: float) -> str:
+    """
+    >>> _duration(42), _duration(125), _duration(7322)
+    ('42 s', '2 min 5 s', '2 h 2 min')
+    """
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

@@ -1,0 +1,141 @@
+"""Downloader middleware that keeps the crawl inside the site's rate limit.
+
+The site counts page requests in fixed windows and answers over-limit
+requests with 429, ``Retry-After`` and ``RateLimit: "pages";r=<remaining>;
+t=<seconds to reset>``. Scrapy's retry middleware retries a 429 at once and
+reads neither header. This one, placed before it:
+
+- on 429/503 waits what ``Retry-After`` (seconds or an HTTP date) or
+  ``RateLimit``'s ``t`` says, capped at ``DIGEST_RATELIMIT_MAX_WAIT``, before
+  any further request to that host (the retry included), and doubles the
+  host's download delay (AutoThrottle brings it back down);
+- on any answer whose ``RateLimit`` says the budget is spent (``r=0``),
+  pauses the host until the window resets instead of drawing a 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import email.utils
+import logging
+import re
+import time
+from typing import Any
+
+from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.httpobj import urlparse_cached
+
+logger = logging.getLogger(__name__)
+
+_PARAMETER = re.compile(r";\s*([a-z]+)\s*=\s*(\d+)")
+
+
+def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP date).
+
+    >>> parse_retry_after("2")
+    2.0
+    >>> parse_retry_after("Thu, 26 Nov 2026 06:00:30 GMT",
+    ...                   now=dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC))
+    30.0
+    >>> parse_retry_after("soon") is None
+    True
+    """
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return max(0.0, (moment - (now or dt.datetime.now(dt.UTC))).total_seconds())
+
+
+def parse_ratelimit(value: str | None) -> tuple[int | None, float | None]:
+    """(remaining, seconds to reset) from a ``RateLimit`` header.
+
+    >>> parse_ratelimit('"pages";r=0;t=42')
+    (0, 42.0)
+    >>> parse_ratelimit(None)
+    (None, None)
+    """
+    if not value:
+        return None, None
+    parameters = dict(_PARAMETER.findall(value))
+    remaining = int(parameters["r"]) if "r" in parameters else None
+    reset = float(parameters["t"]) if "t" in parameters else None
+    return remaining, reset
+
+
+class RateLimitMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        assert crawler.stats is not None
+        self.crawler = crawler
+        self.stats: StatsCollector = crawler.stats
+        settings = crawler.settings
+        self.max_wait = settings.getfloat("DIGEST_RATELIMIT_MAX_WAIT", 300.0)
+        self.statuses = set(map(int, settings.getlist("DIGEST_RATELIMIT_STATUSES", [429, 503])))
+        self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0)
+        # host -> time.monotonic() before which nothing is sent to it
+        self.paused_until: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RateLimitMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        host = _host(request)
+        wait = self.paused_until.get(host, 0.0) - time.monotonic()
+        if wait > 0:
+            self.stats.inc_value("digest/ratelimit_waits")
+            await asyncio.sleep(wait)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        remaining, reset = parse_ratelimit(_header(response, "RateLimit"))
+        if response.status in self.statuses:
+            wait = parse_retry_after(_header(response, "Retry-After"))
+            if wait is None:
+                wait = reset
+            self.stats.inc_value(f"digest/ratelimit_status/{response.status}")
+            self._slow_down(request)
+            if wait is not None:
+                self._pause(request, wait, f"HTTP {response.status}")
+        elif remaining == 0 and reset is not None:
+            self.stats.inc_value("digest/ratelimit_budget_spent")
+            self._pause(request, reset, "the RateLimit budget is spent")
+        return response
+
+    def _pause(self, request: Request, seconds: float, why: str) -> None:
+        seconds = min(seconds, self.max_wait)
+        host = _host(request)
+        until = time.monotonic() + seconds
+        if until > self.paused_until.get(host, 0.0):
+            self.paused_until[host] = until
+            logger.warning(
+                "%s for %s: pausing requests to %s for %.1f s", why, request.url, host, seconds
+            )
+
+    def _slow_down(self, request: Request) -> None:
+        downloader = self.crawler.engine.downloader if self.crawler.crawling else None
+        slot = downloader.slots.get(request.meta.get("download_slot", "")) if downloader else None
+        if slot is not None:
+            slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)
+
+
+def _host(request: Request) -> str:
+    return urlparse_cached(request).hostname or ""
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value is not None else None

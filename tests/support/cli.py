@@ -1,0 +1,74 @@
+"""Run the real ``scrapy crawl daily`` command and read what it stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[2]
+FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+
+
+def crawl_command(base_url: str, *arguments: str, feed: str | None = "papers.jsonl") -> list[str]:
+    # Politeness delays are for the real site, not for a local test server.
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "daily",
+        *arguments,
+        "-s",
+        f"DIGEST_BASE_URL={base_url}",
+        *FAST,
+    ]
+    if feed:
+        command += ["-O", feed]
+    return command
+
+
+def crawl_env() -> dict[str, str]:
+    return {
+        **os.environ,
+        "SCRAPY_SETTINGS_MODULE": "digest_crawler.settings",
+        "PYTHONPATH": str(PROJECT),
+    }
+
+
+def crawl(
+    base_url: str,
+    workdir: Path,
+    *arguments: str,
+    feed: str | None = "papers.jsonl",
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        crawl_command(base_url, *arguments, feed=feed),
+        cwd=workdir,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def db_rows(path: Path, sql: str) -> list[dict[str, Any]]:
+    connection = sqlite3.connect(path)
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute(sql)]
+    finally:
+        connection.close()
+
+
+def table(path: Path, name: str = "papers") -> list[dict[str, Any]]:
+    return db_rows(path, f"SELECT * FROM {name} ORDER BY rowid")
+
+
+def feed_lines(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
