@@ -81,12 +81,12 @@ class BackfillProgress:
         return f"[{'#' * filled}{'.' * (width - filled)}] {text}"
 
 
-def _duration(seconds: float) -> str:
+def _duration(duration: float) -> str:
     """
     >>> _duration(42), _duration(125), _duration(7322)
     ('42 s', '2 min 5 s', '2 h 2 min')
     """
-    seconds = int(round(seconds))
+    seconds = round(duration)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
