@@ -206,9 +206,10 @@ def test_unreachable_site_is_reported_and_fails_the_run(tmp_path: Path) -> None:
 
     result = crawl(Nowhere(), tmp_path, "-a", "date=2026-07-31", "-s", "RETRY_TIMES=0")  # type: ignore[arg-type]
     assert result.returncode == 1
+    fetch_error = next(line for line in result.stderr.splitlines() if "Could not fetch" in line)
+    assert "Could not fetch http://127.0.0.1:9/papers/date/2026-07-31: " in fetch_error
     assert (
-        "Could not fetch http://127.0.0.1:9/papers/date/2026-07-31: Connection was refused"
-        in result.stderr
+        "Connection was refused" in fetch_error and "nothing stored for 2026-07-31" in fetch_error
     )
     assert "'digest/failed_pages': 1" in result.stderr
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digest_crawler import signals as digest_signals
@@ -51,6 +53,8 @@ class DailySpider(scrapy.Spider):
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         self.arguments = self.parse_arguments(kwargs)
+        self._todo: deque[dt.date] = deque()
+        self._base_url = ""
         # The arguments are not set as attributes (Scrapy's default): -a start=
         # would replace the start() method.
         super().__init__(name)
@@ -72,7 +76,7 @@ class DailySpider(scrapy.Spider):
         return value.rstrip("/")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        base_url = self.check_settings(self.settings)
+        self._base_url = self.check_settings(self.settings)
         days = self.arguments.days_to_crawl()
         answers = self.crawler.signals.send_catch_log(
             digest_signals.days_planned,
@@ -92,19 +96,35 @@ class DailySpider(scrapy.Spider):
             days[-1],
             f" ({len(done)} already done by an interrupted run)" if done else "",
         )
-        for index, day in enumerate(todo):
-            yield scrapy.Request(
-                f"{base_url}/papers/date/{day.isoformat()}",
-                callback=self.parse,
-                errback=self.failed,
-                cb_kwargs={"requested": day},
-                priority=len(todo) - index,  # oldest first
-                # A redirect to another day is read from its Location header
-                # rather than followed: one request per day.
-                meta={"dont_redirect": True, "handle_httpstatus_list": list(_REDIRECTS)},
-            )
+        # One day at a time, oldest first: the next day's request is yielded
+        # when the previous day's answer has been handled.
+        self._todo = deque(todo)
+        for request in self._next_day():
+            yield request
+
+    def _next_day(self) -> Iterator[scrapy.Request]:
+        if not self._todo:
+            return
+        day = self._todo.popleft()
+        yield scrapy.Request(
+            f"{self._base_url}/papers/date/{day.isoformat()}",
+            callback=self.parse,
+            errback=self.failed,
+            cb_kwargs={"requested": day},
+            # A redirect to another day is read from its Location header
+            # rather than followed: one request per day.
+            meta={"dont_redirect": True, "handle_httpstatus_list": list(_REDIRECTS)},
+        )
 
     def parse(self, response: Response, requested: dt.date) -> Iterator[Any]:
+        followed = False
+        for output in self._parse_day(response, requested):
+            followed = followed or isinstance(output, scrapy.Request)
+            yield output
+        if not followed:  # a followed redirect is still this day
+            yield from self._next_day()
+
+    def _parse_day(self, response: Response, requested: dt.date) -> Iterator[Any]:
         stats = self.crawler.stats
         assert stats is not None
         if not isinstance(response, TextResponse) and response.status not in _REDIRECTS:
@@ -203,12 +223,18 @@ class DailySpider(scrapy.Spider):
             meta={**response.meta, "digest_redirects": redirects + 1},
         )
 
-    def failed(self, failure: Failure) -> None:
+    def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
         """Count and record a page that could not be fetched (after retries)."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digest/failed_pages")
         request = failure.request  # type: ignore[attr-defined]
-        self._day_failed(request.cb_kwargs["requested"], request.url, failure.getErrorMessage())
+        error = failure.value
+        if isinstance(error, HttpError):
+            reason = f"HTTP {error.response.status} after retries"
+        else:
+            reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
+        self._day_failed(request.cb_kwargs["requested"], request.url, reason)
+        yield from self._next_day()
 
     def _day_failed(self, day: dt.date, url: str, reason: str) -> None:
         self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, day)

@@ -1,0 +1,349 @@
+"""Backfills, resumption, history and rate limits, with the real command against a local site."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from digest_crawler import storage
+from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, table
+from tests.support.site import Answer, Answers, LocalSite, redirect
+from tests.support.sitegen import day_page
+
+D = dt.date
+FIRST = D(2026, 3, 1)  # a Sunday
+TEN_DAYS = [FIRST + dt.timedelta(days=n) for n in range(10)]
+SATURDAY = D(2026, 3, 7)
+
+
+def serve_days(
+    site: LocalSite,
+    days: list[dt.date],
+    *,
+    no_digest: set[dt.date] = frozenset(),
+    delay: float = 0.0,
+    **changes: object,
+) -> None:
+    """Six seed papers a day, consecutive days sharing one paper; a day
+    without a digest redirects to the last day."""
+    for n, day in enumerate(days):
+        path = f"/papers/date/{day}"
+        if day in no_digest:
+            site.routes[path] = redirect(f"/papers/date/{days[-1]}")
+        else:
+            site.routes[path] = Answer(
+                body=day_page(day, count=6, offset=5 * n, **changes).encode(), delay=delay
+            )
+
+
+def test_ten_day_range_oldest_first_with_a_redirected_weekend_day(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    serve_days(site, TEN_DAYS, no_digest={SATURDAY})
+    result = crawl(site.url, tmp_path, "-a", f"start={TEN_DAYS[0]}", "-a", f"end={TEN_DAYS[-1]}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    # One request per day, oldest first, plus robots.txt.
+    assert site.page_requests() == [f"/papers/date/{day}" for day in TEN_DAYS]
+    assert site.requests.count("/robots.txt") == 1
+
+    database = tmp_path / "papers.sqlite"
+    listings = db_rows(
+        database, "SELECT listing_date, arxiv_id, rank FROM listings ORDER BY listing_date, rank"
+    )
+    served = [day for day in TEN_DAYS if day != SATURDAY]
+    assert sorted({row["listing_date"] for row in listings}) == [str(day) for day in served]
+    assert all(sum(r["listing_date"] == str(day) for r in listings) == 6 for day in served)
+    assert [r["rank"] for r in listings if r["listing_date"] == str(FIRST)] == [1, 2, 3, 4, 5, 6]
+    # A paper listed on two days: two listings, one paper filed under the earlier day.
+    twice = db_rows(database, "SELECT arxiv_id FROM listings GROUP BY arxiv_id HAVING count(*) = 2")
+    assert twice
+    paper = db_rows(
+        database, f"SELECT listing_date FROM papers WHERE arxiv_id = '{twice[0]['arxiv_id']}'"
+    )
+    first_listing = min(
+        r["listing_date"] for r in listings if r["arxiv_id"] == twice[0]["arxiv_id"]
+    )
+    assert paper == [{"listing_date": first_listing}]
+    assert len(table(database)) == len({r["arxiv_id"] for r in listings})
+
+    (run,) = table(database, "crawl_runs")
+    assert (
+        run["days_requested"],
+        run["days_served"],
+        run["days_no_digest"],
+        run["days_failed"],
+    ) == (10, 9, 1, 0)
+    assert run["finish_reason"] == "finished" and run["complete"] == 1
+    assert run["items_stored"] == 54 and run["papers_new"] == len(table(database))
+    assert json.loads(run["arguments"]) == {"start": str(TEN_DAYS[0]), "end": str(TEN_DAYS[-1])}
+    days = {r["day"]: r for r in table(database, "crawl_days")}
+    assert days[str(SATURDAY)]["outcome"] == "no_digest"
+    assert days[str(SATURDAY)]["reason"] == f"the site redirects to {TEN_DAYS[-1]}"
+    assert "No digest for 2026-03-07: the site redirects to 2026-03-10" in result.stderr
+
+
+def test_recrawl_adds_snapshots_only_for_changed_papers(site: LocalSite, tmp_path: Path) -> None:
+    days = TEN_DAYS[:2]
+    serve_days(site, days)
+    args = ("-a", f"start={days[0]}", "-a", f"end={days[1]}")
+    assert crawl(site.url, tmp_path, *args).returncode == 0
+    database = tmp_path / "papers.sqlite"
+    before = table(database, "upvote_snapshots")
+    assert len(before) == len(table(database)) == 11  # one first snapshot per paper
+
+    # Day two's page now shows +5 upvotes on its third paper.
+    page = day_page(days[1], count=6, offset=5)
+    paper_id = db_rows(
+        database, f"SELECT arxiv_id FROM listings WHERE listing_date = '{days[1]}' AND rank = 3"
+    )[0]["arxiv_id"]
+    old = db_rows(database, f"SELECT upvotes FROM papers WHERE arxiv_id = '{paper_id}'")[0][
+        "upvotes"
+    ]
+    entry = f"&quot;id&quot;:&quot;{paper_id}&quot;"
+    head, tail = page.split(entry, 1)
+    tail = tail.replace(f"&quot;upvotes&quot;:{old},", f"&quot;upvotes&quot;:{old + 5},", 1)
+    site.routes[f"/papers/date/{days[1]}"] = Answer(body=(head + entry + tail).encode())
+
+    result = crawl(site.url, tmp_path, *args)
+    assert result.returncode == 0, result.stderr[-3000:]
+    after = table(database, "upvote_snapshots")
+    assert len(after) == len(before) + 1
+    assert (after[-1]["arxiv_id"], after[-1]["upvotes"]) == (paper_id, old + 5)
+    assert len(table(database, "crawl_runs")) == 2  # the first run was complete: all fetched again
+    assert len(site.page_requests()) == 4
+
+
+def test_429_with_retry_after_is_waited_out_and_nothing_is_lost(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = TEN_DAYS[:3]
+    serve_days(site, days)
+    limited = Answer(
+        status=429,
+        body=b"Too Many Requests",
+        headers={
+            "Retry-After": "2",
+            "RateLimit": '"pages";r=0;t=2',
+            "RateLimit-Policy": '"fixed window";"pages";q=100;w=300',
+        },
+    )
+    path = f"/papers/date/{days[1]}"
+    site.routes[path] = Answers(limited, site.routes[path])
+    result = crawl(site.url, tmp_path, "-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    times = [(p, t) for p, t in site.times if p.startswith("/papers/")]
+    assert [p for p, _ in times] == [
+        f"/papers/date/{days[0]}",
+        path,
+        path,
+        f"/papers/date/{days[2]}",
+    ]
+    assert times[2][1] - times[1][1] >= 2.0  # the retry waited what Retry-After said
+    assert len(db_rows(tmp_path / "papers.sqlite", "SELECT * FROM listings")) == 18
+    assert (
+        "HTTP 429 for" in result.stderr
+        and "pausing requests to 127.0.0.1 for 2.0 s" in result.stderr
+    )
+
+
+def test_spent_ratelimit_budget_pauses_before_the_next_request(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = TEN_DAYS[:2]
+    serve_days(site, days)
+    first = site.routes[f"/papers/date/{days[0]}"]
+    first.headers["RateLimit"] = '"pages";r=0;t=1'
+    result = crawl(site.url, tmp_path, "-a", f"start={days[0]}", "-a", f"end={days[1]}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    times = [t for p, t in site.times if p.startswith("/papers/")]
+    assert len(times) == 2 and times[1] - times[0] >= 1.0
+    assert site.requests.count(f"/papers/date/{days[1]}") == 1  # no 429 drawn, no retry
+
+
+def _wait_for_days(database: Path, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if database.exists():
+            try:
+                if (
+                    len(db_rows(database, "SELECT * FROM crawl_days WHERE outcome = 'stored'"))
+                    >= count
+                ):
+                    return
+            except Exception:
+                pass
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} days stored after {timeout} s")
+
+
+def test_killed_backfill_resumes_where_it_stopped(site: LocalSite, tmp_path: Path) -> None:
+    days = [FIRST + dt.timedelta(days=n) for n in range(12)]
+    serve_days(site, days, delay=0.15)
+    arguments = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    process = subprocess.Popen(
+        crawl_command(site.url, *arguments, feed=None),
+        cwd=tmp_path,
+        env=crawl_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for_days(tmp_path / "papers.sqlite", 4)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    database = tmp_path / "papers.sqlite"
+    done_before = {
+        r["day"] for r in db_rows(database, "SELECT day FROM crawl_days WHERE outcome = 'stored'")
+    }
+    assert 4 <= len(done_before) < 12
+    # No day is half-written: a stored day has all six listings, other days none.
+    per_day = db_rows(
+        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
+    )
+    assert {r["listing_date"]: r["n"] for r in per_day} == {day: 6 for day in done_before}
+
+    site.requests.clear()
+    result = crawl(site.url, tmp_path, *arguments, feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    fetched = [p.rsplit("/", 1)[1] for p in site.page_requests()]
+    assert fetched == [
+        str(day) for day in days if str(day) not in done_before
+    ]  # only what was missing
+    per_day = db_rows(
+        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
+    )
+    assert {r["listing_date"]: r["n"] for r in per_day} == {str(day): 6 for day in days}
+    runs = table(database, "crawl_runs")
+    assert len(runs) == 2 and runs[0]["resumed_by"] == runs[1]["id"]
+    assert runs[0]["finished_at"] is None  # killed: never closed
+    assert runs[1]["complete"] == 1 and runs[1]["days_served"] == 12
+    assert f"({len(done_before)} already done by an interrupted run)" in result.stderr
+
+    # A third run over the same, now complete, days fetches them all again.
+    site.requests.clear()
+    assert crawl(site.url, tmp_path, *arguments, feed=None).returncode == 0
+    assert len(site.page_requests()) == 12
+
+
+def test_daily_run_refreshes_the_trailing_window(site: LocalSite, tmp_path: Path) -> None:
+    today = dt.datetime.now(dt.UTC).date()
+    window = [today - dt.timedelta(days=n) for n in range(7, -1, -1)]
+    serve_days(site, window)
+    result = crawl(site.url, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{day}" for day in window]  # 1 + 7 days
+    (run,) = table(tmp_path / "papers.sqlite", "crawl_runs")
+    assert run["days_requested"] == 8 and run["days_served"] == 8
+
+
+def test_progress_is_logged_during_a_backfill(site: LocalSite, tmp_path: Path) -> None:
+    days = TEN_DAYS[:6]
+    serve_days(site, days, delay=0.2)
+    result = crawl(
+        site.url,
+        tmp_path,
+        "-a",
+        f"start={days[0]}",
+        "-a",
+        f"end={days[-1]}",
+        "-s",
+        "DIGEST_PROGRESS_INTERVAL=0.3",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = [line for line in result.stderr.splitlines() if "Progress: " in line]
+    assert lines, result.stderr[-2000:]
+    assert "/6 days, " in lines[-1] and " papers stored, about " in lines[-1]
+
+
+def test_failed_day_is_recorded_and_refetched_by_the_next_run(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = TEN_DAYS[:3]
+    serve_days(site, days)
+    good = site.routes[f"/papers/date/{days[1]}"]
+    site.routes[f"/papers/date/{days[1]}"] = Answer(status=500, body=b"down")
+    arguments = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}", "-s", "RETRY_TIMES=0")
+    result = crawl(site.url, tmp_path, *arguments)
+    assert result.returncode == 1  # a person should look
+    database = tmp_path / "papers.sqlite"
+    failed = db_rows(database, "SELECT day, reason FROM crawl_days WHERE outcome = 'failed'")
+    assert [r["day"] for r in failed] == [str(days[1])] and "500" in failed[0]["reason"]
+    assert table(database, "crawl_runs")[0]["days_failed"] == 1
+
+    site.routes[f"/papers/date/{days[1]}"] = good
+    site.requests.clear()
+    result = crawl(site.url, tmp_path, *arguments)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{days[1]}"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["start=2026-03-10", "end=2026-03-01"],
+            "argument start: 2026-03-10 is after end 2026-03-01",
+        ),
+        (
+            ["date=2026-03-01", "start=2026-03-01"],
+            "argument date: give either date, or start/end, or days",
+        ),
+        (["start=2026-03-01", "end=2999-01-01"], "argument end: 2999-01-01 is in the future"),
+        (["end=2026-03-01"], "argument end: give start too"),
+        (["days=0"], "argument days: 0 is not a number of days"),
+        (["days=two"], "argument days: 'two' is not a whole number of days"),
+        (["start=2026-3-1"], "argument start: '2026-3-1' is not a date (expected YYYY-MM-DD)"),
+    ],
+)
+def test_bad_backfill_arguments(
+    site: LocalSite, tmp_path: Path, arguments: list[str], message: str
+) -> None:
+    result = crawl(site.url, tmp_path, *[part for a in arguments for part in ("-a", a)])
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"scrapy crawl daily: error: {message}")
+    assert site.requests == [] and not (tmp_path / "papers.sqlite").exists()
+
+
+def test_small_backfill_on_postgresql(site: LocalSite, tmp_path: Path, postgres_url: str) -> None:
+    days = TEN_DAYS[:4]
+    serve_days(site, days, no_digest={days[2]})
+    arguments = (
+        "-a",
+        f"start={days[0]}",
+        "-a",
+        f"end={days[-1]}",
+        "-s",
+        f"DIGEST_DATABASE_URL={postgres_url}",
+    )
+    result = crawl(site.url, tmp_path, *arguments)
+    assert result.returncode == 0, result.stderr[-3000:]
+    engine = storage.make_engine(postgres_url)
+    try:
+        with engine.connect() as connection:
+            listings = connection.execute(sa.select(storage.listings)).all()
+            run = connection.execute(sa.select(storage.crawl_runs)).one()
+            snapshots = connection.execute(
+                sa.select(sa.func.count()).select_from(storage.upvote_snapshots)
+            ).scalar()
+            papers = connection.execute(
+                sa.select(sa.func.count()).select_from(storage.papers)
+            ).scalar()
+    finally:
+        engine.dispose()
+    assert len(listings) == 18 and {row.listing_date for row in listings} == {
+        days[0],
+        days[1],
+        days[3],
+    }
+    assert (run.days_served, run.days_no_digest, run.complete) == (3, 1, True)
+    assert snapshots == papers
+    assert not (tmp_path / "papers.sqlite").exists()
