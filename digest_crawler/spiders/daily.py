@@ -111,6 +111,9 @@ class DailySpider(scrapy.Spider):
             callback=self.parse,
             errback=self.failed,
             cb_kwargs={"requested": day},
+            # The database, not the duplicate filter, knows which days are
+            # done: a request seen by a killed run (JOBDIR) is sent again.
+            dont_filter=True,
             # A redirect to another day is read from its Location header
             # rather than followed: one request per day.
             meta={"dont_redirect": True, "handle_httpstatus_list": list(_REDIRECTS)},
