@@ -5,7 +5,6 @@ from __future__ import annotations
 import configparser
 import io
 import shlex
-from pathlib import Path
 
 import pytest
 
@@ -32,7 +31,7 @@ def test_systemd_service_runs_the_daily_crawl_with_a_log_file() -> None:
 
 
 def test_cron_line_runs_the_daily_crawl_and_reports_failure() -> None:
-    (line,) = [l for l in (DEPLOY / "crontab").read_text().splitlines() if l and l[0].isdigit()]
+    (line,) = [text for text in (DEPLOY / "crontab").read_text().splitlines() if text[:1].isdigit()]
     fields = line.split(maxsplit=5)
     assert fields[:5] == ["30", "21", "*", "*", "*"]
     assert "scrapy crawl daily -s LOG_FILE=" in fields[5] and "|| echo" in fields[5]
