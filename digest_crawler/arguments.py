@@ -9,9 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from digest_crawler.dates import parse_iso_day
+
 # Arguments that schedulers add on their own (Scrapyd passes ``_job``).
 _SCHEDULER_ARGUMENTS = frozenset({"_job", "_version"})
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _WHOLE_NUMBER = re.compile(r"^\d+$")
 DEFAULT_REFRESH_DAYS = 7
 
@@ -49,15 +50,7 @@ class DailyArguments(BaseModel):
     @field_validator("date", "start", "end", mode="before")
     @classmethod
     def _strict_iso_date(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            if not _ISO_DATE.match(text):
-                raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
-            try:
-                return dt.date.fromisoformat(text)
-            except ValueError as exc:
-                raise ValueError(f"{value!r} is not a valid date ({exc})") from None
-        return value
+        return parse_iso_day(value) if isinstance(value, str) else value
 
     @field_validator("days", "refresh_days", mode="before")
     @classmethod

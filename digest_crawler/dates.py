@@ -19,6 +19,7 @@ _MONTHS = {
     )
 }
 # "Aug 15, 2025", "Aug 15 2025", "August 15, 2025" or year-less "Feb 19".
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SHOWN_DATE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
 
 
@@ -110,3 +111,21 @@ def to_moment(value: object) -> dt.datetime:
     if not isinstance(value, str):
         raise ValueError(f"not a moment: {value!r}")
     return parse_moment(value)
+
+
+def parse_iso_day(value: str) -> dt.date:
+    """A strict ``YYYY-MM-DD`` date, as users type it; a one-line ``ValueError`` otherwise.
+
+    >>> parse_iso_day("2026-07-31")
+    datetime.date(2026, 7, 31)
+    >>> parse_iso_day("2026-02-30")
+    Traceback (most recent call last):
+    ValueError: '2026-02-30' is not a valid date (day is out of range for month)
+    """
+    text = value.strip()
+    if not _ISO_DAY.match(text):
+        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date ({exc})") from None

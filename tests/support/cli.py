@@ -72,3 +72,15 @@ def table(path: Path, name: str = "papers") -> list[dict[str, Any]]:
 
 def feed_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def export(
+    workdir: Path, *arguments: str, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``scrapy export`` in ``workdir`` (default database: its papers.sqlite)."""
+    command = [sys.executable, "-m", "scrapy", "export", *arguments]
+    if database_url:
+        command += ["-s", f"DIGEST_DATABASE_URL={database_url}"]
+    return subprocess.run(
+        command, cwd=workdir, env=crawl_env(), capture_output=True, text=True, timeout=120
+    )

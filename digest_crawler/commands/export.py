@@ -1,0 +1,278 @@
+"""``scrapy export``: the archive as a JSONL feed, from the database.
+
+Reads ``DIGEST_DATABASE_URL`` like the crawl. Writes one JSON object per
+line (the item contract plus ``schema_version``), ordered by date then
+``arxiv_id``, so two exports of the same data are byte-identical. A file is
+written under a temporary name and renamed into place: a reader never sees
+half a feed, and a failed export leaves an existing file as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TextIO
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from scrapy.commands import ScrapyCommand
+from sqlalchemy.engine import Connection, Engine
+
+from digest_crawler import storage
+from digest_crawler.dates import parse_iso_day, to_moment
+from digest_crawler.feed import FeedRecord, Listing, UpvoteSnapshot, dumps
+from digest_crawler.items import PAPER_FIELDS
+
+_OPTIONS = ("output", "since", "until", "by", "min_upvotes", "organization", "changed_since")
+
+
+class ExportError(Exception):
+    """A one-line reason the export cannot be made."""
+
+
+class ExportOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    output: str = Field(default="-", description="File to write, or - for standard output.")
+    since: dt.date | None = Field(default=None, description="First date, inclusive.")
+    until: dt.date | None = Field(default=None, description="Last date, inclusive.")
+    by: Literal["listing", "published"] = Field(
+        default="listing", description="Filter and order by the listing date or the arXiv date."
+    )
+    min_upvotes: int | None = Field(default=None, ge=0)
+    organization: str | None = Field(default=None, min_length=1)
+    changed_since: dt.datetime | None = None
+    with_history: bool = False
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        return parse_iso_day(value) if isinstance(value, str) else value
+
+    @field_validator("changed_since", mode="before")
+    @classmethod
+    def _moment(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                if len(value.strip()) == 10:
+                    day = parse_iso_day(value)
+                    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+                return to_moment(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a timestamp (expected ISO 8601, e.g. 2026-07-31T12:00:00Z)"
+                ) from None
+        return value
+
+    @field_validator("min_upvotes", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            raise ValueError(f"{value!r} is not a whole number")
+        return value
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return "[-o FILE|-] [--since D] [--until D] [--by listing|published] [--min-upvotes N] [--organization NAME] [--changed-since TIMESTAMP] [--with-history]"
+
+    def short_desc(self) -> str:
+        return "Export the stored papers as a JSONL feed"
+
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        group = parser.add_argument_group("export")
+        group.add_argument(
+            "-o", "--output", metavar="FILE", help="file to write; - or none: standard output"
+        )
+        group.add_argument("--since", metavar="YYYY-MM-DD", help="first date, inclusive")
+        group.add_argument("--until", metavar="YYYY-MM-DD", help="last date, inclusive")
+        group.add_argument(
+            "--by",
+            metavar="listing|published",
+            help="the date to filter and order by (default: listing)",
+        )
+        group.add_argument("--min-upvotes", metavar="N", help="only papers with at least N upvotes")
+        group.add_argument(
+            "--organization",
+            metavar="NAME",
+            help="only papers of this organization (name or handle)",
+        )
+        group.add_argument(
+            "--changed-since",
+            metavar="TIMESTAMP",
+            help="only papers new or changed after this moment (UTC)",
+        )
+        group.add_argument(
+            "--with-history",
+            action="store_true",
+            help="add each paper's listings and upvote snapshots",
+        )
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        try:
+            if args:
+                raise ExportError(f"unexpected argument {args[0]!r} (see scrapy export -h)")
+            options = _parse_options(opts)
+            assert self.settings is not None
+            url = self.settings.get("DIGEST_DATABASE_URL") or storage.DEFAULT_DATABASE_URL
+            count, span, target = export(url, options)
+        except ExportError as exc:
+            print(f"scrapy export: error: {exc}", file=sys.stderr)
+            self.exitcode = 2
+            return
+        dates = f"{options.by} dates {span[0]} to {span[1]}" if span else "no dates"
+        print(f"Exported {count} records ({dates}) to {target}", file=sys.stderr)
+
+
+def _parse_options(opts: argparse.Namespace) -> ExportOptions:
+    raw = {name: getattr(opts, name, None) for name in _OPTIONS}
+    given: dict[str, Any] = {k: v for k, v in raw.items() if v is not None}
+    if opts.with_history:
+        given["with_history"] = True
+    try:
+        return ExportOptions.model_validate(given)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = "--" + str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
+        message = error["msg"].removeprefix("Value error, ")
+        raise ExportError(f"option {name}: {message}") from None
+
+
+def open_database(url: str) -> Engine:
+    """An engine on an existing archive; ``ExportError`` if there is none."""
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if not database or database == ":memory:" or not Path(database).is_file():
+            raise ExportError(f"no database at {url} (run scrapy crawl daily first)")
+    engine = storage.make_engine(url)
+    try:
+        tables = set(sa.inspect(engine).get_table_names())
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        raise ExportError(f"cannot open {url}: {str(exc).splitlines()[0]}") from None
+    if "papers" not in tables:
+        engine.dispose()
+        raise ExportError(f"{url} has no papers table (run scrapy crawl daily first)")
+    return engine
+
+
+def has_history(connection: Connection) -> bool:
+    """Archives written before the history tables existed have none."""
+    tables = set(sa.inspect(connection).get_table_names())
+    return {"listings", "upvote_snapshots"} <= tables
+
+
+def export(url: str, options: ExportOptions) -> tuple[int, tuple[dt.date, dt.date] | None, str]:
+    """Write the feed; return (records, (first date, last date) or None, where)."""
+    engine = open_database(url)
+    try:
+        with engine.connect() as connection:
+            if options.output == "-":
+                count, span = write_feed(connection, options, sys.stdout)
+                sys.stdout.flush()
+                return count, span, "standard output"
+            target = Path(options.output)
+            if not target.parent.exists():
+                raise ExportError(f"option --output: no directory {str(target.parent)!r}")
+            handle, temporary = tempfile.mkstemp(
+                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+            )
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                    count, span = write_feed(connection, options, stream)
+                os.replace(temporary, target)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+            return count, span, str(target)
+    finally:
+        engine.dispose()
+
+
+def write_feed(
+    connection: Connection, options: ExportOptions, stream: TextIO
+) -> tuple[int, tuple[dt.date, dt.date] | None]:
+    count, first, last = 0, None, None
+    for record in records(connection, options):
+        stream.write(dumps(record))
+        stream.write("\n")
+        count += 1
+        day = record.listing_date if options.by == "listing" else record.published_at
+        if day is not None:
+            first = day if first is None else min(first, day)
+            last = day if last is None else max(last, day)
+    return count, (first, last) if first and last else None
+
+
+def records(connection: Connection, options: ExportOptions) -> Iterator[FeedRecord]:
+    papers = storage.papers
+    date_column = papers.c.listing_date if options.by == "listing" else papers.c.published_at
+    query = sa.select(*(papers.c[name] for name in PAPER_FIELDS))
+    if options.since:
+        query = query.where(date_column >= options.since)
+    if options.until:
+        query = query.where(date_column <= options.until)
+    if options.min_upvotes is not None:
+        query = query.where(papers.c.upvotes >= options.min_upvotes)
+    if options.organization:
+        name = options.organization.lower()
+        query = query.where(
+            sa.or_(
+                sa.func.lower(papers.c.organization) == name,
+                sa.func.lower(papers.c.organization_id) == name,
+            )
+        )
+    if options.changed_since:
+        query = query.where(papers.c.changed_at > options.changed_since)
+    # Papers without an arXiv date (read from cards) come last with --by published.
+    query = query.order_by(date_column.is_(None), date_column, papers.c.arxiv_id)
+    with_history = options.with_history and has_history(connection)
+    for chunk in connection.execution_options(yield_per=1000).execute(query).partitions():
+        history = _history(connection, [row.arxiv_id for row in chunk]) if with_history else {}
+        for row in chunk:
+            values = row._asdict()
+            if options.with_history:
+                values["listings"], values["upvote_snapshots"] = history.get(row.arxiv_id, ([], []))
+            yield FeedRecord.model_construct(**values)
+
+
+def _history(
+    connection: Connection, arxiv_ids: list[str]
+) -> dict[str, tuple[list[Listing], list[UpvoteSnapshot]]]:
+    listings: dict[str, list[Listing]] = defaultdict(list)
+    snapshots: dict[str, list[UpvoteSnapshot]] = defaultdict(list)
+    table = storage.listings
+    for row in connection.execute(
+        sa.select(table.c.arxiv_id, table.c.listing_date, table.c.rank)
+        .where(table.c.arxiv_id.in_(arxiv_ids))
+        .order_by(table.c.arxiv_id, table.c.listing_date)
+    ):
+        listings[row.arxiv_id].append(
+            Listing.model_construct(listing_date=row.listing_date, rank=row.rank)
+        )
+    table = storage.upvote_snapshots
+    for row in connection.execute(
+        sa.select(table)
+        .where(table.c.arxiv_id.in_(arxiv_ids))
+        .order_by(table.c.arxiv_id, table.c.id)
+    ):
+        snapshots[row.arxiv_id].append(
+            UpvoteSnapshot.model_construct(
+                observed_at=row.observed_at,
+                upvotes=row.upvotes,
+                num_comments=row.num_comments,
+                github_stars=row.github_stars,
+            )
+        )
+    return {arxiv_id: (listings[arxiv_id], snapshots[arxiv_id]) for arxiv_id in arxiv_ids}

@@ -1,0 +1,244 @@
+"""``scrapy export`` after crawling the fixtures with the real command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from digest_crawler.feed import SCHEMA_VERSION, json_schema, shipped_schema
+from digest_crawler.items import PAPER_FIELDS
+from tests.conftest import fixture_text
+from tests.support.cli import crawl, db_rows, export, feed_lines
+from tests.support.site import Answer, serve
+
+DAYS = ("2026-03-09", "2026-03-11", "2026-07-31")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of three crawled days (one read from cards), and the crawl feed of 2026-07-31."""
+    workdir = tmp_path_factory.mktemp("archive")
+    with serve() as site:
+        for day in DAYS:
+            result = crawl(site.url, workdir, "-a", f"date={day}", feed=f"crawl-{day}.jsonl")
+            assert result.returncode == 0, result.stderr[-2000:]
+    return workdir
+
+
+@pytest.fixture
+def workdir(archive: Path, tmp_path: Path) -> Path:
+    for name in ("papers.sqlite", "crawl-2026-07-31.jsonl"):
+        shutil.copy(archive / name, tmp_path / name)
+    return tmp_path
+
+
+def run(workdir: Path, *arguments: str) -> list[dict[str, Any]]:
+    result = export(workdir, "-o", "feed.jsonl", *arguments)
+    assert result.returncode == 0, result.stderr
+    return feed_lines(workdir / "feed.jsonl")
+
+
+def test_exports_every_paper_ordered_by_listing_date_then_id(workdir: Path) -> None:
+    records = run(workdir)
+    papers = db_rows(workdir / "papers.sqlite", "SELECT arxiv_id, listing_date FROM papers")
+    assert len(records) == len(papers) == 55 + 30  # 2026-03-11's 20 cards are seed papers of 03-09
+    assert [(r["listing_date"], r["arxiv_id"]) for r in records] == sorted(
+        (p["listing_date"], p["arxiv_id"]) for p in papers
+    )
+    for record in records:
+        assert list(record) == [*PAPER_FIELDS, "schema_version"]
+        assert record["schema_version"] == SCHEMA_VERSION
+
+
+def test_export_has_the_crawl_feeds_fields_types_and_values(workdir: Path) -> None:
+    crawled = {r["arxiv_id"]: r for r in feed_lines(workdir / "crawl-2026-07-31.jsonl")}
+    exported = {
+        r["arxiv_id"]: r for r in run(workdir, "--since", "2026-07-31", "--until", "2026-07-31")
+    }
+    assert exported.keys() == crawled.keys()
+    for arxiv_id, record in exported.items():
+        assert {k: v for k, v in record.items() if k != "schema_version"} == crawled[arxiv_id]
+
+
+def test_two_exports_are_byte_identical(workdir: Path) -> None:
+    assert export(workdir, "-o", "one.jsonl").returncode == 0
+    assert export(workdir, "-o", "two.jsonl", "--with-history").returncode == 0
+    assert export(workdir, "-o", "three.jsonl").returncode == 0
+    assert (workdir / "one.jsonl").read_bytes() == (workdir / "three.jsonl").read_bytes()
+    assert (workdir / "one.jsonl").read_bytes() != (workdir / "two.jsonl").read_bytes()
+
+
+def test_listing_date_filters_are_inclusive(workdir: Path) -> None:
+    records = run(workdir, "--since", "2026-03-09", "--until", "2026-03-09")
+    assert len(records) == 55 and {r["listing_date"] for r in records} == {"2026-03-09"}
+    assert run(workdir, "--since", "2026-03-10", "--until", "2026-07-30") == []
+    assert {r["listing_date"] for r in run(workdir, "--since", "2026-03-10")} == {"2026-07-31"}
+
+
+def test_by_published_filters_and_orders_by_the_arxiv_date(workdir: Path) -> None:
+    records = run(workdir, "--by", "published", "--since", "2025-10-01", "--until", "2025-12-31")
+    dates = [r["published_at"] for r in records]
+    assert dates and all("2025-10-01" <= d <= "2025-12-31" for d in dates)
+    assert [(r["published_at"], r["arxiv_id"]) for r in records] == sorted(
+        zip(dates, (r["arxiv_id"] for r in records))
+    )
+    everything = run(workdir, "--by", "published")
+    assert [r["published_at"] for r in everything] == sorted(r["published_at"] for r in everything)
+
+
+def test_min_upvotes_and_organization_filters(workdir: Path) -> None:
+    popular = run(workdir, "--min-upvotes", "100")
+    assert sorted(r["upvotes"] for r in popular) == [168, 283, 292]
+    by_name = run(workdir, "--organization", "kling team")
+    by_handle = run(workdir, "--organization", "KlingTeam")
+    assert by_name == by_handle and {r["arxiv_id"] for r in by_name} == {"2607.28509", "2607.28595"}
+
+
+def test_changed_since_returns_exactly_the_papers_changed_by_a_recrawl(tmp_path: Path) -> None:
+    page = fixture_text("listing-2026-07-31.html")
+    with serve() as site:
+        assert crawl(site.url, tmp_path, "-a", "date=2026-07-31", feed=None).returncode == 0
+        time.sleep(0.01)
+        after_first_crawl = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        assert run(tmp_path, "--changed-since", after_first_crawl) == []
+        page = page.replace("&quot;upvotes&quot;:292", "&quot;upvotes&quot;:300")
+        page = page.replace("&quot;numComments&quot;:7", "&quot;numComments&quot;:9")
+        site.routes["/papers/date/2026-07-31"] = Answer(body=page.encode())
+        assert crawl(site.url, tmp_path, "-a", "date=2026-07-31", feed=None).returncode == 0
+    changed = run(tmp_path, "--changed-since", after_first_crawl)
+    assert {r["arxiv_id"]: (r["upvotes"], r["num_comments"]) for r in changed} == {
+        "2607.28618": (300, 2),
+        "2607.28227": (283, 9),
+    }
+    assert (
+        len(run(tmp_path, "--changed-since", "2026-01-01")) == 30
+    )  # a date means its midnight UTC
+
+
+def test_with_history_adds_listings_and_snapshots(workdir: Path) -> None:
+    records = {r["arxiv_id"]: r for r in run(workdir, "--with-history")}
+    record = records["2607.28618"]
+    assert record["listings"] == [{"listing_date": "2026-07-31", "rank": 29}]
+    (snapshot,) = record["upvote_snapshots"]
+    assert (snapshot["upvotes"], snapshot["num_comments"], snapshot["github_stars"]) == (292, 2, 8)
+    assert snapshot["observed_at"].endswith("Z")
+    # A seed paper listed on 2026-03-09 and again (from cards) on 2026-03-11.
+    assert [
+        entry["listing_date"]
+        for entry in records[
+            next(iter(r for r in records.values() if r["title"].startswith("ETTRL")))["arxiv_id"]
+        ]["listings"]
+    ] == ["2026-03-09", "2026-03-11"]
+
+
+def test_every_record_validates_against_the_shipped_schema(workdir: Path) -> None:
+    schema = shipped_schema()
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    records = run(workdir, "--with-history")
+    for record in records + feed_lines(workdir / "crawl-2026-07-31.jsonl"):
+        validator.validate(record)
+    with pytest.raises(jsonschema.ValidationError):
+        validator.validate({**records[0], "upvotes": -1})
+
+
+def test_shipped_schema_is_generated_from_the_model() -> None:
+    assert shipped_schema() == json_schema(), (
+        "run: python -m digest_crawler.feed > digest_crawler/paper.schema.json"
+    )
+
+
+def test_standard_output_and_the_summary_line(workdir: Path) -> None:
+    result = export(workdir, "--since", "2026-07-31")
+    assert result.returncode == 0
+    assert len(result.stdout.splitlines()) == 30
+    assert (
+        result.stderr.strip()
+        == "Exported 30 records (listing dates 2026-07-31 to 2026-07-31) to standard output"
+    )
+    result = export(workdir, "-o", "out.jsonl", "--until", "2026-03-09")
+    assert (
+        result.stderr.strip()
+        == "Exported 55 records (listing dates 2026-03-09 to 2026-03-09) to out.jsonl"
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            ["--since", "2026-02-30"],
+            "option --since: '2026-02-30' is not a valid date (day is out of range for month)",
+        ),
+        (["--until", "tomorrow"], "option --until: 'tomorrow' is not a date (expected YYYY-MM-DD)"),
+        (["--by", "submitted"], "option --by: Input should be 'listing' or 'published'"),
+        (["--min-upvotes", "many"], "option --min-upvotes: 'many' is not a whole number"),
+        (
+            ["--changed-since", "last week"],
+            "option --changed-since: 'last week' is not a timestamp",
+        ),
+        (["--frobnicate"], "unexpected argument '--frobnicate'"),
+    ],
+)
+def test_bad_options_are_one_line_errors_and_leave_the_output_alone(
+    workdir: Path, arguments: list[str], message: str
+) -> None:
+    (workdir / "feed.jsonl").write_text("previous feed\n")
+    result = export(workdir, "-o", "feed.jsonl", *arguments)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"scrapy export: error: {message}")
+    assert (workdir / "feed.jsonl").read_text() == "previous feed\n"
+    assert [p.name for p in workdir.iterdir() if p.name.startswith(".feed")] == []
+
+
+def test_missing_database_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    result = export(tmp_path, "-o", "feed.jsonl")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "scrapy export: error: no database at sqlite:///papers.sqlite (run scrapy crawl daily first)"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_database_without_papers_table_is_an_error(tmp_path: Path) -> None:
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "other.sqlite").execute("CREATE TABLE x (y)").connection.close()
+    result = export(
+        tmp_path, "-o", "feed.jsonl", database_url=f"sqlite:///{tmp_path / 'other.sqlite'}"
+    )
+    assert result.returncode == 2 and "has no papers table" in result.stderr
+    assert not (tmp_path / "feed.jsonl").exists()
+
+
+def test_export_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
+    with serve() as site:
+        result = crawl(
+            site.url,
+            tmp_path,
+            "-a",
+            "date=2026-07-31",
+            "-s",
+            f"DIGEST_DATABASE_URL={postgres_url}",
+            feed="crawl.jsonl",
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    result = export(tmp_path, "-o", "feed.jsonl", "--with-history", database_url=postgres_url)
+    assert result.returncode == 0, result.stderr
+    records = feed_lines(tmp_path / "feed.jsonl")
+    crawled = {r["arxiv_id"]: r for r in feed_lines(tmp_path / "crawl.jsonl")}
+    assert [r["arxiv_id"] for r in records] == sorted(crawled)
+    for record in records:
+        assert {
+            k: v
+            for k, v in record.items()
+            if k not in ("schema_version", "listings", "upvote_snapshots")
+        } == crawled[record["arxiv_id"]]
+        assert len(record["upvote_snapshots"]) == 1
