@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import time
 from pathlib import Path
@@ -86,9 +85,8 @@ def test_by_published_filters_and_orders_by_the_arxiv_date(workdir: Path) -> Non
     records = run(workdir, "--by", "published", "--since", "2025-10-01", "--until", "2025-12-31")
     dates = [r["published_at"] for r in records]
     assert dates and all("2025-10-01" <= d <= "2025-12-31" for d in dates)
-    assert [(r["published_at"], r["arxiv_id"]) for r in records] == sorted(
-        zip(dates, (r["arxiv_id"] for r in records))
-    )
+    keys = [(r["published_at"], r["arxiv_id"]) for r in records]
+    assert keys == sorted(keys)
     everything = run(workdir, "--by", "published")
     assert [r["published_at"] for r in everything] == sorted(r["published_at"] for r in everything)
 
