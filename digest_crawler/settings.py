@@ -12,8 +12,9 @@ BOT_NAME = "digest_crawler"
 SPIDER_MODULES = ["digest_crawler.spiders"]
 NEWSPIDER_MODULE = "digest_crawler.spiders"
 
-# Our `crawl` command: bad spider arguments end in a one-line error and a
-# non-zero exit status (instead of a traceback), before any request.
+# Our commands: `crawl` (bad spider arguments end in a one-line error and a
+# non-zero exit status instead of a traceback, before any request; an honest
+# exit status after the crawl) and `export` (the JSONL feed).
 COMMANDS_MODULE = "digest_crawler.commands"
 
 ADDONS: dict[str, int] = {}
