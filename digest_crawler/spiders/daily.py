@@ -156,22 +156,8 @@ class DailySpider(scrapy.Spider):
             self._day_failed(requested, response.url, "cannot tell which day the page shows")
             return
         if page.period != "day" or page.served_date != requested:
-            stats.inc_value("digest/no_digest_days")
-            self.logger.info(
-                "No digest for %s: the site served the %s of %s (%s) instead; "
-                "nothing filed under %s",
-                requested,
-                page.period,
-                page.served_date,
-                response.url,
-                requested,
-            )
-            self._send(
-                digest_signals.day_finished,
-                day=requested,
-                outcome="no_digest",
-                reason=f"the site served the {page.period} of {page.served_date}",
-                url=response.url,
+            self._no_digest(
+                requested, f"the site served the {page.period} of {page.served_date}", response.url
             )
             return
         if not page.papers:
@@ -199,21 +185,7 @@ class DailySpider(scrapy.Spider):
         target = response.urljoin(location.decode("latin-1"))
         served = served_date_from_url(target)
         if served is not None and served != requested:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("digest/no_digest_days")
-            self.logger.info(
-                "No digest for %s: the site redirects to %s; nothing filed under %s",
-                requested,
-                served,
-                requested,
-            )
-            self._send(
-                digest_signals.day_finished,
-                day=requested,
-                outcome="no_digest",
-                reason=f"the site redirects to {served}",
-                url=response.url,
-            )
+            self._no_digest(requested, f"the site redirects to {served}", response.url)
             return
         # The same day elsewhere, or a page that names no date: follow it and
         # let the page say which day it shows.
@@ -238,6 +210,15 @@ class DailySpider(scrapy.Spider):
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         self._day_failed(request.cb_kwargs["requested"], request.url, reason)
         yield from self._next_day()
+
+    def _no_digest(self, day: dt.date, reason: str, url: str) -> None:
+        """The site answered ``day`` with another day: a normal outcome."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("digest/no_digest_days")
+        self.logger.info("No digest for %s: %s; nothing filed under %s", day, reason, day)
+        self._send(
+            digest_signals.day_finished, day=day, outcome="no_digest", reason=reason, url=url
+        )
 
     def _day_failed(self, day: dt.date, url: str, reason: str) -> None:
         self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, day)
