@@ -13,7 +13,7 @@ from typing import Any
 from itemloaders import ItemLoader
 from itemloaders.processors import Identity, MapCompose, TakeFirst
 
-from digest_crawler.items import PaperItem
+from digest_crawler.items import PAPER_FIELDS, PaperItem
 from digest_crawler.processors import clean_url, collapse_whitespace, to_int
 
 _text = MapCompose(collapse_whitespace)
@@ -40,6 +40,16 @@ class PaperLoader(ItemLoader):
     project_page_in = MapCompose(clean_url)
     url_in = MapCompose(clean_url)
     rank_in = MapCompose(to_int)
+
+
+# Every field names its processors on the loader: where one is missing,
+# itemloaders looks it up in the item's field metadata, building an
+# ItemAdapter per lookup, which costs more than the processing itself.
+for _name in (*PAPER_FIELDS, "rank"):
+    if not hasattr(PaperLoader, f"{_name}_in"):
+        setattr(PaperLoader, f"{_name}_in", Identity())
+    if not hasattr(PaperLoader, f"{_name}_out"):
+        setattr(PaperLoader, f"{_name}_out", TakeFirst())
 
 
 def load_paper(raw: dict[str, Any], **extra: Any) -> PaperItem:

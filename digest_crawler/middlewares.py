@@ -10,7 +10,12 @@ reads neither header. This one, placed before it:
   any further request to that host (the retry included), and doubles the
   host's download delay (AutoThrottle brings it back down);
 - on any answer whose ``RateLimit`` says the budget is spent (``r=0``),
-  pauses the host until the window resets instead of drawing a 429.
+  pauses the host until the window resets instead of drawing a 429;
+- when the site publishes its policy (``RateLimit-Policy: "fixed window";
+  "pages";q=<quota>;w=<window seconds>``), paces requests to that host at
+  the published rate (``w/q``, plus ``DIGEST_RATELIMIT_MARGIN``), in place
+  of ``DOWNLOAD_DELAY`` and AutoThrottle's guess: never faster than the site
+  allows, and no slower than it needs to be.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import re
 import time
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
@@ -59,6 +64,22 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     return max(0.0, (moment - (now or dt.datetime.now(dt.UTC))).total_seconds())
 
 
+def parse_policy(value: str | None) -> tuple[int, float] | None:
+    """(quota, window seconds) from a ``RateLimit-Policy`` header.
+
+    >>> parse_policy('"fixed window";"pages";q=100;w=300')
+    (100, 300.0)
+    >>> parse_policy('"fixed window";"pages"') is None
+    True
+    """
+    if not value:
+        return None
+    parameters = dict(_PARAMETER.findall(value))
+    if "q" not in parameters or "w" not in parameters or int(parameters["q"]) == 0:
+        return None
+    return int(parameters["q"]), float(parameters["w"])
+
+
 def parse_ratelimit(value: str | None) -> tuple[int | None, float | None]:
     """(remaining, seconds to reset) from a ``RateLimit`` header.
 
@@ -84,12 +105,23 @@ class RateLimitMiddleware:
         self.max_wait = settings.getfloat("DIGEST_RATELIMIT_MAX_WAIT", 300.0)
         self.statuses = set(map(int, settings.getlist("DIGEST_RATELIMIT_STATUSES", [429, 503])))
         self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0)
+        self.margin = settings.getfloat("DIGEST_RATELIMIT_MARGIN", 0.02)
         # host -> time.monotonic() before which nothing is sent to it
         self.paused_until: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RateLimitMiddleware:
-        return cls(crawler)
+        middleware = cls(crawler)
+        # The pace is set as soon as an answer arrives (after AutoThrottle's
+        # own adjustment, which it replaces), before any middleware lets the
+        # next request into the slot: robots.txt's answer already sets it.
+        crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
+        policy = parse_policy(_header(response, "RateLimit-Policy"))
+        if policy is not None:
+            self._pace(request, policy)
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         host = _host(request)
@@ -110,10 +142,18 @@ class RateLimitMiddleware:
             self._slow_down(request)
             if wait is not None:
                 self._pause(request, wait, f"HTTP {response.status}")
-        elif remaining == 0 and reset is not None:
-            self.stats.inc_value("digest/ratelimit_budget_spent")
-            self._pause(request, reset, "the RateLimit budget is spent")
+        else:
+            if remaining == 0 and reset is not None:
+                self.stats.inc_value("digest/ratelimit_budget_spent")
+                self._pause(request, reset, "the RateLimit budget is spent")
         return response
+
+    def _pace(self, request: Request, policy: tuple[int, float]) -> None:
+        quota, window = policy
+        slot = self._slot(request)
+        if slot is not None:
+            slot.delay = window / quota * (1 + self.margin)
+            self.stats.set_value("digest/ratelimit_pace", round(slot.delay, 3))
 
     def _pause(self, request: Request, seconds: float, why: str) -> None:
         seconds = min(seconds, self.max_wait)
@@ -126,10 +166,13 @@ class RateLimitMiddleware:
             )
 
     def _slow_down(self, request: Request) -> None:
-        downloader = self.crawler.engine.downloader if self.crawler.crawling else None
-        slot = downloader.slots.get(request.meta.get("download_slot", "")) if downloader else None
+        slot = self._slot(request)
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)
+
+    def _slot(self, request: Request) -> Any:
+        downloader = self.crawler.engine.downloader if self.crawler.crawling else None
+        return downloader.slots.get(request.meta.get("download_slot", "")) if downloader else None
 
 
 def _host(request: Request) -> str:

@@ -28,6 +28,9 @@ from digest_crawler.items import PAPER_FIELDS, PaperRecord
 
 logger = logging.getLogger(__name__)
 
+# What the storage keeps of an item: the public fields and the listing rank.
+_ROW_FIELDS = (*PAPER_FIELDS, "rank")
+
 
 class InvalidItem(DropItem):
     """An item that failed validation; the storage pipeline keeps it aside."""
@@ -196,8 +199,11 @@ class StoragePipeline:
     # -- items --------------------------------------------------------------------
 
     def process_item(self, item: Any) -> Any:
-        row = ItemAdapter(item).asdict()
-        day = row["listing_date"]
+        adapter = ItemAdapter(item)
+        # Only the stored fields, read one by one: ItemAdapter.asdict() walks
+        # every value (author lists included) looking for nested items.
+        row: dict[str, Any] = {name: adapter.get(name) for name in _ROW_FIELDS}
+        day: dt.date = row["listing_date"]
         self.pending[day].append(row)
         self._account(day)
         return item
@@ -278,7 +284,7 @@ class StoragePipeline:
         return int(self.stats.get_value(f"digest/{name}", 0))
 
     def _flush(self, day: dt.date) -> None:
-        rows = [_paper_row(row) for row in self.pending.pop(day, [])]
+        rows = self.pending.pop(day, [])
         self.expected.pop(day, None)
         self.accounted.pop(day, None)
         rejected = self.rejected.pop(day, [])
@@ -324,8 +330,3 @@ class StoragePipeline:
         # only cost the site requests. The crawl command exits non-zero.
         if self.crawler.crawling:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="storage_error"))
-
-
-def _paper_row(row: dict[str, Any]) -> dict[str, Any]:
-    """The public fields (the ``papers`` columns) plus the listing rank."""
-    return {name: row.get(name) for name in (*PAPER_FIELDS, "rank")}

@@ -11,7 +11,6 @@ import re
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
-_WHITESPACE_RUN = re.compile(r"\s+")
 _INTEGER = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 
 
@@ -25,8 +24,7 @@ def collapse_whitespace(value: object) -> str | None:
     """
     if not isinstance(value, str):
         return None
-    text = _WHITESPACE_RUN.sub(" ", value).strip()
-    return text or None
+    return " ".join(value.split()) or None
 
 
 def to_int(value: object) -> int | None:

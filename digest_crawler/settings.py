@@ -59,6 +59,8 @@ DOWNLOADER_MIDDLEWARES = {
 }
 DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
 DIGEST_RATELIMIT_STATUSES = [429, 503]
+# A published RateLimit-Policy sets the pace: window/quota, plus this margin.
+DIGEST_RATELIMIT_MARGIN = 0.02
 
 # Retry 429 and 5xx answers (Scrapy's default codes) a few more times.
 RETRY_TIMES = 4  # default 2
@@ -90,7 +92,7 @@ ITEM_PIPELINES = {
 # Enable and configure the AutoThrottle extension (disabled by default)
 # See https://docs.scrapy.org/en/latest/topics/autothrottle.html
 AUTOTHROTTLE_ENABLED = True
-AUTOTHROTTLE_START_DELAY = 5
+AUTOTHROTTLE_START_DELAY = 3.5  # default 5: no slower than DOWNLOAD_DELAY to begin with
 AUTOTHROTTLE_MAX_DELAY = 60
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 

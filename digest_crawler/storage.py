@@ -7,6 +7,7 @@ One module serves SQLite and PostgreSQL; the only dialect difference, which
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -23,29 +24,35 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
     """An aware UTC datetime in, an aware UTC datetime out, on every backend.
 
-    SQLite keeps no offset: values are stored as naive UTC and given their
-    ``UTC`` back when read.
+    PostgreSQL keeps it as ``timestamptz``. SQLite has no such type: the value
+    is kept as naive UTC text in SQLAlchemy's own SQLite format
+    (``2026-07-31 00:00:00.000000``, which sorts as it should), written here
+    directly because the generic path costs more than the rest of a row.
     """
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(
-        self, value: dt.datetime | None, dialect: sa.Dialect
-    ) -> dt.datetime | None:
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.String(26))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value!r} cannot be stored: the time zone is unknown")
         value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        return value
 
-    def process_result_value(
-        self, value: dt.datetime | None, dialect: sa.Dialect
-    ) -> dt.datetime | None:
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        moment: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 # JSONB on PostgreSQL: plain json has no equality operator, which the
@@ -202,6 +209,10 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
+            # In WAL mode NORMAL keeps the database consistent through a crash
+            # or power loss and only drops the last commits on power loss;
+            # FULL would add an fsync to every listing day's commit.
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
             cursor.close()
 
@@ -217,12 +228,40 @@ def create_tables(engine: Engine) -> None:
     metadata.create_all(engine)
 
 
+# The one dialect difference: whose insert() has on_conflict_do_update.
+_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def _insert(connection: Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"upserts are not written for {connection.dialect.name}")
+    try:
+        return _INSERTS[connection.dialect.name](table)
+    except KeyError:
+        raise NotImplementedError(
+            f"upserts are not written for {connection.dialect.name}"
+        ) from None
+
+
+@functools.cache
+def _paper_upsert(dialect: str) -> Any:
+    """The upsert statement, built once per dialect (building it, and its
+    cache key, costs more than running it for a day of papers)."""
+    statement: Any = _INSERTS[dialect](papers)
+    excluded = statement.excluded
+    refreshed = {name: sa.func.coalesce(excluded[name], papers.c[name]) for name in _REFRESHED}
+    changed = sa.or_(*(refreshed[name].is_distinct_from(papers.c[name]) for name in _REFRESHED))
+    return statement.on_conflict_do_update(
+        index_elements=[papers.c.arxiv_id],
+        set_={
+            **refreshed,
+            "listing_date": sa.case(
+                (excluded.listing_date < papers.c.listing_date, excluded.listing_date),
+                else_=papers.c.listing_date,
+            ),
+            "scraped_at": excluded.scraped_at,
+            "last_seen_at": excluded.last_seen_at,
+            "changed_at": sa.case((changed, excluded.changed_at), else_=papers.c.changed_at),
+        },
+    )
 
 
 def upsert_papers(
@@ -241,23 +280,7 @@ def upsert_papers(
     existing = set(
         connection.scalars(sa.select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(rows)))
     )
-    statement = _insert(connection, papers)
-    excluded = statement.excluded
-    refreshed = {name: sa.func.coalesce(excluded[name], papers.c[name]) for name in _REFRESHED}
-    changed = sa.or_(*(refreshed[name].is_distinct_from(papers.c[name]) for name in _REFRESHED))
-    statement = statement.on_conflict_do_update(
-        index_elements=[papers.c.arxiv_id],
-        set_={
-            **refreshed,
-            "listing_date": sa.case(
-                (excluded.listing_date < papers.c.listing_date, excluded.listing_date),
-                else_=papers.c.listing_date,
-            ),
-            "scraped_at": excluded.scraped_at,
-            "last_seen_at": excluded.last_seen_at,
-            "changed_at": sa.case((changed, excluded.changed_at), else_=papers.c.changed_at),
-        },
-    )
+    statement = _paper_upsert(connection.dialect.name)
     values = [
         {**row, "first_seen_at": seen_at, "last_seen_at": seen_at, "changed_at": seen_at}
         for row in rows.values()

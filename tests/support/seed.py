@@ -9,6 +9,7 @@ upvote count when there is one.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,11 @@ class SeedPaper:
 
 
 def seed_papers(path: Path = SEED) -> list[SeedPaper]:
+    return list(_seed_papers(path))
+
+
+@functools.cache
+def _seed_papers(path: Path) -> tuple[SeedPaper, ...]:
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     lines = [line for line in lines if line]
     start = lines.index("byAK and the research community") + 2  # past the "Mar 9" header
@@ -58,4 +64,4 @@ def seed_papers(path: Path = SEED) -> list[SeedPaper]:
                 title, abstract, author_count, organization_id, organization, shown_date, upvotes
             )
         )
-    return papers
+    return tuple(papers)

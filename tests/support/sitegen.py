@@ -13,6 +13,7 @@ Run ``python -m tests.support.sitegen`` to rewrite the generated fixtures.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
@@ -48,6 +49,7 @@ def _digest(*parts: object) -> int:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16)
 
 
+@functools.cache
 def _author_pool() -> list[str]:
     names = {author["name"] for entry in api_entries() for author in entry["paper"]["authors"]}
     return sorted(names)

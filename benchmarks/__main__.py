@@ -1,0 +1,495 @@
+"""Benchmarks: what the crawler costs against what the tools it stands on can do.
+
+    python -m benchmarks [--quick] [--output DIR] [--only NAME ...]
+
+Every figure is a ratio against a baseline measured in the same run on the
+same machine. Prints a table and writes it as JSON and Markdown under
+``benchmarks/results/`` (with CPU count, Python and library versions). Not
+part of the tests' pass/fail: a smoke test only checks that every figure is
+produced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parents[1]
+RESULTS = PROJECT / "benchmarks" / "results"
+FIRST = dt.date(2024, 1, 1)
+ENV = {
+    **os.environ,
+    "SCRAPY_SETTINGS_MODULE": "digest_crawler.settings",
+    "PYTHONPATH": str(PROJECT),
+}
+FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "LOG_LEVEL=WARNING"]
+
+
+@dataclasses.dataclass
+class Figure:
+    name: str
+    measured: str  # what was measured, with its numbers
+    value: float | None  # the ratio or figure compared with the goal
+    goal: str
+    met: bool | None
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Sizes:
+    extraction_pages: int
+    extraction_repeats: int
+    e2e_days: int
+    storage_papers: int
+    memory_days: tuple[int, int]
+    politeness_days: int
+    politeness_quota: tuple[int, float]
+
+
+QUICK = Sizes(8, 3, 60, 10_000, (20, 200), 20, (20, 10.0))
+FULL = Sizes(40, 5, 500, 100_000, (100, 2000), 100, (20, 10.0))
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def local_site(
+    days: int, first: dt.date = FIRST, quota: tuple[int, float] | None = None
+) -> Iterator[str]:
+    """The stand-in site in a process of its own; yields its URL."""
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.localsite",
+        "--first",
+        str(first),
+        "--days",
+        str(days),
+    ]
+    if quota:
+        command += ["--quota", str(quota[0]), "--window", str(quota[1])]
+    process = subprocess.Popen(command, cwd=PROJECT, env=ENV, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip()
+    finally:
+        process.terminate()
+        process.wait()
+
+
+def site_stats(url: str) -> dict[str, int]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{url}/__stats") as answer:
+        stats: dict[str, int] = json.load(answer)
+        return stats
+
+
+@dataclasses.dataclass
+class Run:
+    wall: float
+    cpu: float
+    max_rss_mb: float
+    status: int
+    stderr: str
+
+
+def run_process(command: list[str], cwd: Path) -> Run:
+    """Run a command; its wall time, CPU seconds and peak RSS (from wait4)."""
+    with tempfile.TemporaryFile("w+") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        return Run(
+            wall,
+            usage.ru_utime + usage.ru_stime,
+            usage.ru_maxrss / 1024,
+            process.returncode,
+            errors.read(),
+        )
+
+
+def crawl_days(url: str, days: int, workdir: Path, *settings: str) -> Run:
+    last = FIRST + dt.timedelta(days=days - 1)
+    command = [
+        sys.executable,
+        "-m",
+        "scrapy",
+        "crawl",
+        "daily",
+        "-a",
+        f"start={FIRST}",
+        "-a",
+        f"end={last}",
+        "-s",
+        f"DIGEST_BASE_URL={url}",
+        "-s",
+        f"DIGEST_DATABASE_URL=sqlite:///{workdir / 'bench.sqlite'}",
+        *settings,
+    ]
+    run = run_process(command, workdir)
+    if run.status != 0:
+        raise RuntimeError(f"crawl failed ({run.status}): {run.stderr[-2000:]}")
+    return run
+
+
+def best_of(repeats: int, work: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+# -- the figures ----------------------------------------------------------------
+
+
+def extraction(sizes: Sizes) -> Figure:
+    import parsel
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.reactor import install_reactor
+    from scrapy.utils.test import get_crawler
+
+    from benchmarks.localsite import listing
+    from digest_crawler.spiders.daily import DailySpider
+
+    with contextlib.suppress(Exception):
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
+    days = [FIRST + dt.timedelta(days=n) for n in range(sizes.extraction_pages)]
+    pages = [(day, listing(day)) for day in days]
+    crawler = get_crawler(DailySpider, {"DIGEST_BASE_URL": "http://127.0.0.1"})
+    crawler.stats.open_spider()
+    spider = DailySpider.from_crawler(crawler, date=str(days[0]))
+
+    def ours() -> int:
+        count = 0
+        for day, body in pages:
+            response = HtmlResponse(
+                url=f"http://127.0.0.1/papers/date/{day}", body=body, encoding="utf-8"
+            )
+            count += sum(1 for _ in spider.parse(response, requested=day))
+        return count
+
+    def bare() -> int:
+        count = 0
+        for _, body in pages:
+            props = (
+                parsel.Selector(text=body.decode("utf-8"))
+                .xpath('//*[@data-target="DailyPapers"]/@data-props')
+                .get()
+            )
+            count += len(json.loads(props)["dailyPapers"])
+        return count
+
+    assert ours() == bare() == 50 * len(pages)
+    ours_s, bare_s = (
+        best_of(sizes.extraction_repeats, ours),
+        best_of(sizes.extraction_repeats, bare),
+    )
+    details = {
+        "pages": len(pages),
+        "ours_ms_per_page": ours_s / len(pages) * 1000,
+        "parsel_json_ms_per_page": bare_s / len(pages) * 1000,
+    }
+    try:
+        from bs4 import BeautifulSoup
+
+        def soup() -> int:
+            count = 0
+            for _, body in pages:
+                element = BeautifulSoup(body, "lxml").find(attrs={"data-target": "DailyPapers"})
+                count += len(json.loads(element["data-props"])["dailyPapers"])
+            return count
+
+        details["beautifulsoup_ms_per_page"] = (
+            best_of(sizes.extraction_repeats, soup) / len(pages) * 1000
+        )
+    except ImportError:
+        details["beautifulsoup_ms_per_page"] = None
+    ratio = ours_s / bare_s
+    bs = details["beautifulsoup_ms_per_page"]
+    return Figure(
+        "1. extraction per page",
+        f"ours {details['ours_ms_per_page']:.2f} ms vs parsel+json {details['parsel_json_ms_per_page']:.2f} ms"
+        + (f" (BeautifulSoup {bs:.2f} ms)" if bs else " (BeautifulSoup not installed)"),
+        ratio,
+        "<= 1.2x",
+        ratio <= 1.2,
+        details,
+    )
+
+
+def end_to_end(sizes: Sizes, workdir: Path) -> Figure:
+    days = sizes.e2e_days
+    with local_site(days) as url:
+        ours = crawl_days(url, days, workdir, *FAST)
+        baseline_command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "runspider",
+            "benchmarks/baseline_spider.py",
+            "-a",
+            f"base={url}",
+            "-a",
+            f"first={FIRST}",
+            "-a",
+            f"days={days}",
+            *FAST,
+        ]
+        baseline = run_process(baseline_command, PROJECT)
+        if baseline.status != 0:
+            raise RuntimeError(baseline.stderr[-2000:])
+    ours_ppm, base_ppm = days / ours.wall * 60, days / baseline.wall * 60
+    throughput, cpu = ours_ppm / base_ppm, baseline.cpu / ours.cpu
+    return Figure(
+        f"2. end to end, {days} days",
+        f"ours {ours_ppm:.0f} pages/min, {ours.cpu:.1f} CPU s; bare spider {base_ppm:.0f} pages/min, "
+        f"{baseline.cpu:.1f} CPU s (throughput {throughput:.2f}x, CPU {cpu:.2f}x)",
+        min(throughput, cpu),
+        ">= 0.6x (both)",
+        throughput >= 0.6 and cpu >= 0.6,
+        {
+            "ours_pages_per_min": ours_ppm,
+            "baseline_pages_per_min": base_ppm,
+            "ours_cpu_s": ours.cpu,
+            "baseline_cpu_s": baseline.cpu,
+            "throughput_ratio": throughput,
+            "cpu_ratio": cpu,
+        },
+    )
+
+
+def storage_speed(sizes: Sizes, workdir: Path) -> Figure:
+    from benchmarks.storage import raw_sqlite_baseline, store_papers
+
+    sqlite_rate = store_papers(f"sqlite:///{workdir / 'storage.sqlite'}", sizes.storage_papers)
+    raw_rate = raw_sqlite_baseline(str(workdir / "raw.sqlite"), sizes.storage_papers)
+    postgres = os.environ.get(
+        "DIGEST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    try:
+        postgres_rate: float | None = store_papers(
+            postgres, sizes.storage_papers, fresh_schema=True
+        )
+    except Exception as exc:  # no server here: reported, not fatal
+        postgres_rate = None
+        print(f"PostgreSQL storage benchmark skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
+    pg = f", PostgreSQL {postgres_rate:,.0f} rows/s" if postgres_rate else ", PostgreSQL n/a"
+    return Figure(
+        f"3. storage, {sizes.storage_papers:,} papers in 50-paper days",
+        f"SQLite {sqlite_rate:,.0f} rows/s ({sqlite_rate / raw_rate:.2f}x bare sqlite3 inserts, "
+        f"{raw_rate:,.0f} rows/s){pg}",
+        sqlite_rate,
+        ">= 100,000 rows/s (SQLite)",
+        sqlite_rate >= 100_000,
+        {
+            "sqlite_rows_per_s": sqlite_rate,
+            "bare_sqlite3_rows_per_s": raw_rate,
+            "ratio_to_bare": sqlite_rate / raw_rate,
+            "postgresql_rows_per_s": postgres_rate,
+        },
+    )
+
+
+def memory(sizes: Sizes, workdir: Path) -> Figure:
+    small_days, large_days = sizes.memory_days
+    peaks = {}
+    for days in (small_days, large_days):
+        with local_site(days) as url:
+            run_dir = workdir / f"memory-{days}"
+            run_dir.mkdir()
+            peaks[days] = crawl_days(url, days, run_dir, *FAST).max_rss_mb
+    growth = peaks[large_days] - peaks[small_days]
+    return Figure(
+        f"4. peak RSS, {small_days} vs {large_days} days",
+        f"{peaks[small_days]:.0f} MB vs {peaks[large_days]:.0f} MB (+{growth:.1f} MB)",
+        growth,
+        "<= +20 MB",
+        growth <= 20,
+        {"small_mb": peaks[small_days], "large_mb": peaks[large_days]},
+    )
+
+
+def politeness(sizes: Sizes, workdir: Path) -> Figure:
+    days, (quota, window) = sizes.politeness_days, sizes.politeness_quota
+    with local_site(days, quota=(quota, window)) as url:
+        run = crawl_days(url, days, workdir, "-s", "LOG_LEVEL=WARNING")  # defaults but the base URL
+        served = site_stats(url)
+    floor = days / quota * window
+    ratio = run.wall / floor
+    return Figure(
+        f"5. politeness, {days} days at {quota} pages/{window:g} s",
+        f"{run.wall:.1f} s vs floor {floor:.1f} s, {served['too_many_requests']} x 429",
+        ratio,
+        "<= 1.1x floor, 0 x 429",
+        ratio <= 1.1 and served["too_many_requests"] == 0,
+        {
+            "seconds": run.wall,
+            "floor_seconds": floor,
+            "too_many_requests": served["too_many_requests"],
+        },
+    )
+
+
+def daily_requests(workdir: Path) -> Figure:
+    from digest_crawler.arguments import DEFAULT_REFRESH_DAYS
+
+    today = dt.datetime.now(dt.UTC).date()
+    first = today - dt.timedelta(days=DEFAULT_REFRESH_DAYS)
+    with local_site(DEFAULT_REFRESH_DAYS + 1, first=first) as url:
+        command = [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "crawl",
+            "daily",
+            "-s",
+            f"DIGEST_BASE_URL={url}",
+            "-s",
+            f"DIGEST_DATABASE_URL=sqlite:///{workdir / 'daily.sqlite'}",
+            *FAST,
+        ]
+        run = run_process(command, workdir)
+        served = site_stats(url)
+    if run.status != 0:
+        raise RuntimeError(run.stderr[-2000:])
+    pages, goal = served["pages"] + served["not_found"], 1 + DEFAULT_REFRESH_DAYS
+    return Figure(
+        "6. requests of a scheduled daily run",
+        f"{pages} pages + {served['robots']} robots.txt (window {DEFAULT_REFRESH_DAYS} days)",
+        pages,
+        f"<= {goal} + robots.txt",
+        pages <= goal and served["robots"] <= 1,
+        {"pages": pages, "robots": served["robots"]},
+    )
+
+
+# -- the report -------------------------------------------------------------------
+
+
+def environment() -> dict[str, Any]:
+    packages = (
+        "scrapy",
+        "parsel",
+        "lxml",
+        "itemloaders",
+        "pydantic",
+        "sqlalchemy",
+        "twisted",
+        "psycopg",
+        "beautifulsoup4",
+    )
+    versions = {}
+    for package in packages:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": versions,
+    }
+
+
+def markdown(figures: list[Figure], env: dict[str, Any], mode: str, when: str) -> str:
+    lines = [
+        f"# Benchmarks ({mode}, {when})",
+        "",
+        f"{env['cpu_count']} CPUs, Python {env['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in env["packages"].items() if v),
+        "",
+        "| figure | measured | value | goal | met |",
+        "|---|---|---|---|---|",
+    ]
+    for figure in figures:
+        value = "n/a" if figure.value is None else f"{figure.value:,.2f}"
+        met = {True: "yes", False: "**no**", None: "n/a"}[figure.met]
+        lines.append(f"| {figure.name} | {figure.measured} | {value} | {figure.goal} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Benchmarks of digest_crawler."
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes: a run under a minute")
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="where to write the JSON and Markdown"
+    )
+    options = parser.parse_args(argv)
+    sizes, mode = (QUICK, "quick") if options.quick else (FULL, "full")
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as temporary:
+        workdir = Path(temporary)
+        steps: list[Callable[[], Figure]] = [
+            lambda: extraction(sizes),
+            lambda: end_to_end(sizes, _fresh(workdir, "e2e")),
+            lambda: storage_speed(sizes, _fresh(workdir, "storage")),
+            lambda: memory(sizes, _fresh(workdir, "memory")),
+            lambda: politeness(sizes, _fresh(workdir, "politeness")),
+            lambda: daily_requests(_fresh(workdir, "daily")),
+        ]
+        for step in steps:
+            started = time.perf_counter()
+            figure = step()
+            figure.details["benchmark_seconds"] = time.perf_counter() - started
+            figures.append(figure)
+            print(
+                f"{figure.name}: {figure.measured} -> {'met' if figure.met else 'MISSED'} ({figure.goal})",
+                flush=True,
+            )
+    env = environment()
+    when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
+    options.output.mkdir(parents=True, exist_ok=True)
+    stem = options.output / f"{mode}-{when}"
+    stem.with_suffix(".json").write_text(
+        json.dumps(
+            {
+                "mode": mode,
+                "when": when,
+                "environment": env,
+                "figures": [dataclasses.asdict(f) for f in figures],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    report = markdown(figures, env, mode, when)
+    stem.with_suffix(".md").write_text(report)
+    print()
+    print(report)
+    print(f"Written: {stem}.json, {stem}.md")
+    return 0
+
+
+def _fresh(root: Path, name: str) -> Path:
+    path = root / name
+    path.mkdir()
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main())

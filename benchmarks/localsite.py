@@ -1,0 +1,143 @@
+"""A stand-in for the site on 127.0.0.1, in a process of its own.
+
+Serves ``--days`` generated listing days from ``--first`` on
+(``/papers/date/YYYY-MM-DD``): full-size pages of 50 papers each in the real
+2026 markup, papers drawn from the seed with ids unique per day. With
+``--quota Q --window W`` it enforces a fixed-window rate limit the way the
+site does: every answer carries ``RateLimit: "pages";r=..;t=..`` and
+``RateLimit-Policy: "fixed window";"pages";q=Q;w=W``; over the quota the
+answer is 429 with ``Retry-After``. ``/__stats`` reports what it served.
+
+    python -m benchmarks.localsite --days 500 [--quota 20 --window 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import json
+import math
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.seed import seed_papers
+from tests.support.sitegen import render_listing, seed_entries
+
+PAPERS_PER_DAY = 50
+
+
+@functools.lru_cache(maxsize=32)
+def listing(day: dt.date) -> bytes:
+    papers = seed_papers()
+    ordinal = day.toordinal()
+    chosen = [papers[(ordinal * 7 + n) % len(papers)] for n in range(PAPERS_PER_DAY)]
+    entries = seed_entries(day, chosen)
+    for n, entry in enumerate(entries):
+        arxiv_id = f"{day:%y%m}.{day.day:02d}{n:03d}"
+        entry["paper"]["id"] = arxiv_id
+        entry["paper"]["upvotes"] = (ordinal + 13 * n) % 300
+    return render_listing(entries, day, prev_date=day - dt.timedelta(days=1)).encode()
+
+
+class RateLimit:
+    """A fixed-window counter of page requests."""
+
+    def __init__(self, quota: int, window: float) -> None:
+        self.quota, self.window = quota, window
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+        self.current, self.count = 0, 0
+
+    def take(self) -> tuple[bool, int, float]:
+        """(allowed, remaining after this one, seconds to the window's reset)."""
+        with self.lock:
+            elapsed = time.monotonic() - self.started
+            window = int(elapsed // self.window)
+            if window != self.current:
+                self.current, self.count = window, 0
+            reset = (window + 1) * self.window - elapsed
+            self.count += 1
+            allowed = self.count <= self.quota
+            return allowed, max(0, self.quota - self.count), reset
+
+
+def make_server(
+    first: dt.date, days: int, limit: RateLimit | None, port: int = 0
+) -> ThreadingHTTPServer:
+    last = first + dt.timedelta(days=days - 1)
+    stats = {"pages": 0, "robots": 0, "too_many_requests": 0, "not_found": 0}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            if self.path == "/__stats":
+                return self._send(200, json.dumps(stats).encode(), "application/json")
+            headers: dict[str, str] = {}
+            if limit is not None:
+                allowed, remaining, reset = limit.take()
+                headers["RateLimit"] = f'"pages";r={remaining};t={math.ceil(reset)}'
+                headers["RateLimit-Policy"] = (
+                    f'"fixed window";"pages";q={limit.quota};w={limit.window:g}'
+                )
+                if not allowed:
+                    stats["too_many_requests"] += 1
+                    headers["Retry-After"] = str(math.ceil(reset))
+                    return self._send(429, b"Too Many Requests", "text/plain", headers)
+            if self.path == "/robots.txt":
+                stats["robots"] += 1
+                return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain", headers)
+            day = _day(self.path)
+            if day is None or not first <= day <= last:
+                stats["not_found"] += 1
+                return self._send(404, b"Not found", "text/plain", headers)
+            stats["pages"] += 1
+            self._send(200, listing(day), "text/html; charset=utf-8", headers)
+
+        def _send(
+            self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
+        ) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    return server
+
+
+def _day(path: str) -> dt.date | None:
+    prefix = "/papers/date/"
+    if not path.startswith(prefix):
+        return None
+    try:
+        return dt.date.fromisoformat(path[len(prefix) :])
+    except ValueError:
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--first", type=dt.date.fromisoformat, default=dt.date(2024, 1, 1))
+    parser.add_argument("--days", type=int, default=500)
+    parser.add_argument("--quota", type=int)
+    parser.add_argument("--window", type=float, default=10.0)
+    parser.add_argument("--port", type=int, default=0)
+    options = parser.parse_args()
+    limit = RateLimit(options.quota, options.window) if options.quota else None
+    server = make_server(options.first, options.days, limit, options.port)
+    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

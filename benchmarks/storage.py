@@ -1,0 +1,136 @@
+"""The storage pipeline alone: papers in day-sized batches, rows per second."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from digest_crawler.items import PaperItem
+
+PAPERS_PER_DAY = 50
+
+
+def make_days(papers: int) -> list[tuple[dt.date, list[PaperItem]]]:
+    """Valid, normalised items as the pipelines before storage hand them on."""
+    now = dt.datetime.now(dt.UTC)
+    first = dt.date(2020, 1, 1)
+    days = []
+    for d in range(papers // PAPERS_PER_DAY):
+        day = first + dt.timedelta(days=d)
+        items = [
+            PaperItem(
+                arxiv_id=f"{day:%y%m}.{day.day:02d}{n:03d}",
+                url=f"https://huggingface.co/papers/{d}.{n}",
+                title=f"Paper {n} of {day}: a title of a realistic length for the Daily Papers digest",
+                abstract="An abstract. " * 80,
+                authors=[f"Author {k}" for k in range(8)],
+                author_count=8,
+                organization="Some Lab",
+                organization_id="some-lab",
+                published_at=day - dt.timedelta(days=1),
+                listing_date=day,
+                submitted_at=now,
+                upvotes=(d * 7 + n) % 300,
+                num_comments=n % 5,
+                github_repo="https://github.com/example/repo",
+                github_stars=n,
+                project_page=None,
+                submitted_by="akhaliq",
+                scraped_at=now,
+                rank=n + 1,
+            )
+            for n in range(PAPERS_PER_DAY)
+        ]
+        days.append((day, items))
+    return days
+
+
+def store_papers(database_url: str, papers: int, *, fresh_schema: bool = False) -> float:
+    """Rows per second through ``StoragePipeline`` (one transaction per day)."""
+    from scrapy.utils.test import get_crawler
+
+    from digest_crawler.pipelines import StoragePipeline
+    from digest_crawler.spiders.daily import DailySpider
+
+    if fresh_schema:  # PostgreSQL: a schema of its own, dropped afterwards
+        schema = f"digest_bench_{int(time.time())}"
+        engine = sa.create_engine(database_url)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        database_url = f"{database_url}?options=-csearch_path%3D{schema}"
+    days = make_days(papers)
+    try:
+        crawler = get_crawler(DailySpider, {"DIGEST_DATABASE_URL": database_url})
+        crawler.stats.open_spider()
+        pipeline = StoragePipeline.from_crawler(crawler)
+        spider = SimpleNamespace(name="daily")
+        pipeline.open_spider()
+        started = time.perf_counter()
+        pipeline.days_planned(days=[d for d, _ in days], arguments={}, spider=spider)
+        for day, items in days:
+            pipeline.page_parsed(day=day, papers=len(items), url="http://127.0.0.1/")
+            for item in items:
+                pipeline.process_item(item)
+        pipeline.close_spider()
+        pipeline.spider_closed(spider, "finished")
+        elapsed = time.perf_counter() - started
+        stored = crawler.stats.get_value("digest/papers_stored")
+        assert stored == len(days) * PAPERS_PER_DAY, stored
+        return stored / elapsed
+    finally:
+        if fresh_schema:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+            engine.dispose()
+
+
+def raw_sqlite_baseline(path: str, papers: int) -> float:
+    """Rows per second of the bare driver: the same rows, one plain INSERT
+    per paper into one table, one commit per day (no upsert, no history)."""
+    import json
+    import sqlite3
+
+    days = make_days(papers)
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+    connection.execute(
+        "CREATE TABLE papers (arxiv_id TEXT PRIMARY KEY, url TEXT, title TEXT, abstract TEXT, authors TEXT,"
+        " author_count INT, organization TEXT, organization_id TEXT, published_at TEXT, listing_date TEXT,"
+        " submitted_at TEXT, upvotes INT, num_comments INT, github_repo TEXT, github_stars INT,"
+        " project_page TEXT, submitted_by TEXT, scraped_at TEXT)"
+    )
+    started = time.perf_counter()
+    for _, items in days:
+        rows = [
+            (
+                i.arxiv_id,
+                i.url,
+                i.title,
+                i.abstract,
+                json.dumps(i.authors),
+                i.author_count,
+                i.organization,
+                i.organization_id,
+                str(i.published_at),
+                str(i.listing_date),
+                str(i.submitted_at),
+                i.upvotes,
+                i.num_comments,
+                i.github_repo,
+                i.github_stars,
+                i.project_page,
+                i.submitted_by,
+                str(i.scraped_at),
+            )
+            for i in items
+        ]
+        connection.execute("BEGIN IMMEDIATE")
+        connection.executemany(f"INSERT INTO papers VALUES ({', '.join('?' * 18)})", rows)
+        connection.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return len(days) * PAPERS_PER_DAY / elapsed
