@@ -29,7 +29,7 @@ from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
-FIRST = dt.date(2024, 1, 1)
+FIRST = dt.date(2020, 1, 1)  # 2,000 days from here end before today
 ENV = {
     **os.environ,
     "SCRAPY_SETTINGS_MODULE": "digest_crawler.settings",

@@ -53,7 +53,8 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     ``requested`` is the day asked for; it only serves to put a year on the
     year-less date header when neither the props nor the URL name the date.
     """
-    selector = Selector(text=text)
+    # type="html": parsel would otherwise read a JSON answer as JSON.
+    selector = Selector(text=text, type="html")
     props_text = selector.xpath('//*[@data-target="DailyPapers"]/@data-props').get()
     problem: str | None = "no DailyPapers hydration element"
     if props_text is not None:
@@ -175,11 +176,14 @@ def _served_date_without_props(
     """The final URL's date, checked against the page's own date header.
 
     2024 pages carry ``<time datetime="2024-08-01T00:00:00.000Z">``; 2026
-    pages a year-less ``Sep 28`` between the previous/next day links. A
-    header that contradicts the URL makes the date unknowable (``None``).
+    pages a year-less ``Sep 28`` between the previous/next day links. No
+    header, or one that contradicts the URL, makes the date unknowable
+    (``None``).
     """
     from_url = served_date_from_url(url)
     stamp = selector.xpath("//time/@datetime").get()
+    # No header to check the URL against (an empty answer, JSON, an error
+    # page): the day cannot be told.
     if stamp:
         try:
             header = to_date(stamp)
@@ -190,7 +194,7 @@ def _served_date_without_props(
         f"normalize-space((//div[not(.//div)][re:test(normalize-space(.), '{_HEADER_DATE}')])[1])"
     ).get()
     if not shown:
-        return from_url
+        return None
     reference = from_url or requested
     if reference is None:
         return None

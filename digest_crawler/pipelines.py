@@ -169,9 +169,13 @@ class StoragePipeline:
         the same days already completed (not to be fetched again)."""
         assert self.engine is not None
         now = dt.datetime.now(dt.UTC)
-        with self.engine.begin() as connection:
-            self.run_id = storage.start_run(connection, spider.name, arguments, days, now)
-            done = storage.resume_days(connection, self.run_id)
+        try:
+            with self.engine.begin() as connection:
+                self.run_id = storage.start_run(connection, spider.name, arguments, days, now)
+                done = storage.resume_days(connection, self.run_id)
+        except SQLAlchemyError as exc:
+            self._storage_failed("the run record", exc)
+            return set()
         if done:
             self.stats.set_value("digest/days_carried_over", len(done))
             logger.info(

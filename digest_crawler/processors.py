@@ -17,13 +17,20 @@ _INTEGER = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
 def collapse_whitespace(value: object) -> str | None:
     """Collapse whitespace runs to one space and trim; ``None`` for empty.
 
+    NUL characters are dropped: no real text holds one, and PostgreSQL
+    refuses them in text columns, so the rule is the same on every backend.
+
     >>> collapse_whitespace("  Q&A <Bench>\\n\\t  for  LLMs ")
     'Q&A <Bench> for LLMs'
+    >>> collapse_whitespace("nul\\x00byte")
+    'nulbyte'
     >>> collapse_whitespace("   ") is None
     True
     """
     if not isinstance(value, str):
         return None
+    if "\x00" in value:
+        value = value.replace("\x00", "")
     return " ".join(value.split()) or None
 
 

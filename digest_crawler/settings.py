@@ -29,7 +29,13 @@ DIGEST_BATCH_SIZE = 500
 # Stats that make `scrapy crawl` exit with status 1 when non-zero: something
 # a person should look at (a day without a digest is normal, not listed).
 # (A crawl in which papers were served but none stored exits 1 as well.)
-DIGEST_FAILURE_STATS = ["digest/failed_pages", "digest/undated_pages", "digest/storage_errors"]
+DIGEST_FAILURE_STATS = [
+    "digest/failed_pages",
+    "digest/undated_pages",
+    "digest/unreadable_pages",
+    "digest/parse_errors",
+    "digest/storage_errors",
+]
 
 # Crawl responsibly by identifying yourself: the project and its version.
 USER_AGENT = f"digest_crawler/{__version__} (Hugging Face Daily Papers archiver; Scrapy)"

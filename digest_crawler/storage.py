@@ -198,8 +198,9 @@ def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite files get WAL, a busy timeout and
     ``BEGIN IMMEDIATE`` so that concurrent writers wait instead of failing."""
     if url.startswith("sqlite"):
-        database = sa.engine.make_url(url).database
-        if database and database != ":memory:":
+        parsed = sa.engine.make_url(url)
+        database = parsed.database
+        if database and database != ":memory:" and "uri" not in parsed.query:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 

@@ -56,3 +56,12 @@ def postgres_url() -> Iterator[str]:
         with engine.begin() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.support.report import RELIABILITY
+
+    if RELIABILITY:
+        terminalreporter.section("reliability")
+        for name in ("faults injected", "pages fuzzed", "rows lost", "rows doubled"):
+            terminalreporter.write_line(f"{name}: {RELIABILITY[name]}")

@@ -121,9 +121,15 @@ class DailySpider(scrapy.Spider):
 
     def parse(self, response: Response, requested: dt.date) -> Iterator[Any]:
         followed = False
-        for output in self._parse_day(response, requested):
-            followed = followed or isinstance(output, scrapy.Request)
-            yield output
+        try:
+            for output in self._parse_day(response, requested):
+                followed = followed or isinstance(output, scrapy.Request)
+                yield output
+        except Exception as exc:  # a page we did not foresee must not end the crawl
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("digest/parse_errors")
+            self.logger.exception("Could not parse %s", response.url)
+            self._day_failed(requested, response.url, f"{type(exc).__name__}: {exc}")
         if not followed:  # a followed redirect is still this day
             yield from self._next_day()
 

@@ -7,6 +7,8 @@ request log to count what the crawler fetched.
 
 from __future__ import annotations
 
+import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +28,9 @@ class Answer:
         default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"}
     )
     delay: float = 0.0  # seconds before answering
+    # "reset": half the body, then a TCP reset; "short": a body shorter
+    # than its Content-Length, then the connection closes.
+    fault: str | None = None
 
 
 class Answers:
@@ -69,6 +74,7 @@ class LocalSite:
     def __init__(self, routes: dict[str, Answer | Answers]) -> None:
         self.routes = routes
         self.requests: list[str] = []
+        self.faults = 0  # answers that were errors or broken on purpose
         self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of each request
         site = self
 
@@ -80,12 +86,26 @@ class LocalSite:
                 answer = route.next() if isinstance(route, Answers) else route
                 if answer.delay:
                     time.sleep(answer.delay)
+                site.faults += answer.fault is not None or answer.status >= 400
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
+                length = len(answer.body) + (1000 if answer.fault == "short" else 0)
+                self.send_header("Content-Length", str(length))
                 self.end_headers()
+                if answer.fault == "reset":
+                    self.wfile.write(answer.body[: len(answer.body) // 2])
+                    self.wfile.flush()
+                    # SO_LINGER 0: close() sends a RST instead of a FIN.
+                    self.connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                    self.connection.close()
+                    self.close_connection = True
+                    return
                 self.wfile.write(answer.body)
+                if answer.fault == "short":
+                    self.close_connection = True
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

@@ -1,0 +1,445 @@
+"""The fault suite: bad networks, bad pages, killed processes, two writers: nothing lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, table
+from tests.support.report import RELIABILITY
+from tests.support.site import Answer, Answers, LocalSite, redirect, serve
+from tests.support.sitegen import day_page
+
+D = dt.date
+FIRST = D(2025, 1, 1)
+
+
+def days_from(first: dt.date, count: int) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range(count)]
+
+
+def good(day: dt.date, n: int) -> Answer:
+    return Answer(body=day_page(day, count=6, offset=5 * n).encode())
+
+
+def serve_good(site: LocalSite, days: list[dt.date]) -> None:
+    for n, day in enumerate(days):
+        site.routes[f"/papers/date/{day}"] = good(day, n)
+
+
+def listings_per_day(database: Path) -> dict[str, int]:
+    rows = db_rows(
+        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
+    )
+    return {row["listing_date"]: row["n"] for row in rows}
+
+
+def account(expected: dict[str, int], database: Path) -> None:
+    """Count rows lost or doubled against what the site served."""
+    stored = listings_per_day(database)
+    RELIABILITY["rows lost"] += sum(max(0, n - stored.get(day, 0)) for day, n in expected.items())
+    RELIABILITY["rows doubled"] += sum(
+        max(0, stored.get(day, 0) - n) for day, n in expected.items()
+    )
+    papers = db_rows(
+        database, "SELECT arxiv_id, count(*) AS n FROM papers GROUP BY arxiv_id HAVING n > 1"
+    )
+    RELIABILITY["rows doubled"] += len(papers)
+
+
+def test_transient_faults_end_with_every_day_stored_once(site: LocalSite, tmp_path: Path) -> None:
+    days = days_from(FIRST, 7)
+    serve_good(site, days)
+    soon = email.utils.format_datetime(
+        dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2), usegmt=True
+    )
+    faults = [
+        [Answer(status=500, body=b"oops"), Answer(status=502, body=b"bad gateway")],
+        [Answer(status=503, body=b"busy", headers={"Retry-After": "1"})],
+        [Answer(status=429, body=b"slow down", headers={"Retry-After": soon})],
+        [Answer(body=good(days[3], 3).body, fault="reset")],
+        [Answer(body=good(days[4], 4).body, delay=3)],  # longer than DOWNLOAD_TIMEOUT
+        [Answer(body=good(days[5], 5).body, fault="short")],
+    ]
+    for day, broken in zip(days, faults, strict=False):
+        path = f"/papers/date/{day}"
+        site.routes[path] = Answers(*broken, site.routes[path])  # type: ignore[arg-type]
+    result = crawl(
+        site.url,
+        tmp_path,
+        "-a",
+        f"start={days[0]}",
+        "-a",
+        f"end={days[-1]}",
+        "-s",
+        "DOWNLOAD_TIMEOUT=1",
+        "-s",
+        "RETRY_TIMES=3",
+        feed=None,
+        timeout=180,
+    )
+    RELIABILITY["faults injected"] += site.faults + 1  # + the answer slower than the timeout
+    assert result.returncode == 0, result.stderr[-3000:]
+    database = tmp_path / "papers.sqlite"
+    assert listings_per_day(database) == {str(day): 6 for day in days}
+    assert {r["outcome"] for r in table(database, "crawl_days")} == {"stored"}
+    assert site.faults == 6  # 500, 502, 503, 429, reset, short body
+    account({str(day): 6 for day in days}, database)
+
+
+def test_permanent_faults_are_recorded_and_a_second_run_fetches_only_them(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = days_from(FIRST, 8)
+    serve_good(site, days)
+    broken = {
+        days[1]: Answer(status=500, body=b"down for good"),
+        days[2]: Answer(body=b""),  # an empty 200
+        days[3]: Answer(
+            body=json.dumps({"error": "no"}).encode(), headers={"Content-Type": "application/json"}
+        ),
+        days[4]: Answer(
+            body=bytes(range(256)) * 40, headers={"Content-Type": "application/octet-stream"}
+        ),
+        days[5]: Answer(body=day_page(days[5], count=55).encode()),  # over DOWNLOAD_MAXSIZE below
+        days[6]: redirect(f"/papers/date/{days[6]}"),  # a redirect loop
+    }
+    for day, answer in broken.items():
+        site.routes[f"/papers/date/{day}"] = answer
+    arguments = (
+        "-a",
+        f"start={days[0]}",
+        "-a",
+        f"end={days[-1]}",
+        "-s",
+        "RETRY_TIMES=1",
+        "-s",
+        "DOWNLOAD_MAXSIZE=200000",
+    )
+    result = crawl(site.url, tmp_path, *arguments, feed=None)
+    RELIABILITY["faults injected"] += site.faults + 3  # empty, JSON and oversize answers are 200s
+    assert result.returncode == 1, result.stderr[-3000:]
+    database = tmp_path / "papers.sqlite"
+    outcomes = {r["day"]: (r["outcome"], r["reason"]) for r in table(database, "crawl_days")}
+    assert {day for day, (outcome, _) in outcomes.items() if outcome == "stored"} == {
+        str(days[0]),
+        str(days[7]),
+    }
+    reasons = {day: outcomes[str(day)][1] for day in broken}
+    assert all(outcomes[str(day)][0] == "failed" for day in broken)
+    assert reasons[days[1]] == "HTTP 500 after retries"
+    assert reasons[days[2]] == reasons[days[3]] == "cannot tell which day the page shows"
+    assert reasons[days[4]].startswith("not a text page")
+    assert "Cancelled" in reasons[days[5]] or "max" in reasons[days[5]].lower()
+    assert reasons[days[6]] == "too many redirects"
+    (run,) = table(database, "crawl_runs")
+    assert (run["days_failed"], run["days_served"], run["complete"]) == (6, 2, 0)
+
+    serve_good(site, days)  # the site recovers
+    site.requests.clear()
+    result = crawl(site.url, tmp_path, *arguments, feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert sorted(site.page_requests()) == sorted(f"/papers/date/{day}" for day in broken)
+    assert listings_per_day(database) == {str(day): 6 for day in days}
+    account({str(day): 6 for day in days}, database)
+
+
+def _comparable(database: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """The archive without the moments that differ from run to run."""
+    connection = sqlite3.connect(database)
+    try:
+        return {
+            "papers": connection.execute(
+                "SELECT arxiv_id, url, title, abstract, authors, author_count, organization, organization_id,"
+                " published_at, listing_date, submitted_at, upvotes, num_comments, github_repo, github_stars,"
+                " project_page, submitted_by FROM papers ORDER BY arxiv_id"
+            ).fetchall(),
+            "listings": connection.execute(
+                "SELECT listing_date, arxiv_id, rank FROM listings ORDER BY listing_date, arxiv_id"
+            ).fetchall(),
+            "upvote_snapshots": connection.execute(
+                "SELECT arxiv_id, upvotes, num_comments, github_stars FROM upvote_snapshots"
+                " ORDER BY arxiv_id, id"
+            ).fetchall(),
+        }
+    finally:
+        connection.close()
+
+
+def _stored_days(database: Path) -> int:
+    try:
+        return len(
+            db_rows(database, "SELECT DISTINCT day FROM crawl_days WHERE outcome = 'stored'")
+        )
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.parametrize("jobdir", [False, True], ids=["database-only", "with-JOBDIR"])
+def test_kill_9_at_three_points_of_a_200_day_backfill(tmp_path: Path, jobdir: bool) -> None:
+    days = days_from(FIRST, 200)
+    arguments: tuple[str, ...] = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    with serve() as site:
+        serve_good(site, days)
+        reference = tmp_path / "reference"
+        reference.mkdir()
+        assert crawl(site.url, reference, *arguments, feed=None, timeout=300).returncode == 0
+        expected = _comparable(reference / "papers.sqlite")
+
+        workdir = tmp_path / "killed"
+        workdir.mkdir()
+        if jobdir:
+            arguments += ("-s", f"JOBDIR={workdir / 'job'}")
+        database = workdir / "papers.sqlite"
+        for point in (50, 100, 150):
+            process = subprocess.Popen(
+                crawl_command(site.url, *arguments, feed=None),
+                cwd=workdir,
+                env=crawl_env(),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            deadline = time.monotonic() + 120
+            while (
+                _stored_days(database) < point
+                and time.monotonic() < deadline
+                and process.poll() is None
+            ):
+                time.sleep(0.02)
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            RELIABILITY["faults injected"] += 1
+            stored = _stored_days(database)
+            assert point <= stored < 200, f"killed at {stored} days"
+            per_day = listings_per_day(database)
+            assert set(per_day.values()) <= {6}, "a day was half-written"
+        site.requests.clear()
+        result = crawl(site.url, workdir, *arguments, feed=None, timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        fetched = set(site.page_requests())
+        assert len(fetched) <= 200 - 150  # only what the killed runs had not stored
+    assert _comparable(database) == expected
+    account({str(day): 6 for day in days}, database)
+
+
+def test_two_crawls_of_overlapping_ranges_share_one_sqlite_file(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = days_from(FIRST, 45)
+    serve_good(site, days)
+    first = ("-a", f"start={days[0]}", "-a", f"end={days[29]}")
+    second = ("-a", f"start={days[14]}", "-a", f"end={days[44]}")
+    processes = [
+        subprocess.Popen(
+            crawl_command(site.url, *arguments, feed=None),
+            cwd=tmp_path,
+            env=crawl_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for arguments in (first, second)
+    ]
+    outputs = [process.communicate(timeout=180)[1] for process in processes]
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-3000:]
+        assert "database is locked" not in output
+    database = tmp_path / "papers.sqlite"
+    assert listings_per_day(database) == {str(day): 6 for day in days}
+    assert len(table(database, "crawl_runs")) == 2
+    account({str(day): 6 for day in days}, database)
+
+
+HOSTILE = [
+    "'); DROP TABLE papers;--",
+    "<script>alert('x')</script> & <b>bold</b> &amp; &lt;",
+    "\u200fRTL mark \u202eoverride\u202c and \u05e2\u05d1\u05e8\u05d9\u05ea",
+    "emoji 🤗👍🏽🧑‍🔬 and combining e\u0301 a\u0308",
+    "quotes \" ' ` “ ” and \\ backslashes \\n",
+    "nul\x00byte",
+]
+
+
+def hostile_page(day: dt.date) -> bytes:
+    from tests.support.seed import seed_papers
+    from tests.support.sitegen import render_listing, seed_entries
+
+    entries = seed_entries(day, seed_papers()[: len(HOSTILE) + 1])
+    for entry, text in zip(entries, HOSTILE, strict=False):
+        paper = entry["paper"]
+        paper["title"] = entry["title"] = f"Title {text}"
+        paper["summary"] = entry["summary"] = f"Abstract {text}"
+        paper["authors"][0]["name"] = f"Author {text}"
+        paper["organization"] = entry["organization"] = {
+            "_id": "x" * 24,
+            "name": "lab",
+            "fullname": f"Lab {text}",
+        }
+        paper["githubRepo"] = "https://github.com/example/" + text.split()[0].encode("utf-8").hex()
+        entry["submittedBy"] = {"name": f"user {text}"}
+    entries[-1]["paper"]["title"] = entries[-1]["title"] = "T" * 100_000  # a 100 KB title
+    return render_listing(entries, day).encode()
+
+
+def expected_text(value: str) -> str:
+    """The documented rule: whitespace runs become one space, NUL is dropped."""
+    return " ".join(value.replace("\x00", "").split())
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_hostile_text_is_stored_and_exported_exactly(
+    site: LocalSite, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    from tests.support.cli import export, feed_lines
+
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    day = D(2025, 6, 1)
+    site.routes[f"/papers/date/{day}"] = Answer(body=hostile_page(day))
+    settings = ("-s", f"DIGEST_DATABASE_URL={url}") if url else ()
+    result = crawl(site.url, tmp_path, "-a", f"date={day}", *settings, feed="crawl.jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    result = export(tmp_path, "-o", "export.jsonl", database_url=url)
+    assert result.returncode == 0, result.stderr
+    for name in ("crawl.jsonl", "export.jsonl"):
+        records = sorted(feed_lines(tmp_path / name), key=lambda r: r["title"])
+        by_title = {r["title"]: r for r in records}
+        for text in HOSTILE:
+            record = by_title[expected_text(f"Title {text}")]
+            assert record["abstract"] == expected_text(f"Abstract {text}")
+            assert record["authors"][0] == expected_text(f"Author {text}")
+            assert record["organization"] == expected_text(f"Lab {text}")
+            assert record["submitted_by"] == expected_text(f"user {text}")
+        assert "T" * 100_000 in by_title
+    if backend == "sqlite":
+        titles = {
+            r["title"] for r in db_rows(tmp_path / "papers.sqlite", "SELECT title FROM papers")
+        }
+        assert expected_text(f"Title {HOSTILE[0]}") in titles
+        assert len(db_rows(tmp_path / "papers.sqlite", "SELECT * FROM papers")) == len(HOSTILE) + 1
+
+
+def test_read_only_database_stops_the_crawl_and_keeps_what_was_stored(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = days_from(FIRST, 3)
+    serve_good(site, days)
+    assert crawl(site.url, tmp_path, "-a", f"date={days[0]}", feed=None).returncode == 0
+    before = _comparable(tmp_path / "papers.sqlite")
+    read_only = f"sqlite:///file:{tmp_path / 'papers.sqlite'}?mode=ro&uri=true"
+    site.requests.clear()
+    result = crawl(
+        site.url,
+        tmp_path,
+        "-a",
+        f"start={days[1]}",
+        "-a",
+        f"end={days[2]}",
+        "-s",
+        f"DIGEST_DATABASE_URL={read_only}",
+        feed=None,
+    )
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 1
+    assert (
+        "Could not store the run record: (sqlite3.OperationalError) attempt to write a readonly database"
+        in result.stderr
+    )
+    assert len(site.page_requests()) <= 1  # it stops instead of fetching pages it cannot store
+    assert _comparable(tmp_path / "papers.sqlite") == before
+
+
+def test_full_disk_stops_the_crawl_and_keeps_what_was_stored(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount)], capture_output=True
+        ).returncode
+        != 0
+    ):
+        pytest.skip("cannot mount a small tmpfs here to fill up")
+    try:
+        days = days_from(FIRST, 40)
+        serve_good(site, days)
+        url = f"sqlite:///{mount / 'papers.sqlite'}"
+        assert (
+            crawl(
+                site.url,
+                tmp_path,
+                "-a",
+                f"date={days[0]}",
+                "-s",
+                f"DIGEST_DATABASE_URL={url}",
+                feed=None,
+            ).returncode
+            == 0
+        )
+        before = listings_per_day(mount / "papers.sqlite")
+        result = crawl(
+            site.url,
+            tmp_path,
+            "-a",
+            f"start={days[1]}",
+            "-a",
+            f"end={days[-1]}",
+            "-s",
+            f"DIGEST_DATABASE_URL={url}",
+            feed=None,
+        )
+        RELIABILITY["faults injected"] += 1
+        assert result.returncode == 1, result.stderr[-2000:]
+        assert "database or disk is full" in result.stderr
+        after = listings_per_day(mount / "papers.sqlite")
+        assert {day: n for day, n in after.items() if day in before} == before
+        assert set(after.values()) == {6}  # whole days only
+        assert len(after) < 40
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_sigterm_finishes_the_day_in_hand_and_resumes_later(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    days = days_from(FIRST, 30)
+    for n, day in enumerate(days):
+        site.routes[f"/papers/date/{day}"] = Answer(body=good(day, n).body, delay=0.1)
+    arguments = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    process = subprocess.Popen(
+        crawl_command(site.url, *arguments, feed=None),
+        cwd=tmp_path,
+        env=crawl_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while _stored_days(tmp_path / "papers.sqlite") < 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)  # Ctrl-C
+    _, output = process.communicate(timeout=60)
+    RELIABILITY["faults injected"] += 1
+    assert process.returncode == 1, output[-2000:]  # stopped early: a person may want to know
+    (run,) = table(tmp_path / "papers.sqlite", "crawl_runs")
+    assert run["finish_reason"] == "shutdown" and run["complete"] == 0
+    result = crawl(site.url, tmp_path, *arguments, feed=None)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert listings_per_day(tmp_path / "papers.sqlite") == {str(day): 6 for day in days}
+    account({str(day): 6 for day in days}, tmp_path / "papers.sqlite")
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_mounts() -> Any:
+    yield
+    os.sync()
