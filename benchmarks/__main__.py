@@ -129,23 +129,13 @@ def run_process(command: list[str], cwd: Path) -> Run:
 
 
 def crawl_days(url: str, days: int, workdir: Path, *settings: str) -> Run:
+    from tests.support.cli import crawl_command, span
+
     last = FIRST + dt.timedelta(days=days - 1)
-    command = [
-        sys.executable,
-        "-m",
-        "scrapy",
-        "crawl",
-        "daily",
-        "-a",
-        f"start={FIRST}",
-        "-a",
-        f"end={last}",
-        "-s",
-        f"DIGEST_BASE_URL={url}",
-        "-s",
-        f"DIGEST_DATABASE_URL=sqlite:///{workdir / 'bench.sqlite'}",
-        *settings,
-    ]
+    database = f"DIGEST_DATABASE_URL=sqlite:///{workdir / 'bench.sqlite'}"
+    command = crawl_command(
+        url, *span(FIRST, last), "-s", database, *settings, feed=None, fast=False
+    )
     run = run_process(command, workdir)
     if run.status != 0:
         raise RuntimeError(f"crawl failed ({run.status}): {run.stderr[-2000:]}")
@@ -354,22 +344,13 @@ def politeness(sizes: Sizes, workdir: Path) -> Figure:
 
 def daily_requests(workdir: Path) -> Figure:
     from digest_crawler.arguments import DEFAULT_REFRESH_DAYS
+    from tests.support.cli import crawl_command
 
     today = dt.datetime.now(dt.UTC).date()
     first = today - dt.timedelta(days=DEFAULT_REFRESH_DAYS)
     with local_site(DEFAULT_REFRESH_DAYS + 1, first=first) as url:
-        command = [
-            sys.executable,
-            "-m",
-            "scrapy",
-            "crawl",
-            "daily",
-            "-s",
-            f"DIGEST_BASE_URL={url}",
-            "-s",
-            f"DIGEST_DATABASE_URL=sqlite:///{workdir / 'daily.sqlite'}",
-            *FAST,
-        ]
+        database = f"DIGEST_DATABASE_URL=sqlite:///{workdir / 'daily.sqlite'}"
+        command = crawl_command(url, "-s", database, *FAST, feed=None, fast=False)
         run = run_process(command, workdir)
         served = site_stats(url)
     if run.status != 0:

@@ -151,9 +151,21 @@ class RateLimitMiddleware:
     def _pace(self, request: Request, policy: tuple[int, float]) -> None:
         quota, window = policy
         slot = self._slot(request)
-        if slot is not None:
-            slot.delay = window / quota * (1 + self.margin)
-            self.stats.set_value("digest/ratelimit_pace", round(slot.delay, 3))
+        if slot is None:
+            return
+        pace = window / quota * (1 + self.margin)
+        faster = pace < slot.delay
+        slot.delay = pace
+        self.stats.set_value("digest/ratelimit_pace", round(pace, 3))
+        # The downloader may already have scheduled its next look at the queue
+        # under the old, longer delay (it does so after the first request,
+        # robots.txt, even with nothing queued): look again under the new one.
+        downloader = self.crawler.engine.downloader
+        process_queue = getattr(downloader, "_process_queue", None)
+        if faster and slot.latercall is not None and process_queue is not None:
+            slot.latercall.cancel()
+            slot.latercall = None
+            process_queue(slot)
 
     def _pause(self, request: Request, seconds: float, why: str) -> None:
         seconds = min(seconds, self.max_wait)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from digest_crawler import storage
-from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, table
+from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, span, table
 from tests.support.site import Answer, Answers, LocalSite, redirect
 from tests.support.sitegen import day_page
 
@@ -47,7 +48,7 @@ def test_ten_day_range_oldest_first_with_a_redirected_weekend_day(
     site: LocalSite, tmp_path: Path
 ) -> None:
     serve_days(site, TEN_DAYS, no_digest={SATURDAY})
-    result = crawl(site.url, tmp_path, "-a", f"start={TEN_DAYS[0]}", "-a", f"end={TEN_DAYS[-1]}")
+    result = crawl(site.url, tmp_path, *span(TEN_DAYS[0], TEN_DAYS[-1]))
     assert result.returncode == 0, result.stderr[-3000:]
     # One request per day, oldest first, plus robots.txt.
     assert site.page_requests() == [f"/papers/date/{day}" for day in TEN_DAYS]
@@ -92,7 +93,7 @@ def test_ten_day_range_oldest_first_with_a_redirected_weekend_day(
 def test_recrawl_adds_snapshots_only_for_changed_papers(site: LocalSite, tmp_path: Path) -> None:
     days = TEN_DAYS[:2]
     serve_days(site, days)
-    args = ("-a", f"start={days[0]}", "-a", f"end={days[1]}")
+    args = span(days[0], days[1])
     assert crawl(site.url, tmp_path, *args).returncode == 0
     database = tmp_path / "papers.sqlite"
     before = table(database, "upvote_snapshots")
@@ -136,7 +137,7 @@ def test_429_with_retry_after_is_waited_out_and_nothing_is_lost(
     )
     path = f"/papers/date/{days[1]}"
     site.routes[path] = Answers(limited, site.routes[path])
-    result = crawl(site.url, tmp_path, "-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    result = crawl(site.url, tmp_path, *span(days[0], days[-1]))
     assert result.returncode == 0, result.stderr[-3000:]
     times = [(p, t) for p, t in site.times if p.startswith("/papers/")]
     assert [p for p, _ in times] == [
@@ -160,7 +161,7 @@ def test_spent_ratelimit_budget_pauses_before_the_next_request(
     serve_days(site, days)
     first = site.routes[f"/papers/date/{days[0]}"]
     first.headers["RateLimit"] = '"pages";r=0;t=1'
-    result = crawl(site.url, tmp_path, "-a", f"start={days[0]}", "-a", f"end={days[1]}")
+    result = crawl(site.url, tmp_path, *span(days[0], days[1]))
     assert result.returncode == 0, result.stderr[-3000:]
     times = [t for p, t in site.times if p.startswith("/papers/")]
     assert len(times) == 2 and times[1] - times[0] >= 1.0
@@ -189,7 +190,7 @@ def test_killed_backfill_resumes_where_it_stopped(
 ) -> None:
     days = [FIRST + dt.timedelta(days=n) for n in range(12)]
     serve_days(site, days, delay=0.15)
-    arguments: tuple[str, ...] = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    arguments: tuple[str, ...] = span(days[0], days[-1])
     if jobdir:
         arguments += ("-s", f"JOBDIR={tmp_path / 'job'}")
     process = subprocess.Popen(
@@ -257,10 +258,7 @@ def test_progress_is_logged_during_a_backfill(site: LocalSite, tmp_path: Path) -
     result = crawl(
         site.url,
         tmp_path,
-        "-a",
-        f"start={days[0]}",
-        "-a",
-        f"end={days[-1]}",
+        *span(days[0], days[-1]),
         "-s",
         "DIGEST_PROGRESS_INTERVAL=0.3",
     )
@@ -277,7 +275,7 @@ def test_failed_day_is_recorded_and_refetched_by_the_next_run(
     serve_days(site, days)
     good = site.routes[f"/papers/date/{days[1]}"]
     site.routes[f"/papers/date/{days[1]}"] = Answer(status=500, body=b"down")
-    arguments = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}", "-s", "RETRY_TIMES=0")
+    arguments = (*span(days[0], days[-1]), "-s", "RETRY_TIMES=0")
     result = crawl(site.url, tmp_path, *arguments)
     assert result.returncode == 1  # a person should look
     database = tmp_path / "papers.sqlite"
@@ -324,10 +322,7 @@ def test_small_backfill_on_postgresql(site: LocalSite, tmp_path: Path, postgres_
     days = TEN_DAYS[:4]
     serve_days(site, days, no_digest={days[2]})
     arguments = (
-        "-a",
-        f"start={days[0]}",
-        "-a",
-        f"end={days[-1]}",
+        *span(days[0], days[-1]),
         "-s",
         f"DIGEST_DATABASE_URL={postgres_url}",
     )
@@ -354,3 +349,18 @@ def test_small_backfill_on_postgresql(site: LocalSite, tmp_path: Path, postgres_
     assert (run.days_served, run.days_no_digest, run.complete) == (3, 1, True)
     assert snapshots == papers
     assert not (tmp_path / "papers.sqlite").exists()
+
+
+def test_published_ratelimit_policy_sets_the_pace(site: LocalSite, tmp_path: Path) -> None:
+    days = TEN_DAYS[:5]
+    serve_days(site, days)
+    policy = '"fixed window";"pages";q=10;w=3'  # 0.3 s a page, plus 2%
+    site.routes["/robots.txt"].headers["RateLimit-Policy"] = policy
+    for day in days:
+        site.routes[f"/papers/date/{day}"].headers["RateLimit-Policy"] = policy
+    result = crawl(site.url, tmp_path, *span(days[0], days[-1]))  # DOWNLOAD_DELAY=0 here
+    assert result.returncode == 0, result.stderr[-3000:]
+    times = [t for _, t in site.times]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert len(gaps) == 5 and min(gaps) >= 0.3 and max(gaps) < 1.5
+    assert "'digest/ratelimit_pace': 0.306" in result.stderr

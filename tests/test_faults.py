@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, table
+from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, span, table
 from tests.support.report import RELIABILITY
 from tests.support.site import Answer, Answers, LocalSite, redirect, serve
 from tests.support.sitegen import day_page
@@ -77,10 +77,7 @@ def test_transient_faults_end_with_every_day_stored_once(site: LocalSite, tmp_pa
     result = crawl(
         site.url,
         tmp_path,
-        "-a",
-        f"start={days[0]}",
-        "-a",
-        f"end={days[-1]}",
+        *span(days[0], days[-1]),
         "-s",
         "DOWNLOAD_TIMEOUT=1",
         "-s",
@@ -117,10 +114,7 @@ def test_permanent_faults_are_recorded_and_a_second_run_fetches_only_them(
     for day, answer in broken.items():
         site.routes[f"/papers/date/{day}"] = answer
     arguments = (
-        "-a",
-        f"start={days[0]}",
-        "-a",
-        f"end={days[-1]}",
+        *span(days[0], days[-1]),
         "-s",
         "RETRY_TIMES=1",
         "-s",
@@ -188,7 +182,7 @@ def _stored_days(database: Path) -> int:
 @pytest.mark.parametrize("jobdir", [False, True], ids=["database-only", "with-JOBDIR"])
 def test_kill_9_at_three_points_of_a_200_day_backfill(tmp_path: Path, jobdir: bool) -> None:
     days = days_from(FIRST, 200)
-    arguments: tuple[str, ...] = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    arguments: tuple[str, ...] = span(days[0], days[-1])
     with serve() as site:
         serve_good(site, days)
         reference = tmp_path / "reference"
@@ -237,8 +231,8 @@ def test_two_crawls_of_overlapping_ranges_share_one_sqlite_file(
 ) -> None:
     days = days_from(FIRST, 45)
     serve_good(site, days)
-    first = ("-a", f"start={days[0]}", "-a", f"end={days[29]}")
-    second = ("-a", f"start={days[14]}", "-a", f"end={days[44]}")
+    first = span(days[0], days[29])
+    second = span(days[14], days[44])
     processes = [
         subprocess.Popen(
             crawl_command(site.url, *arguments, feed=None),
@@ -340,10 +334,7 @@ def test_read_only_database_stops_the_crawl_and_keeps_what_was_stored(
     result = crawl(
         site.url,
         tmp_path,
-        "-a",
-        f"start={days[1]}",
-        "-a",
-        f"end={days[2]}",
+        *span(days[1], days[2]),
         "-s",
         f"DIGEST_DATABASE_URL={read_only}",
         feed=None,
@@ -390,10 +381,7 @@ def test_full_disk_stops_the_crawl_and_keeps_what_was_stored(
         result = crawl(
             site.url,
             tmp_path,
-            "-a",
-            f"start={days[1]}",
-            "-a",
-            f"end={days[-1]}",
+            *span(days[1], days[-1]),
             "-s",
             f"DIGEST_DATABASE_URL={url}",
             feed=None,
@@ -415,7 +403,7 @@ def test_sigterm_finishes_the_day_in_hand_and_resumes_later(
     days = days_from(FIRST, 30)
     for n, day in enumerate(days):
         site.routes[f"/papers/date/{day}"] = Answer(body=good(day, n).body, delay=0.1)
-    arguments = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}")
+    arguments = span(days[0], days[-1])
     process = subprocess.Popen(
         crawl_command(site.url, *arguments, feed=None),
         cwd=tmp_path,

@@ -14,8 +14,16 @@ PROJECT = Path(__file__).resolve().parents[2]
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
 
 
-def crawl_command(base_url: str, *arguments: str, feed: str | None = "papers.jsonl") -> list[str]:
-    # Politeness delays are for the real site, not for a local test server.
+def span(first: object, last: object) -> tuple[str, ...]:
+    """The spider arguments of a backfill from ``first`` to ``last``."""
+    return ("-a", f"start={first}", "-a", f"end={last}")
+
+
+def crawl_command(
+    base_url: str, *arguments: str, feed: str | None = "papers.jsonl", fast: bool = True
+) -> list[str]:
+    """``scrapy crawl daily`` against ``base_url``; ``fast``: without the
+    politeness delays, which are for the real site, not a local server."""
     command = [
         sys.executable,
         "-m",
@@ -25,7 +33,7 @@ def crawl_command(base_url: str, *arguments: str, feed: str | None = "papers.jso
         *arguments,
         "-s",
         f"DIGEST_BASE_URL={base_url}",
-        *FAST,
+        *(FAST if fast else ()),
     ]
     if feed:
         command += ["-O", feed]
