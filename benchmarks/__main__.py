@@ -109,23 +109,41 @@ class Run:
 
 
 def run_process(command: list[str], cwd: Path) -> Run:
-    """Run a command; its wall time, CPU seconds and peak RSS (from wait4)."""
+    """Run a command; its wall time, CPU seconds (wait4) and peak RSS.
+
+    The peak is the child's own ``VmHWM``, read from /proc while it runs:
+    wait4's ``ru_maxrss`` would count the memory of this (large) process,
+    from which the child was forked, before its exec.
+    """
     with tempfile.TemporaryFile("w+") as errors:
         started = time.perf_counter()
         process = subprocess.Popen(
             command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=errors
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        peak_kb = 0
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak_kb = max(peak_kb, _high_water_kb(process.pid))
+            time.sleep(0.05)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
         errors.seek(0)
         return Run(
-            wall,
-            usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss / 1024,
-            process.returncode,
-            errors.read(),
+            wall, usage.ru_utime + usage.ru_stime, peak_kb / 1024, process.returncode, errors.read()
         )
+
+
+def _high_water_kb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
 
 
 def crawl_days(url: str, days: int, workdir: Path, *settings: str) -> Run:
