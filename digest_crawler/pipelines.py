@@ -94,12 +94,16 @@ class DeduplicatePipeline:
     """Drop a paper seen twice on the same listing day in this run.
 
     The same paper on two days is two listings (both are kept in
-    ``listings``; ``papers`` keeps the earliest day).
+    ``listings``; ``papers`` keeps the earliest day). Days come one after
+    another, so only the last few days' keys are kept: memory stays flat
+    over a backfill of years.
     """
+
+    KEEP_DAYS = 4
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
-        self.seen: set[tuple[Any, str]] = set()
+        self.seen: dict[Any, set[str]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DeduplicatePipeline:
@@ -108,13 +112,18 @@ class DeduplicatePipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        key = (adapter["listing_date"], adapter["arxiv_id"])
-        if key in self.seen:
+        day, arxiv_id = adapter["listing_date"], adapter["arxiv_id"]
+        seen = self.seen.get(day)
+        if seen is None:
+            seen = self.seen[day] = set()
+            while len(self.seen) > self.KEEP_DAYS:
+                del self.seen[next(iter(self.seen))]  # the oldest day
+        if arxiv_id in seen:
             self.stats.inc_value("digest/duplicate_items")
             raise DropItem(
-                f"duplicate paper {key[1]!r} on the listing of {key[0]}", log_level="INFO"
+                f"duplicate paper {arxiv_id!r} on the listing of {day}", log_level="INFO"
             )
-        self.seen.add(key)
+        seen.add(arxiv_id)
         return item
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -425,9 +424,3 @@ def test_sigterm_finishes_the_day_in_hand_and_resumes_later(
     assert result.returncode == 0, result.stderr[-2000:]
     assert listings_per_day(tmp_path / "papers.sqlite") == {str(day): 6 for day in days}
     account({str(day): 6 for day in days}, tmp_path / "papers.sqlite")
-
-
-@pytest.fixture(autouse=True)
-def _no_leftover_mounts() -> Any:
-    yield
-    os.sync()

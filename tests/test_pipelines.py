@@ -316,3 +316,12 @@ def test_storage_failure_is_counted_logged_and_stops_the_crawl(
     assert (
         len(rows(url, storage.listings)) == 1
     )  # the day before stays intact, the failed day wrote nothing
+
+
+def test_same_paper_on_another_day_is_a_new_listing_and_old_days_are_forgotten() -> None:
+    crawler = get_crawler(DailySpider)
+    pipeline = DeduplicatePipeline(crawler.stats)
+    for offset in range(10):
+        pipeline.process_item(valid_item(listing_date=D(2026, 7, 1) + dt.timedelta(days=offset)))
+    assert crawler.stats.get_value("digest/duplicate_items") is None
+    assert len(pipeline.seen) == DeduplicatePipeline.KEEP_DAYS  # memory stays flat over a backfill
