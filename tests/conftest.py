@@ -6,9 +6,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 from scrapy.utils.reactor import install_reactor
 
 from tests.support.site import LocalSite, serve
+
+# CI runs the same examples every time: a red run means a real defect, and
+# it can be reproduced. Locally hypothesis keeps exploring.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # Scrapy's test helpers (get_crawler) need the reactor Scrapy would install.
 install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
