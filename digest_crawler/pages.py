@@ -53,8 +53,11 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     ``requested`` is the day asked for; it only serves to put a year on the
     year-less date header when neither the props nor the URL name the date.
     """
-    # type="html": parsel would otherwise read a JSON answer as JSON.
+    # type="html": parsel would otherwise read a JSON answer as JSON (and
+    # parsel < 1.10 still does: such an answer is no listing page).
     selector = Selector(text=text, type="html")
+    if selector.type != "html":
+        return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
     props_text = selector.xpath('//*[@data-target="DailyPapers"]/@data-props').get()
     problem: str | None = "no DailyPapers hydration element"
     if props_text is not None:

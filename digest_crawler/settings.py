@@ -4,6 +4,8 @@
 # template says why. Settings of our own are prefixed DIGEST_ and documented
 # in README.md. https://docs.scrapy.org/en/latest/topics/settings.html
 
+import scrapy
+
 from digest_crawler import __version__
 from digest_crawler.items import PAPER_FIELDS
 
@@ -49,9 +51,13 @@ ROBOTSTXT_OBEY = True
 # below that with margin. AutoThrottle may slow down further, never speed up.
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 3.5  # template: 1
-# Default ±50% jitter would send some requests 1.75 s apart; keep them even.
-# (Scrapy < 2.19 ignores this and jitters: the average stays 3.5 s.)
-DOWNLOAD_DELAY_JITTER = 0
+# Even spacing: Scrapy's default jitter (0.5x-1.5x the delay) would send some
+# requests closer together than the site's budget allows. Scrapy 2.19 renamed
+# the switch (and warns about the old name).
+if scrapy.version_info >= (2, 19):
+    DOWNLOAD_DELAY_JITTER = 0
+else:
+    RANDOMIZE_DOWNLOAD_DELAY = False
 
 # Listing pages are about 0.5 MB; anything near 16 MB is not a listing.
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # default 1 GiB
