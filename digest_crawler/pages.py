@@ -54,7 +54,7 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     year-less date header when neither the props nor the URL name the date.
     """
     # type="html": parsel would otherwise read a JSON answer as JSON (and
-    # parsel < 1.10 still does: such an answer is no listing page).
+    # older parsel versions still do: such an answer is no listing page).
     selector = Selector(text=text, type="html")
     if selector.type != "html":
         return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
