@@ -6,15 +6,21 @@ import datetime as dt
 import itertools
 import json
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from digest_crawler import storage
-from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, span, table
+from tests.support.cli import (
+    crawl,
+    db_rows,
+    listings_per_day,
+    span,
+    start_crawl,
+    table,
+    wait_for_days,
+)
 from tests.support.site import Answer, Answers, LocalSite, redirect
 from tests.support.sitegen import day_page
 
@@ -168,22 +174,6 @@ def test_spent_ratelimit_budget_pauses_before_the_next_request(
     assert site.requests.count(f"/papers/date/{days[1]}") == 1  # no 429 drawn, no retry
 
 
-def _wait_for_days(database: Path, count: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if database.exists():
-            try:
-                if (
-                    len(db_rows(database, "SELECT * FROM crawl_days WHERE outcome = 'stored'"))
-                    >= count
-                ):
-                    return
-            except Exception:
-                pass
-        time.sleep(0.05)
-    raise AssertionError(f"fewer than {count} days stored after {timeout} s")
-
-
 @pytest.mark.parametrize("jobdir", [False, True], ids=["database-only", "with-JOBDIR"])
 def test_killed_backfill_resumes_where_it_stopped(
     site: LocalSite, tmp_path: Path, jobdir: bool
@@ -193,15 +183,9 @@ def test_killed_backfill_resumes_where_it_stopped(
     arguments: tuple[str, ...] = span(days[0], days[-1])
     if jobdir:
         arguments += ("-s", f"JOBDIR={tmp_path / 'job'}")
-    process = subprocess.Popen(
-        crawl_command(site.url, *arguments, feed=None),
-        cwd=tmp_path,
-        env=crawl_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_crawl(site.url, tmp_path, *arguments)
     try:
-        _wait_for_days(tmp_path / "papers.sqlite", 4)
+        wait_for_days(tmp_path / "papers.sqlite", 4, process)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -211,10 +195,7 @@ def test_killed_backfill_resumes_where_it_stopped(
     }
     assert 4 <= len(done_before) < 12
     # No day is half-written: a stored day has all six listings, other days none.
-    per_day = db_rows(
-        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
-    )
-    assert {r["listing_date"]: r["n"] for r in per_day} == {day: 6 for day in done_before}
+    assert listings_per_day(database) == {day: 6 for day in done_before}
 
     site.requests.clear()
     result = crawl(site.url, tmp_path, *arguments, feed=None)
@@ -225,10 +206,7 @@ def test_killed_backfill_resumes_where_it_stopped(
         assert sorted(set(fetched)) == missing
     else:
         assert fetched == missing  # only what was missing, oldest first
-    per_day = db_rows(
-        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
-    )
-    assert {r["listing_date"]: r["n"] for r in per_day} == {str(day): 6 for day in days}
+    assert listings_per_day(database) == {str(day): 6 for day in days}
     runs = table(database, "crawl_runs")
     assert len(runs) == 2 and runs[0]["resumed_by"] == runs[1]["id"]
     assert runs[0]["finished_at"] is None  # killed: never closed

@@ -8,13 +8,21 @@ import json
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.cli import crawl, crawl_command, crawl_env, db_rows, span, table
+from tests.support.cli import (
+    crawl,
+    db_rows,
+    listings_per_day,
+    span,
+    start_crawl,
+    stored_days,
+    table,
+    wait_for_days,
+)
 from tests.support.report import RELIABILITY
 from tests.support.site import Answer, Answers, LocalSite, redirect, serve
 from tests.support.sitegen import day_page
@@ -34,13 +42,6 @@ def good(day: dt.date, n: int) -> Answer:
 def serve_good(site: LocalSite, days: list[dt.date]) -> None:
     for n, day in enumerate(days):
         site.routes[f"/papers/date/{day}"] = good(day, n)
-
-
-def listings_per_day(database: Path) -> dict[str, int]:
-    rows = db_rows(
-        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
-    )
-    return {row["listing_date"]: row["n"] for row in rows}
 
 
 def account(expected: dict[str, int], database: Path) -> None:
@@ -169,15 +170,6 @@ def _comparable(database: Path) -> dict[str, list[tuple[Any, ...]]]:
         connection.close()
 
 
-def _stored_days(database: Path) -> int:
-    try:
-        return len(
-            db_rows(database, "SELECT DISTINCT day FROM crawl_days WHERE outcome = 'stored'")
-        )
-    except sqlite3.Error:
-        return 0
-
-
 @pytest.mark.parametrize("jobdir", [False, True], ids=["database-only", "with-JOBDIR"])
 def test_kill_9_at_three_points_of_a_200_day_backfill(tmp_path: Path, jobdir: bool) -> None:
     days = days_from(FIRST, 200)
@@ -195,24 +187,12 @@ def test_kill_9_at_three_points_of_a_200_day_backfill(tmp_path: Path, jobdir: bo
             arguments += ("-s", f"JOBDIR={workdir / 'job'}")
         database = workdir / "papers.sqlite"
         for point in (50, 100, 150):
-            process = subprocess.Popen(
-                crawl_command(site.url, *arguments, feed=None),
-                cwd=workdir,
-                env=crawl_env(),
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            deadline = time.monotonic() + 120
-            while (
-                _stored_days(database) < point
-                and time.monotonic() < deadline
-                and process.poll() is None
-            ):
-                time.sleep(0.02)
+            process = start_crawl(site.url, workdir, *arguments)
+            wait_for_days(database, point, process)
             process.send_signal(signal.SIGKILL)
             process.wait()
             RELIABILITY["faults injected"] += 1
-            stored = _stored_days(database)
+            stored = stored_days(database)
             assert point <= stored < 200, f"killed at {stored} days"
             per_day = listings_per_day(database)
             assert set(per_day.values()) <= {6}, "a day was half-written"
@@ -233,14 +213,7 @@ def test_two_crawls_of_overlapping_ranges_share_one_sqlite_file(
     first = span(days[0], days[29])
     second = span(days[14], days[44])
     processes = [
-        subprocess.Popen(
-            crawl_command(site.url, *arguments, feed=None),
-            cwd=tmp_path,
-            env=crawl_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        start_crawl(site.url, tmp_path, *arguments, stderr=subprocess.PIPE)
         for arguments in (first, second)
     ]
     outputs = [process.communicate(timeout=180)[1] for process in processes]
@@ -403,17 +376,8 @@ def test_sigterm_finishes_the_day_in_hand_and_resumes_later(
     for n, day in enumerate(days):
         site.routes[f"/papers/date/{day}"] = Answer(body=good(day, n).body, delay=0.1)
     arguments = span(days[0], days[-1])
-    process = subprocess.Popen(
-        crawl_command(site.url, *arguments, feed=None),
-        cwd=tmp_path,
-        env=crawl_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while _stored_days(tmp_path / "papers.sqlite") < 5 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    process = start_crawl(site.url, tmp_path, *arguments, stderr=subprocess.PIPE)
+    wait_for_days(tmp_path / "papers.sqlite", 5, process, timeout=60)
     process.send_signal(signal.SIGINT)  # Ctrl-C
     _, output = process.communicate(timeout=60)
     RELIABILITY["faults injected"] += 1

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,43 @@ def export(
     return subprocess.run(
         command, cwd=workdir, env=crawl_env(), capture_output=True, text=True, timeout=120
     )
+
+
+def start_crawl(
+    base_url: str, workdir: Path, *arguments: str, stderr: int | None = subprocess.DEVNULL
+) -> subprocess.Popen[str]:
+    """``scrapy crawl daily`` in the background (no feed), to kill or race."""
+    return subprocess.Popen(
+        crawl_command(base_url, *arguments, feed=None),
+        cwd=workdir,
+        env=crawl_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+        text=True,
+    )
+
+
+def listings_per_day(database: Path) -> dict[str, int]:
+    rows = db_rows(
+        database, "SELECT listing_date, count(*) AS n FROM listings GROUP BY listing_date"
+    )
+    return {row["listing_date"]: row["n"] for row in rows}
+
+
+def stored_days(database: Path) -> int:
+    """Days stored so far, by any run (0 before the tables exist)."""
+    try:
+        return len(
+            db_rows(database, "SELECT DISTINCT day FROM crawl_days WHERE outcome = 'stored'")
+        )
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for_days(
+    database: Path, count: int, process: subprocess.Popen[str], timeout: float = 120
+) -> None:
+    """Wait until ``count`` days are stored (or the crawl ended, or time ran out)."""
+    deadline = time.monotonic() + timeout
+    while stored_days(database) < count and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
