@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import os
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from parsel import Selector
 
-from digest_crawler.pages import parse_listing
+from digest_crawler.pages import HYDRATION_PROPS_XPATH, hydration_props, parse_listing
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.seed import seed_papers
 from tests.support.sitegen import hostile_entries
@@ -235,3 +241,74 @@ def test_generated_fixtures_are_up_to_date() -> None:
         assert (FIXTURES / name).read_text(encoding="utf-8") == text, (
             f"run python -m tests.support.sitegen ({name})"
         )
+
+
+# -- the scan for the hydration attribute ---------------------------------------
+# parse_listing reads data-props without building the page's DOM; whatever
+# the scan returns must be what libxml2 reads from the parsed document.
+
+
+def _parsed_props(text: str) -> str | None:
+    return Selector(text=text, type="html").xpath(HYDRATION_PROPS_XPATH).get()
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in FIXTURES.glob("*.html")))
+def test_scan_reads_the_props_libxml2_reads(name: str) -> None:
+    text = fixture_text(name)
+    parsed = _parsed_props(text)
+    # Equal, and found by the scan wherever the page has the element: the
+    # fast path is the one real pages take.
+    assert hydration_props(text) == parsed
+    assert (parsed is None) == name.endswith("no-hydration.html")
+
+
+# Well-formed markup before the element (libxml2's recovery from broken
+# markup is its own), including text that looks like the attribute.
+_BEFORE = st.lists(
+    st.sampled_from(
+        [
+            "<p>text</p>",
+            "<!--]-->",
+            '<div class="x">',
+            "</div>",
+            "<br/>",
+            '<a href="/papers/2603.01234">t</a>',
+            '<p>data-target="DailyPapers" data-props="{}"</p>',
+            "<h3 data-target='DailyPapersBanner' data-props=\"{&quot;x&quot;:1}\">",
+            "1 &lt; 2 &amp; 3",
+            "\n\t",
+        ]
+    ),
+    max_size=6,
+).map("".join)
+_AFTER = st.text(alphabet="<>/=\"' &;#xq\n\tadivpstu-DailyPapers", max_size=40)
+
+
+_PIECES = ["&", "amp;", "quot;", "#39;", "lt;", "gt;", "#x27;", '"', "'", "<", ">", "\r", "é", "a"]
+
+
+def _svelte_escape(value: str) -> str:
+    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+@settings(
+    max_examples=int(os.environ.get("DIGEST_FUZZ_EXAMPLES", "300")), deadline=None, derandomize=True
+)
+@given(
+    before=_BEFORE,
+    value=st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
+    | st.lists(st.sampled_from(_PIECES), max_size=20).map("".join),
+    escape=st.sampled_from([_svelte_escape, html.escape, lambda v: v.replace('"', "&#34;")]),
+    between=st.sampled_from(["", ' class="SVELTE_HYDRATER contents"', " hidden", " a=b"]),
+    after=_AFTER,
+)
+def test_scan_never_disagrees_with_libxml2(
+    before: str, value: str, escape: Any, between: str, after: str
+) -> None:
+    text = (
+        f'{before}<div{between} data-target="DailyPapers" data-props="{escape(value)}">'
+        f"{after}</div>"
+    )
+    scanned = hydration_props(text)
+    # None sends the page to the full parse; anything else must be exact.
+    assert scanned is None or scanned == _parsed_props(text)

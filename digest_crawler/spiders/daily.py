@@ -172,12 +172,15 @@ class DailySpider(scrapy.Spider):
         self._send(
             digest_signals.page_parsed, day=requested, papers=len(page.papers), url=response.url
         )
+        stats.inc_value("digest/papers_seen", len(page.papers))
         scraped_at = dt.datetime.now(dt.UTC)
+        papers_url = response.urljoin("/papers/")
         for rank, raw in enumerate(page.papers, start=1):
-            stats.inc_value("digest/papers_seen")
+            arxiv_id = raw.get("arxiv_id")
             yield load_paper(
                 raw,
-                url=response.urljoin(f"/papers/{raw['arxiv_id']}") if raw.get("arxiv_id") else None,
+                # An id the pattern refuses (say "../x") is rejected in validation.
+                url=f"{papers_url}{arxiv_id}" if arxiv_id else None,
                 listing_date=page.served_date,
                 scraped_at=scraped_at,
                 rank=rank,
