@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from digest_crawler import signals as digest_signals
 from digest_crawler import storage
 from digest_crawler.dates import to_date, to_moment
-from digest_crawler.items import PAPER_FIELDS, PaperRecord
+from digest_crawler.items import PAPER_FIELDS, PaperItem, PaperRecord
 
 logger = logging.getLogger(__name__)
 
@@ -212,10 +212,11 @@ class StoragePipeline:
     # -- items --------------------------------------------------------------------
 
     def process_item(self, item: Any) -> Any:
-        adapter = ItemAdapter(item)
         # Only the stored fields, read one by one: ItemAdapter.asdict() walks
-        # every value (author lists included) looking for nested items.
-        row: dict[str, Any] = {name: adapter.get(name) for name in _ROW_FIELDS}
+        # every value (author lists included) looking for nested items. Our
+        # own dataclass item is read directly, any other kind through ItemAdapter.
+        values = vars(item) if type(item) is PaperItem else ItemAdapter(item)
+        row: dict[str, Any] = {name: values.get(name) for name in _ROW_FIELDS}
         day: dt.date = row["listing_date"]
         self.pending[day].append(row)
         self._account(day)

@@ -48,6 +48,25 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
             return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return value
 
+    def bind_processor(self, dialect: sa.Dialect) -> Any:
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        # A day's rows share their moments (seen_at in four columns, the
+        # page's scraped_at): convert each distinct object once.
+        last: tuple[Any, Any] = (None, None)
+
+        def convert_once(value: Any) -> Any:
+            nonlocal last
+            seen = last
+            if value is seen[0] and value is not None:
+                return seen[1]
+            converted = process(value)
+            last = (value, converted)
+            return converted
+
+        return convert_once
+
     def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
         if value is None:
             return None
@@ -231,22 +250,23 @@ def create_tables(engine: Engine) -> None:
 
 # The one dialect difference: whose insert() has on_conflict_do_update.
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+_COUNTS = ("upvotes", "num_comments", "github_stars")
 
 
-def _insert(connection: Connection, table: sa.Table) -> Any:
+def _insert(dialect: str, table: sa.Table) -> Any:
     try:
-        return _INSERTS[connection.dialect.name](table)
+        return _INSERTS[dialect](table)
     except KeyError:
-        raise NotImplementedError(
-            f"upserts are not written for {connection.dialect.name}"
-        ) from None
+        raise NotImplementedError(f"upserts are not written for {dialect}") from None
+
+
+# Every per-day statement is built once per dialect: building one, and its
+# cache key, costs more than running it for a day of papers.
 
 
 @functools.cache
 def _paper_upsert(dialect: str) -> Any:
-    """The upsert statement, built once per dialect (building it, and its
-    cache key, costs more than running it for a day of papers)."""
-    statement: Any = _INSERTS[dialect](papers)
+    statement: Any = _insert(dialect, papers)
     excluded = statement.excluded
     refreshed = {name: sa.func.coalesce(excluded[name], papers.c[name]) for name in _REFRESHED}
     changed = sa.or_(*(refreshed[name].is_distinct_from(papers.c[name]) for name in _REFRESHED))
@@ -263,6 +283,56 @@ def _paper_upsert(dialect: str) -> Any:
             "changed_at": sa.case((changed, excluded.changed_at), else_=papers.c.changed_at),
         },
     )
+
+
+@functools.cache
+def _listing_upsert(dialect: str) -> Any:
+    statement: Any = _insert(dialect, listings)
+    return statement.on_conflict_do_update(
+        index_elements=[listings.c.listing_date, listings.c.arxiv_id],
+        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
+    )
+
+
+@functools.cache
+def _day_upsert(dialect: str) -> Any:
+    statement: Any = _insert(dialect, crawl_days)
+    return statement.on_conflict_do_update(
+        index_elements=[crawl_days.c.run_id, crawl_days.c.day],
+        set_={
+            name: statement.excluded[name]
+            for name in ("outcome", "papers", "reason", "url", "finished_at", "carried_over")
+        },
+    )
+
+
+@functools.cache
+def _snapshot_insert() -> Any:
+    """Copy the counts of the papers ``ids`` into a new snapshot where they
+    differ from the paper's latest snapshot (or it has none)."""
+    latest = upvote_snapshots.alias("latest")
+    newest_id = (
+        sa.select(sa.func.max(upvote_snapshots.c.id))
+        .where(upvote_snapshots.c.arxiv_id == papers.c.arxiv_id)
+        .scalar_subquery()
+    )
+    changed = (
+        sa.select(
+            papers.c.arxiv_id,
+            sa.bindparam("observed_at", type_=UTCDateTime()),
+            *(papers.c[name] for name in _COUNTS),
+        )
+        .select_from(papers.outerjoin(latest, latest.c.id == newest_id))
+        .where(
+            papers.c.arxiv_id.in_(sa.bindparam("ids", expanding=True)),
+            sa.or_(
+                latest.c.id.is_(None),
+                *(papers.c[name].is_distinct_from(latest.c[name]) for name in _COUNTS),
+            ),
+        )
+        .order_by(papers.c.arxiv_id)
+    )
+    return upvote_snapshots.insert().from_select(["arxiv_id", "observed_at", *_COUNTS], changed)
 
 
 def upsert_papers(
@@ -316,14 +386,8 @@ def upsert_listings(
         }
         for row in rows
     }
-    if not values:
-        return
-    statement = _insert(connection, listings)
-    statement = statement.on_conflict_do_update(
-        index_elements=[listings.c.listing_date, listings.c.arxiv_id],
-        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
-    )
-    connection.execute(statement, list(values.values()))
+    if values:
+        connection.execute(_listing_upsert(connection.dialect.name), list(values.values()))
 
 
 def record_snapshots(connection: Connection, arxiv_ids: Iterable[str], seen_at: dt.datetime) -> int:
@@ -332,36 +396,8 @@ def record_snapshots(connection: Connection, arxiv_ids: Iterable[str], seen_at: 
     ids = sorted(set(arxiv_ids))
     if not ids:
         return 0
-    counts = ("upvotes", "num_comments", "github_stars")
-    current = {
-        row.arxiv_id: tuple(row[1:])
-        for row in connection.execute(
-            sa.select(papers.c.arxiv_id, *(papers.c[name] for name in counts)).where(
-                papers.c.arxiv_id.in_(ids)
-            )
-        )
-    }
-    newest = (
-        sa.select(sa.func.max(upvote_snapshots.c.id))
-        .where(upvote_snapshots.c.arxiv_id.in_(ids))
-        .group_by(upvote_snapshots.c.arxiv_id)
-    )
-    latest = {
-        row.arxiv_id: tuple(row[1:])
-        for row in connection.execute(
-            sa.select(
-                upvote_snapshots.c.arxiv_id, *(upvote_snapshots.c[name] for name in counts)
-            ).where(upvote_snapshots.c.id.in_(newest))
-        )
-    }
-    changed = [
-        {"arxiv_id": arxiv_id, "observed_at": seen_at, **dict(zip(counts, values, strict=True))}
-        for arxiv_id, values in current.items()
-        if latest.get(arxiv_id) != values
-    ]
-    if changed:
-        connection.execute(upvote_snapshots.insert(), changed)
-    return len(changed)
+    result = connection.execute(_snapshot_insert(), {"ids": ids, "observed_at": seen_at})
+    return int(result.rowcount)
 
 
 # -- the run ledger -----------------------------------------------------------
@@ -443,24 +479,19 @@ def record_day(
     url: str | None = None,
 ) -> None:
     """What became of ``day`` in this run (a later outcome replaces an earlier one)."""
-    statement = _insert(connection, crawl_days).values(
-        run_id=run_id,
-        day=day,
-        outcome=outcome,
-        papers=papers,
-        reason=reason,
-        url=url,
-        finished_at=now,
-        carried_over=False,
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[crawl_days.c.run_id, crawl_days.c.day],
-        set_={
-            name: statement.excluded[name]
-            for name in ("outcome", "papers", "reason", "url", "finished_at", "carried_over")
+    connection.execute(
+        _day_upsert(connection.dialect.name),
+        {
+            "run_id": run_id,
+            "day": day,
+            "outcome": outcome,
+            "papers": papers,
+            "reason": reason,
+            "url": url,
+            "finished_at": now,
+            "carried_over": False,
         },
     )
-    connection.execute(statement)
 
 
 def finish_run(
