@@ -430,6 +430,9 @@ def markdown(figures: list[Figure], env: dict[str, Any], mode: str, when: str) -
     return "\n".join(lines) + "\n"
 
 
+STEPS = ("extraction", "end_to_end", "storage", "memory", "politeness", "daily")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description="Benchmarks of digest_crawler."
@@ -438,20 +441,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the JSON and Markdown"
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=STEPS,
+        metavar="NAME",
+        help=f"run only these figures (of: {', '.join(STEPS)})",
+    )
     options = parser.parse_args(argv)
     sizes, mode = (QUICK, "quick") if options.quick else (FULL, "full")
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as temporary:
         workdir = Path(temporary)
-        steps: list[Callable[[], Figure]] = [
-            lambda: extraction(sizes),
-            lambda: end_to_end(sizes, _fresh(workdir, "e2e")),
-            lambda: storage_speed(sizes, _fresh(workdir, "storage")),
-            lambda: memory(sizes, _fresh(workdir, "memory")),
-            lambda: politeness(sizes, _fresh(workdir, "politeness")),
-            lambda: daily_requests(_fresh(workdir, "daily")),
-        ]
-        for step in steps:
+        steps: dict[str, Callable[[], Figure]] = {
+            "extraction": lambda: extraction(sizes),
+            "end_to_end": lambda: end_to_end(sizes, _fresh(workdir, "e2e")),
+            "storage": lambda: storage_speed(sizes, _fresh(workdir, "storage")),
+            "memory": lambda: memory(sizes, _fresh(workdir, "memory")),
+            "politeness": lambda: politeness(sizes, _fresh(workdir, "politeness")),
+            "daily": lambda: daily_requests(_fresh(workdir, "daily")),
+        }
+        for name, step in steps.items():
+            if options.only and name not in options.only:
+                continue
             started = time.perf_counter()
             figure = step()
             figure.details["benchmark_seconds"] = time.perf_counter() - started
@@ -463,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
     env = environment()
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H-%M-%SZ")
     options.output.mkdir(parents=True, exist_ok=True)
+    if options.only:
+        mode += "-only-" + "-".join(options.only)
     stem = options.output / f"{mode}-{when}"
     stem.with_suffix(".json").write_text(
         json.dumps(
