@@ -291,31 +291,33 @@ def end_to_end(sizes: Sizes, workdir: Path) -> Figure:
 def storage_speed(sizes: Sizes, workdir: Path) -> Figure:
     from benchmarks.storage import raw_sqlite_baseline, store_papers
 
-    sqlite_rate = store_papers(f"sqlite:///{workdir / 'storage.sqlite'}", sizes.storage_papers)
+    sqlite_rate, sqlite_rows = store_papers(
+        f"sqlite:///{workdir / 'storage.sqlite'}", sizes.storage_papers
+    )
     raw_rate = raw_sqlite_baseline(str(workdir / "raw.sqlite"), sizes.storage_papers)
     postgres = os.environ.get(
         "DIGEST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
+    postgres_rate: float | None = None
     try:
-        postgres_rate: float | None = store_papers(
-            postgres, sizes.storage_papers, fresh_schema=True
-        )
+        postgres_rate, _ = store_papers(postgres, sizes.storage_papers, fresh_schema=True)
     except Exception as exc:  # no server here: reported, not fatal
-        postgres_rate = None
         print(f"PostgreSQL storage benchmark skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
-    pg = f", PostgreSQL {postgres_rate:,.0f} rows/s" if postgres_rate else ", PostgreSQL n/a"
+    pg = f", PostgreSQL {postgres_rate:,.0f} papers/s" if postgres_rate else ", PostgreSQL n/a"
     return Figure(
         f"3. storage, {sizes.storage_papers:,} papers in 50-paper days",
-        f"SQLite {sqlite_rate:,.0f} rows/s ({sqlite_rate / raw_rate:.2f}x bare sqlite3 inserts, "
-        f"{raw_rate:,.0f} rows/s){pg}",
+        f"SQLite {sqlite_rate:,.0f} papers/s, {sqlite_rows:,.0f} rows/s in all tables "
+        f"({sqlite_rate / raw_rate:.2f}x bare sqlite3 plain inserts of the same papers, "
+        f"{raw_rate:,.0f}/s){pg}",
         sqlite_rate,
         ">= 100,000 rows/s (SQLite)",
         sqlite_rate >= 100_000,
         {
-            "sqlite_rows_per_s": sqlite_rate,
-            "bare_sqlite3_rows_per_s": raw_rate,
+            "sqlite_papers_per_s": sqlite_rate,
+            "sqlite_rows_per_s_all_tables": sqlite_rows,
+            "bare_sqlite3_papers_per_s": raw_rate,
             "ratio_to_bare": sqlite_rate / raw_rate,
-            "postgresql_rows_per_s": postgres_rate,
+            "postgresql_papers_per_s": postgres_rate,
         },
     )
 

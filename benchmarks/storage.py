@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
+from digest_crawler import storage
 from digest_crawler.items import PaperItem
 
 PAPERS_PER_DAY = 50
@@ -48,8 +49,13 @@ def make_days(papers: int) -> list[tuple[dt.date, list[PaperItem]]]:
     return days
 
 
-def store_papers(database_url: str, papers: int, *, fresh_schema: bool = False) -> float:
-    """Rows per second through ``StoragePipeline`` (one transaction per day)."""
+def store_papers(
+    database_url: str, papers: int, *, fresh_schema: bool = False
+) -> tuple[float, float]:
+    """Through ``StoragePipeline`` (one transaction per day): papers per
+    second, and rows written per second in all tables (each new paper is a
+    ``papers``, a ``listings`` and an ``upvote_snapshots`` row; each day a
+    ``crawl_days`` row)."""
     from scrapy.utils.test import get_crawler
 
     from digest_crawler.pipelines import StoragePipeline
@@ -79,7 +85,18 @@ def store_papers(database_url: str, papers: int, *, fresh_schema: bool = False) 
         elapsed = time.perf_counter() - started
         stored = crawler.stats.get_value("digest/papers_stored")
         assert stored == len(days) * PAPERS_PER_DAY, stored
-        return stored / elapsed
+        assert pipeline.engine is not None
+        with pipeline.engine.connect() as connection:
+            written = sum(
+                connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for table in (
+                    storage.papers,
+                    storage.listings,
+                    storage.upvote_snapshots,
+                    storage.crawl_days,
+                )
+            )
+        return stored / elapsed, written / elapsed
     finally:
         if fresh_schema:
             with engine.begin() as connection:

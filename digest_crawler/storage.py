@@ -308,13 +308,20 @@ def _day_upsert(dialect: str) -> Any:
 
 @functools.cache
 def _snapshot_insert() -> Any:
-    """Copy the counts of the papers ``ids`` into a new snapshot where they
-    differ from the paper's latest snapshot (or it has none)."""
+    """Copy the counts of the papers ``ids`` into a new snapshot unless the
+    paper's latest snapshot already holds them."""
     latest = upvote_snapshots.alias("latest")
     newest_id = (
         sa.select(sa.func.max(upvote_snapshots.c.id))
         .where(upvote_snapshots.c.arxiv_id == papers.c.arxiv_id)
+        .correlate(papers)  # the outer query's paper, two levels up
         .scalar_subquery()
+    )
+    # The latest snapshot is found by its id (an index lookup per paper on
+    # every backend), not joined: PostgreSQL plans that join as a scan.
+    unchanged = sa.exists().where(
+        latest.c.id == newest_id,
+        *(latest.c[name].is_not_distinct_from(papers.c[name]) for name in _COUNTS),
     )
     changed = (
         sa.select(
@@ -322,14 +329,7 @@ def _snapshot_insert() -> Any:
             sa.bindparam("observed_at", type_=UTCDateTime()),
             *(papers.c[name] for name in _COUNTS),
         )
-        .select_from(papers.outerjoin(latest, latest.c.id == newest_id))
-        .where(
-            papers.c.arxiv_id.in_(sa.bindparam("ids", expanding=True)),
-            sa.or_(
-                latest.c.id.is_(None),
-                *(papers.c[name].is_distinct_from(latest.c[name]) for name in _COUNTS),
-            ),
-        )
+        .where(papers.c.arxiv_id.in_(sa.bindparam("ids", expanding=True)), ~unchanged)
         .order_by(papers.c.arxiv_id)
     )
     return upvote_snapshots.insert().from_select(["arxiv_id", "observed_at", *_COUNTS], changed)

@@ -249,6 +249,30 @@ def test_unchanged_recrawl_does_not_move_changed_at(database_url: str) -> None:
     assert second["last_seen_at"] > first["last_seen_at"]
 
 
+def test_a_snapshot_is_added_only_when_a_paper_s_latest_counts_change(database_url: str) -> None:
+    other = {"arxiv_id": "2607.16922", "url": "https://huggingface.co/papers/2607.16922"}
+    crawls = [  # (the paper's counts, the other paper's counts) on each crawl
+        ((292, 2, 8), (5, 0, None)),
+        ((292, 2, 8), (5, 0, None)),  # nothing changed (a NULL equals a NULL)
+        ((300, 2, 8), (292, 2, 8)),  # one changed; the other now shows the first's old counts
+        ((292, 2, 8), (292, 2, 8)),  # back to counts of an older snapshot: still a change
+    ]
+    for upvotes_etc, other_counts in crawls:
+        counts = dict(zip(("upvotes", "num_comments", "github_stars"), upvotes_etc, strict=True))
+        others = dict(zip(("upvotes", "num_comments", "github_stars"), other_counts, strict=True))
+        with Run(database_url) as run:
+            run.store(valid_item(**counts), valid_item(**other, **others))
+    history: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows(database_url, storage.upvote_snapshots):
+        history.setdefault(row["arxiv_id"], []).append(
+            (row["upvotes"], row["num_comments"], row["github_stars"])
+        )
+    assert history == {
+        "2607.28618": [(292, 2, 8), (300, 2, 8), (292, 2, 8)],
+        "2607.16922": [(5, 0, None), (292, 2, 8)],
+    }
+
+
 def test_earlier_listing_date_replaces_a_later_one(database_url: str) -> None:
     with Run(database_url) as run:
         run.store(valid_item(listing_date=D(2026, 8, 1)))
