@@ -53,14 +53,15 @@ class Sizes:
     extraction_pages: int
     extraction_repeats: int
     e2e_days: int
+    e2e_repeats: int
     storage_papers: int
     memory_days: tuple[int, int]
     politeness_days: int
     politeness_quota: tuple[int, float]
 
 
-QUICK = Sizes(8, 3, 60, 10_000, (20, 200), 20, (20, 10.0))
-FULL = Sizes(40, 5, 500, 100_000, (100, 2000), 100, (20, 10.0))
+QUICK = Sizes(8, 3, 60, 1, 10_000, (20, 200), 20, (20, 10.0))
+FULL = Sizes(40, 5, 500, 2, 100_000, (100, 2000), 100, (20, 10.0))
 
 
 # -- helpers ------------------------------------------------------------------
@@ -248,9 +249,11 @@ def extraction(sizes: Sizes) -> Figure:
 
 
 def end_to_end(sizes: Sizes, workdir: Path) -> Figure:
+    """Best of ``e2e_repeats`` runs of each, taken in turns: on a shared
+    machine one run of either can be slowed by a neighbour."""
     days = sizes.e2e_days
+    ours_runs, baseline_runs = [], []
     with local_site(days) as url:
-        ours = crawl_days(url, days, workdir, *FAST)
         baseline_command = [
             sys.executable,
             "-m",
@@ -265,9 +268,13 @@ def end_to_end(sizes: Sizes, workdir: Path) -> Figure:
             f"days={days}",
             *FAST,
         ]
-        baseline = run_process(baseline_command, PROJECT)
-        if baseline.status != 0:
-            raise RuntimeError(baseline.stderr[-2000:])
+        for repeat in range(sizes.e2e_repeats):
+            ours_runs.append(crawl_days(url, days, _fresh(workdir, f"run-{repeat}"), *FAST))
+            baseline = run_process(baseline_command, PROJECT)
+            if baseline.status != 0:
+                raise RuntimeError(baseline.stderr[-2000:])
+            baseline_runs.append(baseline)
+    ours, baseline = _best(ours_runs), _best(baseline_runs)
     ours_ppm, base_ppm = days / ours.wall * 60, days / baseline.wall * 60
     throughput, cpu = ours_ppm / base_ppm, baseline.cpu / ours.cpu
     return Figure(
@@ -284,7 +291,16 @@ def end_to_end(sizes: Sizes, workdir: Path) -> Figure:
             "baseline_cpu_s": baseline.cpu,
             "throughput_ratio": throughput,
             "cpu_ratio": cpu,
+            "ours_runs_cpu_s": [r.cpu for r in ours_runs],
+            "baseline_runs_cpu_s": [r.cpu for r in baseline_runs],
         },
+    )
+
+
+def _best(runs: list[Run]) -> Run:
+    """The shortest wall time and the fewest CPU seconds of ``runs``."""
+    return dataclasses.replace(
+        runs[0], wall=min(r.wall for r in runs), cpu=min(r.cpu for r in runs)
     )
 
 
