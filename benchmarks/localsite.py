@@ -67,7 +67,7 @@ def make_server(
     first: dt.date, days: int, limit: RateLimit | None, port: int = 0
 ) -> ThreadingHTTPServer:
     last = first + dt.timedelta(days=days - 1)
-    stats = {"pages": 0, "robots": 0, "too_many_requests": 0, "not_found": 0}
+    stats: dict[str, float] = {"pages": 0, "robots": 0, "too_many_requests": 0, "not_found": 0}
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -94,6 +94,9 @@ def make_server(
                 stats["not_found"] += 1
                 return self._send(404, b"Not found", "text/plain", headers)
             stats["pages"] += 1
+            # When the first and the last page were asked for (monotonic seconds).
+            stats.setdefault("first_page_at", time.monotonic())
+            stats["last_page_at"] = time.monotonic()
             self._send(200, listing(day), "text/html; charset=utf-8", headers)
 
         def _send(
