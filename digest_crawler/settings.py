@@ -83,6 +83,9 @@ COOKIES_ENABLED = False
 
 # Disable Telnet Console (enabled by default): scheduled runs need no console.
 TELNETCONSOLE_ENABLED = False
+# Nor Scrapy 2.19's remote control (enabled by default): an HTTP server that
+# runs Python code sent to it, with job files left in the user's home.
+REMOTE_CONTROL_ENABLED = False
 
 # Enable or disable extensions
 # See https://docs.scrapy.org/en/latest/topics/extensions.html
