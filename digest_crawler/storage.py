@@ -52,8 +52,9 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
         process = super().bind_processor(dialect)
         if process is None:
             return None
-        # A day's rows share their moments (seen_at in four columns, the
-        # page's scraped_at): convert each distinct object once.
+        # A day's rows share their moments (the flush's time in the
+        # *_seen_at and changed_at columns, the page's scraped_at): convert
+        # each distinct object once per column, not once per row.
         last: tuple[Any, Any] = (None, None)
 
         def convert_once(value: Any) -> Any:

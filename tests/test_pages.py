@@ -299,7 +299,9 @@ def _svelte_escape(value: str) -> str:
     value=st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
     | st.lists(st.sampled_from(_PIECES), max_size=20).map("".join),
     escape=st.sampled_from([_svelte_escape, html.escape, lambda v: v.replace('"', "&#34;")]),
-    between=st.sampled_from(["", ' class="SVELTE_HYDRATER contents"', " hidden", " a=b"]),
+    between=st.sampled_from(
+        ["", ' class="SVELTE_HYDRATER contents"', " hidden", " a=b", ' DATA-PROPS="{}"']
+    ),
     after=_AFTER,
 )
 def test_scan_never_disagrees_with_libxml2(
