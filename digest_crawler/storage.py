@@ -318,8 +318,7 @@ def _snapshot_insert() -> Any:
         .correlate(papers)  # the outer query's paper, two levels up
         .scalar_subquery()
     )
-    # The latest snapshot is found by its id (an index lookup per paper on
-    # every backend), not joined: PostgreSQL plans that join as a scan.
+    # The latest snapshot: found by its id, an index lookup per paper.
     unchanged = sa.exists().where(
         latest.c.id == newest_id,
         *(latest.c[name].is_not_distinct_from(papers.c[name]) for name in _COUNTS),
