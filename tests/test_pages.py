@@ -16,7 +16,7 @@ from parsel import Selector
 from digest_crawler.pages import HYDRATION_PROPS_XPATH, hydration_props, parse_listing
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.seed import seed_papers
-from tests.support.sitegen import hostile_entries
+from tests.support.sitegen import attribute, hostile_entries
 
 D = dt.date
 
@@ -287,10 +287,6 @@ _AFTER = st.text(alphabet="<>/=\"' &;#xq\n\tadivpstu-DailyPapers", max_size=40)
 _PIECES = ["&", "amp;", "quot;", "#39;", "lt;", "gt;", "#x27;", '"', "'", "<", ">", "\r", "é", "a"]
 
 
-def _svelte_escape(value: str) -> str:
-    return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-
-
 @settings(
     max_examples=int(os.environ.get("DIGEST_FUZZ_EXAMPLES", "300")), deadline=None, derandomize=True
 )
@@ -298,7 +294,7 @@ def _svelte_escape(value: str) -> str:
     before=_BEFORE,
     value=st.text(st.characters(exclude_categories=("Cs",)), max_size=60)
     | st.lists(st.sampled_from(_PIECES), max_size=20).map("".join),
-    escape=st.sampled_from([_svelte_escape, html.escape, lambda v: v.replace('"', "&#34;")]),
+    escape=st.sampled_from([attribute, html.escape, lambda v: v.replace('"', "&#34;")]),
     between=st.sampled_from(
         ["", ' class="SVELTE_HYDRATER contents"', " hidden", " a=b", ' DATA-PROPS="{}"']
     ),
