@@ -59,18 +59,25 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     selector: Selector | None = None
     if props_text is None:  # the scan cannot tell: ask the parsed document
         selector = _html_selector(text)
-        props_text = selector.xpath(HYDRATION_PROPS_XPATH).get() if selector else None
+        if selector is None:
+            return _not_html(url)
+        props_text = selector.xpath(HYDRATION_PROPS_XPATH).get()
     problem: str | None = "no DailyPapers hydration element"
     if props_text is not None:
         props, problem = _load_props(props_text)
         if props is not None:
             return _page_from_props(props, url)
-    selector = selector or _html_selector(text)
-    if selector is None:
-        return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
+    if selector is None:  # the scan's element holds no usable JSON: parse for the cards
+        selector = _html_selector(text)
+        if selector is None:
+            return _not_html(url)
     page = _page_from_cards(selector, url, requested)
     page.problem = problem
     return page
+
+
+def _not_html(url: str) -> ListingPage:
+    return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
 
 
 def _html_selector(text: str) -> Selector | None:
