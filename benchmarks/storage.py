@@ -1,48 +1,46 @@
-"""The storage pipeline alone: papers in day-sized batches, rows per second."""
+"""The validation and storage pipelines alone: papers in day-sized listings, rows per second."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from types import SimpleNamespace
+from typing import Any
 
 import sqlalchemy as sa
 
 from digest_crawler import storage
-from digest_crawler.items import PaperItem
+from digest_crawler.items import Listing
 
 PAPERS_PER_DAY = 50
 
 
-def make_days(papers: int) -> list[tuple[dt.date, list[PaperItem]]]:
-    """Valid, normalised items as the pipelines before storage hand them on."""
+def make_days(papers: int) -> list[tuple[dt.date, list[dict[str, Any]]]]:
+    """Papers as the loader hands them on: a day's worth at a time."""
     now = dt.datetime.now(dt.UTC)
     first = dt.date(2020, 1, 1)
     days = []
     for d in range(papers // PAPERS_PER_DAY):
         day = first + dt.timedelta(days=d)
         items = [
-            PaperItem(
-                arxiv_id=f"{day:%y%m}.{day.day:02d}{n:03d}",
-                url=f"https://huggingface.co/papers/{d}.{n}",
-                title=f"Paper {n} of {day}: a title of a realistic length for the Daily Papers digest",
-                abstract="An abstract. " * 80,
-                authors=[f"Author {k}" for k in range(8)],
-                author_count=8,
-                organization="Some Lab",
-                organization_id="some-lab",
-                published_at=day - dt.timedelta(days=1),
-                listing_date=day,
-                submitted_at=now,
-                upvotes=(d * 7 + n) % 300,
-                num_comments=n % 5,
-                github_repo="https://github.com/example/repo",
-                github_stars=n,
-                project_page=None,
-                submitted_by="akhaliq",
-                scraped_at=now,
-                rank=n + 1,
-            )
+            {
+                "arxiv_id": f"{day:%y%m}.{day.day:02d}{n:03d}",
+                "url": f"https://huggingface.co/papers/{d}.{n}",
+                "title": f"Paper {n} of {day}: a title of a realistic length for the Daily Papers digest",
+                "abstract": "An abstract. " * 80,
+                "authors": [f"Author {k}" for k in range(8)],
+                "author_count": 8,
+                "organization": "Some Lab",
+                "organization_id": "some-lab",
+                "published_at": day - dt.timedelta(days=1),
+                "listing_date": day,
+                "submitted_at": now,
+                "upvotes": (d * 7 + n) % 300,
+                "num_comments": n % 5,
+                "github_repo": "https://github.com/example/repo",
+                "github_stars": n,
+                "submitted_by": "akhaliq",
+                "scraped_at": now,
+            }
             for n in range(PAPERS_PER_DAY)
         ]
         days.append((day, items))
@@ -52,13 +50,14 @@ def make_days(papers: int) -> list[tuple[dt.date, list[PaperItem]]]:
 def store_papers(
     database_url: str, papers: int, *, fresh_schema: bool = False
 ) -> tuple[float, float]:
-    """Through ``StoragePipeline`` (one transaction per day): papers per
-    second, and rows written per second in all tables (each new paper is a
-    ``papers``, a ``listings`` and an ``upvote_snapshots`` row; each day a
-    ``crawl_days`` row)."""
+    """Through the validation and storage pipelines (one transaction per
+    day): papers per second, and rows written per second in all tables (each
+    new paper is a ``papers``, a ``listings`` and an ``upvote_snapshots``
+    row; each day a ``crawl_days`` row)."""
+    from scrapy.settings import Settings
     from scrapy.utils.test import get_crawler
 
-    from digest_crawler.pipelines import StoragePipeline
+    from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
     from digest_crawler.spiders.daily import DailySpider
 
     if fresh_schema:  # PostgreSQL: a schema of its own, dropped afterwards
@@ -69,24 +68,29 @@ def store_papers(
         database_url = f"{database_url}?options=-csearch_path%3D{schema}"
     days = make_days(papers)
     try:
-        crawler = get_crawler(DailySpider, {"DIGEST_DATABASE_URL": database_url})
+        settings = Settings()
+        settings.setmodule("digest_crawler.settings")
+        crawler = get_crawler(
+            DailySpider,
+            {**{k: settings[k] for k in settings}, "DIGEST_DATABASE_URL": database_url},
+        )
         crawler.stats.open_spider()
+        crawler.spider = DailySpider.from_crawler(
+            crawler, start=str(days[0][0]), end=str(days[-1][0])
+        )
+        validate = ValidatePipeline.from_crawler(crawler)
         pipeline = StoragePipeline.from_crawler(crawler)
-        spider = SimpleNamespace(name="daily")
         pipeline.open_spider()
         started = time.perf_counter()
-        pipeline.days_planned(days=[d for d, _ in days], arguments={}, spider=spider)
         for day, items in days:
-            pipeline.page_parsed(day=day, papers=len(items), url="http://127.0.0.1/")
-            for item in items:
-                pipeline.process_item(item)
-        pipeline.close_spider()
-        pipeline.spider_closed(spider, "finished")
+            listing = Listing(day=day, url="http://127.0.0.1/", outcome="served", papers=items)
+            pipeline.process_item(validate.process_item(listing))
+        pipeline.spider_closed(crawler.spider, "finished")
         elapsed = time.perf_counter() - started
         stored = crawler.stats.get_value("digest/papers_stored")
         assert stored == len(days) * PAPERS_PER_DAY, stored
-        assert pipeline.engine is not None
-        with pipeline.engine.connect() as connection:
+        engine_ = storage.make_reader(database_url)
+        with engine_.connect() as connection:
             written = sum(
                 connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
                 for table in (
@@ -96,6 +100,7 @@ def store_papers(
                     storage.crawl_days,
                 )
             )
+        engine_.dispose()
         return stored / elapsed, written / elapsed
     finally:
         if fresh_schema:
@@ -124,24 +129,24 @@ def raw_sqlite_baseline(path: str, papers: int) -> float:
     for _, items in days:
         rows = [
             (
-                i.arxiv_id,
-                i.url,
-                i.title,
-                i.abstract,
-                json.dumps(i.authors),
-                i.author_count,
-                i.organization,
-                i.organization_id,
-                str(i.published_at),
-                str(i.listing_date),
-                str(i.submitted_at),
-                i.upvotes,
-                i.num_comments,
-                i.github_repo,
-                i.github_stars,
-                i.project_page,
-                i.submitted_by,
-                str(i.scraped_at),
+                i["arxiv_id"],
+                i["url"],
+                i["title"],
+                i["abstract"],
+                json.dumps(i["authors"]),
+                i["author_count"],
+                i["organization"],
+                i["organization_id"],
+                str(i["published_at"]),
+                str(i["listing_date"]),
+                str(i["submitted_at"]),
+                i["upvotes"],
+                i["num_comments"],
+                i["github_repo"],
+                i["github_stars"],
+                None,
+                i["submitted_by"],
+                str(i["scraped_at"]),
             )
             for i in items
         ]

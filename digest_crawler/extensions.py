@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
-from digest_crawler import signals as digest_signals
+from digest_crawler.items import Listing
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +34,16 @@ class BackfillProgress:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackfillProgress:
-        interval = crawler.settings.getfloat("DIGEST_PROGRESS_INTERVAL", 60.0)
+        interval = crawler.settings.getfloat("DIGEST_PROGRESS_INTERVAL")
         if interval <= 0:
             raise NotConfigured
         assert crawler.stats is not None
         extension = cls(crawler.stats, interval, sys.stderr)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(extension.day_done, signal=digest_signals.page_parsed)
-        crawler.signals.connect(extension.day_done, signal=digest_signals.day_finished)
+        # A listing is done once stored (scraped) or dropped (storage failed).
+        crawler.signals.connect(extension.day_done, signal=signals.item_scraped)
+        crawler.signals.connect(extension.day_done, signal=signals.item_dropped)
         return extension
 
     def spider_opened(self, spider: Any) -> None:
@@ -57,7 +58,9 @@ class BackfillProgress:
             self.stream.write("\n")
             self.stream.flush()
 
-    def day_done(self, **kwargs: Any) -> None:
+    def day_done(self, item: Any, **kwargs: Any) -> None:
+        if not isinstance(item, Listing):
+            return
         self.days_done += 1
         if self.bar:
             self.stream.write("\r" + self.line(bar=True))

@@ -1,6 +1,6 @@
 """The JSONL feed record: what ``scrapy export`` writes, and its JSON Schema.
 
-A feed record is a ``PaperRecord`` (the item contract: the crawl-time feed
+A feed record is a ``Paper`` (the item contract: the crawl-time feed
 has the same fields and types) plus ``schema_version``, and with
 ``--with-history`` the paper's ``listings`` and ``upvote_snapshots``.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from digest_crawler.items import PaperRecord
+from digest_crawler.items import Paper
 
 #: Bump when a field changes meaning or type (adding an optional field does not).
 SCHEMA_VERSION = 1
@@ -37,7 +37,7 @@ class UpvoteSnapshot(BaseModel):
     github_stars: int | None = None
 
 
-class FeedRecord(PaperRecord):
+class FeedRecord(Paper):
     """One line of the feed."""
 
     model_config = ConfigDict(title="Daily Papers feed record")

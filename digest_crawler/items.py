@@ -1,72 +1,29 @@
-"""The paper item and the pydantic model of the public record.
+"""What the spider yields and what a paper is.
 
-``PaperItem`` is what the loader fills and the pipelines pass along; its
-field names are the public contract of the ``papers`` table and the JSONL
-feed. ``PaperRecord`` is the single definition of a valid record: the
-validation pipeline checks every item against it and the storage columns
-follow it.
+``Listing`` is the item: one listing the spider read (today a day), what
+became of it, and its papers in page order. ``Paper`` is the one definition
+of a paper: the loader fills its fields, the validation pipeline checks each
+paper against it, and the storage columns, the refreshed fields, the feeds
+and the JSON Schema derive from it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
-from typing import Annotated, Any
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # New-style arXiv ids (2407.21783, optionally with a version) and old-style
 # ones (hep-th/9901001), the only forms the site uses for paper pages.
 ARXIV_ID_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?$"
-
-
-def iso_date(value: Any) -> Any:
-    """Feed serialiser for dates: ``YYYY-MM-DD``."""
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def iso_moment(value: Any) -> Any:
-    """Feed serialiser for moments: ISO 8601 in UTC with a ``Z``."""
-    if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return value
-
-
-@dataclass
-class PaperItem:
-    """One paper as listed on one Daily Papers page."""
-
-    arxiv_id: str | None = None
-    url: str | None = None
-    title: str | None = None
-    abstract: str | None = None
-    authors: list[str] | None = None
-    author_count: int | None = None
-    organization: str | None = None
-    organization_id: str | None = None
-    # Raw site forms ("2026-09-25T00:00:00.000Z", "Aug 15, 2025", "Feb 19")
-    # until the date pipeline turns them into dates and moments.
-    published_at: dt.date | str | None = field(default=None, metadata={"serializer": iso_date})
-    listing_date: dt.date | str | None = field(default=None, metadata={"serializer": iso_date})
-    submitted_at: dt.datetime | str | None = field(
-        default=None, metadata={"serializer": iso_moment}
-    )
-    upvotes: int | None = None
-    num_comments: int | None = None
-    github_repo: str | None = None
-    github_stars: int | None = None
-    project_page: str | None = None
-    submitted_by: str | None = None
-    scraped_at: dt.datetime | str | None = field(default=None, metadata={"serializer": iso_moment})
-    # Not part of the public record: the 1-based position on the listing
-    # page, kept in the ``listings`` table.
-    rank: int | None = field(default=None, metadata={"internal": True})
-
-
-#: The public field names, in contract order (feed column order too).
-PAPER_FIELDS: tuple[str, ...] = tuple(
-    f.name for f in fields(PaperItem) if not f.metadata.get("internal")
-)
+#: The longest arXiv id the ``papers`` key column holds.
+ARXIV_ID_MAX_LENGTH = 32
+#: The largest count every backend's integer column holds (PostgreSQL's
+#: ``integer``): a larger one is rejected with its reason before the
+#: listing's transaction, instead of aborting it.
+COUNT_MAX = 2**31 - 1
 
 
 def _must_be_utc(value: dt.datetime) -> dt.datetime:
@@ -77,15 +34,18 @@ def _must_be_utc(value: dt.datetime) -> dt.datetime:
 
 UtcMoment = Annotated[dt.datetime, AfterValidator(_must_be_utc)]
 Text = Annotated[str, Field(min_length=1)]
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, le=COUNT_MAX)]
 
 
-class PaperRecord(BaseModel):
-    """A valid public record of one paper (database row and feed line)."""
+class Paper(BaseModel):
+    """One paper as one listing shows it: a database row and a feed line.
+
+    ``None`` is "the page does not say" (SQL NULL), never "empty".
+    """
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
-    arxiv_id: Annotated[str, Field(pattern=ARXIV_ID_PATTERN)]
+    arxiv_id: Annotated[str, Field(pattern=ARXIV_ID_PATTERN, max_length=ARXIV_ID_MAX_LENGTH)]
     url: Text
     title: Text
     abstract: Text | None = None
@@ -105,10 +65,44 @@ class PaperRecord(BaseModel):
     scraped_at: UtcMoment
 
     @model_validator(mode="after")
-    def _authors_fit_count(self) -> PaperRecord:
+    def _authors_fit_count(self) -> Paper:
         if self.authors and self.author_count is not None and len(self.authors) > self.author_count:
             raise ValueError(
                 f"author_count {self.author_count} is less than the "
                 f"{len(self.authors)} names listed"
             )
         return self
+
+
+#: The public field names, in contract order (feed column order too).
+PAPER_FIELDS: tuple[str, ...] = tuple(Paper.model_fields)
+
+#: A listing's outcome as the spider saw it: its papers were served, the
+#: site answered with another listing (no digest), or it could not be read.
+Outcome = Literal["served", "no_digest", "failed"]
+
+
+@dataclass
+class Rejected:
+    """A paper of a listing that failed validation, kept with its reason."""
+
+    arxiv_id: str | None
+    reason: str
+    payload: dict[str, Any]
+
+
+@dataclass
+class Listing:
+    """One listing the spider read: which (``period`` starting on ``day``),
+    from where, its outcome (with the reason when it is not ``served``),
+    and its papers in page order as the loader filled them. The validation
+    pipeline fills ``valid`` (rank, paper) and ``rejected``."""
+
+    day: dt.date
+    url: str
+    outcome: Outcome
+    reason: str | None = None
+    period: Literal["day"] = "day"
+    papers: list[dict[str, Any]] = field(default_factory=list)
+    valid: list[tuple[int, Paper]] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)

@@ -1,77 +1,79 @@
-"""The item loader: raw page values -> a ``PaperItem``.
+"""The item loader: one raw paper of ``pages.py`` -> the fields of a ``Paper``.
 
-Input processors tidy each value (``processors.py``); output processors
-pick one value per field, except for ``authors``, which stays a list.
-Dates stay in their site forms here: the date pipeline converts them,
-because a year-less ``Feb 19`` needs the listing date to get its year.
+Input processors tidy each value (``processors.py``) and turn the site's
+date forms into dates and UTC moments; output processors pick one value per
+field, except for ``authors``, which stays a list. A value that cannot be
+read is left out (``None``), or, for a date, left as the site wrote it, so
+that validation rejects the paper and says why instead of guessing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any, ClassVar
+import datetime as dt
+from typing import Any
 
 from itemloaders import ItemLoader
-from itemloaders.processors import Identity, TakeFirst
+from itemloaders.processors import Identity, MapCompose, TakeFirst
 
-from digest_crawler.items import PAPER_FIELDS, PaperItem
+from digest_crawler.dates import to_date, to_moment
 from digest_crawler.processors import clean_url, collapse_whitespace, to_int
 
-Processor = Callable[[Iterable[Any]], Any]
 
+def listing_day_date(value: Any, loader_context: dict[str, Any]) -> Any:
+    """A date of the site; a year-less ``Feb 19`` takes its year from the
+    listing (``listing_date`` in the loader context).
 
-def each(function: Callable[[Any], Any]) -> Processor:
-    """``MapCompose(function)`` for a single function: apply it to every
-    value and drop ``None``, without MapCompose's per-call context set-up
-    (most of a paper's loading time when every field used it).
-
-    >>> each(int)(["1", "2"])
-    [1, 2]
+    >>> listing_day_date("Feb 19", {"listing_date": dt.date(2026, 3, 9)})
+    datetime.date(2026, 2, 19)
+    >>> listing_day_date("sometime", {})
+    'sometime'
     """
+    try:
+        return to_date(value, loader_context.get("listing_date"))
+    except (ValueError, TypeError, OverflowError):
+        return value
 
-    def process(values: Iterable[Any]) -> list[Any]:
-        return [result for value in values if (result := function(value)) is not None]
 
-    return process
+def utc_moment(value: Any) -> Any:
+    """A moment of the site as an aware UTC datetime; as given when it is none.
 
-
-_text, _count, _link = each(collapse_whitespace), each(to_int), each(clean_url)
-_TEXT = ("arxiv_id", "title", "abstract", "authors", "organization", "organization_id")
-_COUNTS = ("author_count", "upvotes", "num_comments", "github_stars", "rank")
-_LINKS = ("url", "github_repo", "project_page")
+    >>> utc_moment("2026-07-31T00:00:00.000Z").isoformat()
+    '2026-07-31T00:00:00+00:00'
+    """
+    try:
+        return to_moment(value)
+    except (ValueError, TypeError, OverflowError):
+        return value
 
 
 class PaperLoader(ItemLoader):
-    """Every field's processors are declared here, in two tables read once
-    per value (not by ``<field>_in`` attributes, which itemloaders resolves
-    through ``getattr`` and item field metadata on every value)."""
+    """Loads the fields of one ``Paper`` into a dict for validation."""
 
-    default_item_class = PaperItem
+    default_item_class = dict
+    default_input_processor = MapCompose(collapse_whitespace)
+    default_output_processor = TakeFirst()
 
-    input_processors: ClassVar[dict[str, Processor]] = {
-        **{name: Identity() for name in (*PAPER_FIELDS, "rank")},
-        **{name: _text for name in (*_TEXT, "submitted_by")},
-        **{name: _count for name in _COUNTS},
-        **{name: _link for name in _LINKS},
-    }
-    output_processors: ClassVar[dict[str, Processor]] = {
-        **{name: TakeFirst() for name in (*PAPER_FIELDS, "rank")},
-        "authors": Identity(),
-    }
-
-    def get_input_processor(self, field_name: str) -> Processor:
-        return self.input_processors.get(field_name) or super().get_input_processor(field_name)
-
-    def get_output_processor(self, field_name: str) -> Processor:
-        return self.output_processors.get(field_name) or super().get_output_processor(field_name)
+    url_in = github_repo_in = project_page_in = MapCompose(clean_url)
+    author_count_in = upvotes_in = num_comments_in = github_stars_in = MapCompose(to_int)
+    published_at_in = MapCompose(listing_day_date)
+    submitted_at_in = scraped_at_in = MapCompose(utc_moment)
+    listing_date_in = Identity()
+    authors_out = Identity()
 
 
-def load_paper(raw: dict[str, Any], **extra: Any) -> PaperItem:
-    """Build a ``PaperItem`` from one raw paper dict of ``pages.py``."""
-    loader = PaperLoader()
-    values = {**raw, **extra}
-    loader.add_value(None, {name: value for name, value in values.items() if value is not None})
-    item: PaperItem = loader.load_item()
-    # No names on the page (cards) is unknown (None); an empty JSON list is [].
-    item.authors = None if raw.get("authors") is None else (item.authors or [])
-    return item
+def load_paper(
+    raw: dict[str, Any], *, listing_date: dt.date | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The fields of a ``Paper`` from one raw paper dict of ``pages.py`` and
+    what the listing adds (``listing_date``, ``url``, ``scraped_at``)."""
+    loader = PaperLoader(listing_date=listing_date)
+    values = {**raw, **extra, "listing_date": listing_date}
+    for name, value in values.items():
+        if value is not None:
+            loader.add_value(name, value)
+    paper: dict[str, Any] = loader.load_item()
+    # No names on the page (cards) is unknown: left out; an empty JSON list
+    # is known to be empty.
+    if raw.get("authors") == []:
+        paper["authors"] = []
+    return paper

@@ -102,19 +102,20 @@ class RateLimitMiddleware:
         self.crawler = crawler
         self.stats: StatsCollector = crawler.stats
         settings = crawler.settings
-        self.max_wait = settings.getfloat("DIGEST_RATELIMIT_MAX_WAIT", 300.0)
-        self.statuses = set(map(int, settings.getlist("DIGEST_RATELIMIT_STATUSES", [429, 503])))
-        self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY", 60.0)
-        self.margin = settings.getfloat("DIGEST_RATELIMIT_MARGIN", 0.02)
+        self.max_wait = settings.getfloat("DIGEST_RATELIMIT_MAX_WAIT")
+        self.statuses = set(map(int, settings.getlist("DIGEST_RATELIMIT_STATUSES")))
+        self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
+        self.margin = settings.getfloat("DIGEST_RATELIMIT_MARGIN")
         # host -> time.monotonic() before which nothing is sent to it
         self.paused_until: dict[str, float] = {}
+        # host -> seconds between requests, from its published RateLimit-Policy
+        self.paces: dict[str, float] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RateLimitMiddleware:
         middleware = cls(crawler)
-        # The pace is set as soon as an answer arrives (after AutoThrottle's
-        # own adjustment, which it replaces), before any middleware lets the
-        # next request into the slot: robots.txt's answer already sets it.
+        # The pace is set as soon as an answer arrives, before the next
+        # request enters the slot: robots.txt's answer already sets it.
         crawler.signals.connect(middleware.response_downloaded, signal=signals.response_downloaded)
         return middleware
 
@@ -125,6 +126,10 @@ class RateLimitMiddleware:
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         host = _host(request)
+        if host in self.paces:
+            # The site's published pace sets this slot's delay: AutoThrottle
+            # leaves it alone (its documented per-request switch).
+            request.meta["autothrottle_dont_adjust_delay"] = True
         wait = self.paused_until.get(host, 0.0) - time.monotonic()
         if wait > 0:
             self.stats.inc_value("digest/ratelimit_waits")
@@ -150,22 +155,12 @@ class RateLimitMiddleware:
 
     def _pace(self, request: Request, policy: tuple[int, float]) -> None:
         quota, window = policy
-        slot = self._slot(request)
-        if slot is None:
-            return
         pace = window / quota * (1 + self.margin)
-        faster = pace < slot.delay
-        slot.delay = pace
+        self.paces[_host(request)] = pace
+        slot = self._slot(request)
+        if slot is not None:
+            slot.delay = pace
         self.stats.set_value("digest/ratelimit_pace", round(pace, 3))
-        # The downloader may already have scheduled its next look at the queue
-        # under the old, longer delay (it does so after the first request,
-        # robots.txt, even with nothing queued): look again under the new one.
-        downloader = self.crawler.engine.downloader
-        process_queue = getattr(downloader, "_process_queue", None)
-        if faster and slot.latercall is not None and process_queue is not None:
-            slot.latercall.cancel()
-            slot.latercall = None
-            process_queue(slot)
 
     def _pause(self, request: Request, seconds: float, why: str) -> None:
         seconds = min(seconds, self.max_wait)

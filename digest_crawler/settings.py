@@ -32,6 +32,8 @@ DIGEST_BATCH_SIZE = 500
 # a person should look at (a day without a digest is normal, not listed).
 # (A crawl in which papers were served but none stored exits 1 as well.)
 DIGEST_FAILURE_STATS = [
+    "digest/days_failed",
+    "digest/days_left",
     "digest/failed_pages",
     "digest/undated_pages",
     "digest/unreadable_pages",
@@ -98,9 +100,7 @@ DIGEST_PROGRESS_INTERVAL = 60
 # Configure item pipelines
 # See https://docs.scrapy.org/en/latest/topics/item-pipeline.html
 ITEM_PIPELINES = {
-    "digest_crawler.pipelines.NormaliseDatesPipeline": 100,
     "digest_crawler.pipelines.ValidatePipeline": 200,
-    "digest_crawler.pipelines.DeduplicatePipeline": 300,
     "digest_crawler.pipelines.StoragePipeline": 400,
 }
 
@@ -111,8 +111,20 @@ AUTOTHROTTLE_START_DELAY = 3.5  # default 5: no slower than DOWNLOAD_DELAY to be
 AUTOTHROTTLE_MAX_DELAY = 60
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
-# Feeds (`-O papers.jsonl`): exactly the public fields, in contract order.
+# Feeds (`-O papers.jsonl`): one record per paper of each listing, with
+# exactly the public fields, in contract order.
 FEED_EXPORT_FIELDS = list(PAPER_FIELDS)
+FEED_EXPORTERS = {
+    "json": "digest_crawler.exporters.JsonExporter",
+    "jsonlines": "digest_crawler.exporters.JsonLinesExporter",
+    "jsonl": "digest_crawler.exporters.JsonLinesExporter",
+    "csv": "digest_crawler.exporters.CsvExporter",
+    "xml": "digest_crawler.exporters.XmlExporter",
+}
+
+# The request queue stays in memory even with JOBDIR: Scrapy's disk queue
+# does not survive kill -9, and the run ledger is what resumes a run.
+SCHEDULER = "digest_crawler.scheduler.MemoryScheduler"
 
 # Scheduled runs log what happened, not every item (default DEBUG logs each
 # scraped item in full, abstracts included).

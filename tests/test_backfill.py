@@ -24,6 +24,8 @@ from tests.support.cli import (
 from tests.support.site import Answer, Answers, LocalSite, redirect
 from tests.support.sitegen import day_page
 
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
+
 D = dt.date
 FIRST = D(2026, 3, 1)  # a Sunday
 TEN_DAYS = [FIRST + dt.timedelta(days=n) for n in range(10)]

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.cli import PROJECT, crawl_env
+
+# A few minutes of measuring: `pytest -m benchmark` runs it, the default run does not.
+pytestmark = [pytest.mark.system, pytest.mark.benchmark]
 
 FIGURES = (
     "1. extraction",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,13 @@ import pytest
 
 from digest_crawler.items import PAPER_FIELDS
 from digest_crawler.pages import parse_listing
-from tests.conftest import fixture_text
+from tests.conftest import FIXTURES, fixture_text
 from tests.support.cli import crawl as run_crawl
 from tests.support.cli import feed_lines, table
 from tests.support.site import Answer, LocalSite
 from tests.support.sitegen import hostile_entries
+
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
 
 def crawl(
@@ -77,10 +80,11 @@ def test_crawl_stores_every_paper_of_the_day_and_writes_the_feed(
     assert line["scraped_at"].endswith("Z") and abs(
         dt.datetime.now(dt.UTC) - scraped
     ) < dt.timedelta(minutes=5)
-    # The row holds the same values (SQLite keeps dates as text, moments as naive UTC).
+    # The row holds the same values (SQLite keeps dates as text, moments as
+    # ISO 8601 UTC text with a Z and six decimals, so that they sort as text).
     assert {k: row[k] for k in expected if k != "authors"} | {
         "authors": json.loads(row["authors"])
-    } == (expected | {"submitted_at": "2026-07-31 00:00:00.000000"})
+    } == (expected | {"submitted_at": "2026-07-31T00:00:00.000000Z"})
     assert row["abstract"] == line["abstract"]
     assert row["first_seen_at"] == row["last_seen_at"]
     assert "'digest/papers_stored': 30" in result.stderr
@@ -221,3 +225,17 @@ def test_http_error_page_is_reported_and_fails_the_run(site: LocalSite, tmp_path
     assert site.page_requests() == ["/papers/date/2026-07-31"] * 2  # one retry
     assert "Could not fetch http://" in result.stderr and "500" in result.stderr
     assert db_rows(tmp_path / "papers.sqlite") == []
+
+
+def test_a_crawl_upgrades_an_archive_of_version_1_before_its_first_write(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    shutil.copy(FIXTURES / "archive-v1.sqlite", tmp_path / "papers.sqlite")
+    runs_before = len(db_rows(tmp_path / "papers.sqlite", "crawl_runs"))
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (
+        "Upgraded the archive sqlite:///papers.sqlite from schema version 1 to 2" in result.stderr
+    )
+    runs = db_rows(tmp_path / "papers.sqlite", "crawl_runs")
+    assert len(runs) == runs_before + 1 and runs[-1]["started_at"].endswith("Z")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import configparser
+import datetime as dt
 import io
 import shlex
 
 import pytest
 
 from digest_crawler.extensions import BackfillProgress
+from digest_crawler.items import Listing
 from tests.support.cli import PROJECT
 
 DEPLOY = PROJECT / "deploy"
@@ -63,8 +65,9 @@ def test_progress_bar_only_on_a_terminal(terminal: bool) -> None:
     progress = BackfillProgress(
         _Stats({"digest/days_to_fetch": 4, "digest/papers_stored": 50}), 60, stream
     )  # type: ignore[arg-type]
-    progress.day_done()
-    progress.day_done()
+    for day in (1, 2):
+        url = f"http://127.0.0.1/papers/date/2026-03-0{day}"
+        progress.day_done(Listing(day=dt.date(2026, 3, day), url=url, outcome="served"))
     if terminal:
         assert stream.getvalue().endswith(
             "\r[###############...............] 2/4 days, 50 papers stored, about 0 s left"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -13,11 +16,14 @@ import pytest
 
 from digest_crawler.feed import SCHEMA_VERSION, json_schema, shipped_schema
 from digest_crawler.items import PAPER_FIELDS
-from tests.conftest import fixture_text
-from tests.support.cli import crawl, db_rows, export, feed_lines
+from tests.conftest import FIXTURES, fixture_text
+from tests.support.cli import crawl, crawl_env, db_rows, export, feed_lines
 from tests.support.site import Answer, serve
 
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
+
 DAYS = ("2026-03-09", "2026-03-11", "2026-07-31")
+ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"  # schema version 1: see fixtures/README.md
 
 
 @pytest.fixture(scope="module")
@@ -240,3 +246,78 @@ def test_export_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
             if k not in ("schema_version", "listings", "upvote_snapshots")
         } == crawled[record["arxiv_id"]]
         assert len(record["upvote_snapshots"]) == 1
+
+
+def upgrade(workdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scrapy", "upgrade"],
+        cwd=workdir,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_an_archive_of_version_1_is_refused_until_scrapy_upgrade(tmp_path: Path) -> None:
+    shutil.copy(ARCHIVE_V1, tmp_path / "papers.sqlite")
+    before = db_rows(
+        tmp_path / "papers.sqlite", "SELECT arxiv_id, authors FROM papers ORDER BY arxiv_id"
+    )
+    result = export(tmp_path, "-o", "feed.jsonl")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "scrapy export: error: sqlite:///papers.sqlite has schema version 1, this release reads"
+        " version 2: run scrapy upgrade (or a crawl) to upgrade it in place"
+    )
+    assert not (tmp_path / "feed.jsonl").exists()
+
+    result = upgrade(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "Upgraded sqlite:///papers.sqlite from schema version 1 to 2"
+    assert upgrade(tmp_path).stderr.strip() == (
+        "sqlite:///papers.sqlite is at schema version 2: nothing to do"
+    )
+    records = run(tmp_path)
+    assert sorted(r["arxiv_id"] for r in records) == [r["arxiv_id"] for r in before]
+    # Papers only ever read from cards had JSON null names: now SQL NULL, exported as null.
+    from_cards = {r["arxiv_id"] for r in before if r["authors"] == "null"}
+    assert from_cards == {r["arxiv_id"] for r in records if r["authors"] is None} != set()
+
+
+def test_upgrade_without_an_archive_is_an_error_and_creates_nothing(tmp_path: Path) -> None:
+    result = upgrade(tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "scrapy upgrade: error: no database at sqlite:///papers.sqlite"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_takes_no_lock_a_crawl_would_wait_for(workdir: Path) -> None:
+    """A crawl holding the write lock does not stop an export, and an export
+    leaves the lock free (it only reads)."""
+    writer = sqlite3.connect(workdir / "papers.sqlite", isolation_level=None, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")  # what a crawl's listing transaction takes
+    try:
+        records = run(workdir)
+    finally:
+        writer.execute("ROLLBACK")
+    assert len(records) == len(db_rows(workdir / "papers.sqlite", "SELECT * FROM papers"))
+
+
+def test_export_reads_an_archive_on_a_read_only_mount(workdir: Path, tmp_path: Path) -> None:
+    mount = tmp_path / "ro"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        shutil.copy(workdir / "papers.sqlite", mount / "papers.sqlite")
+        assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
+        result = export(
+            workdir, "-o", "feed.jsonl", database_url=f"sqlite:///{mount / 'papers.sqlite'}"
+        )
+        assert result.returncode == 0, result.stderr
+        assert len(feed_lines(workdir / "feed.jsonl")) == len(
+            db_rows(workdir / "papers.sqlite", "SELECT * FROM papers")
+        )
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)

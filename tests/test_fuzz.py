@@ -17,12 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
 
-from digest_crawler.items import PaperItem
-from digest_crawler.pipelines import InvalidItem, NormaliseDatesPipeline, ValidatePipeline
-from digest_crawler.spiders.daily import DailySpider
+from digest_crawler.items import Listing
+from digest_crawler.pipelines import ValidatePipeline
 from tests.conftest import fixture_text
+from tests.support.crawler import make_spider
 from tests.support.report import RELIABILITY
 
 EXAMPLES = int(os.environ.get("DIGEST_FUZZ_EXAMPLES", "100"))
@@ -43,26 +42,17 @@ TAG = re.compile(r"<(div|a|h3|article|li|span|time)\b")
 
 
 def run_page(text: str | bytes, day: dt.date) -> tuple[int, int, int]:
-    """Feed a page to the callback and the item through validation:
-    (items yielded, valid, rejected). Raises if anything else happens."""
-    crawler = get_crawler(DailySpider, {"DIGEST_BASE_URL": "http://127.0.0.1"})
-    crawler.stats.open_spider()
-    spider = DailySpider.from_crawler(crawler, date=str(day))
+    """Feed a page to the callback and its listing through validation:
+    (papers on the listing, valid, rejected). Raises if anything else happens."""
+    spider = make_spider(date=str(day))
     body = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
     response = HtmlResponse(url=f"http://127.0.0.1/papers/date/{day}", body=body, encoding="utf-8")
-    items = [
-        output for output in spider.parse(response, requested=day) if isinstance(output, PaperItem)
-    ]
-    validate = ValidatePipeline(crawler.stats)
-    valid = rejected = 0
-    for item in items:
-        try:
-            validate.process_item(NormaliseDatesPipeline().process_item(item))
-            valid += 1
-        except InvalidItem:
-            rejected += 1
+    (listing,) = [o for o in spider.parse(response, requested=day) if isinstance(o, Listing)]
+    ValidatePipeline(spider.crawler.stats).process_item(listing)
+    duplicates = int(spider.crawler.stats.get_value("digest/duplicate_items", 0))
+    assert len(listing.valid) + len(listing.rejected) + duplicates == len(listing.papers)
     RELIABILITY["pages fuzzed"] += 1
-    return len(items), valid, rejected
+    return len(listing.papers), len(listing.valid) + duplicates, len(listing.rejected)
 
 
 def entries_of(text: str) -> tuple[dict[str, Any], re.Match[str]] | None:

@@ -8,20 +8,14 @@ from typing import Any
 
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
-from scrapy.utils.test import get_crawler
 
 from digest_crawler.arguments import ArgumentError, DailyArguments
-from digest_crawler.items import PaperItem
+from digest_crawler.items import Listing
 from digest_crawler.spiders.daily import DailySpider
 from tests.conftest import FIXTURES
+from tests.support.crawler import make_spider
 
 D = dt.date
-
-
-def make_spider(**arguments: Any) -> DailySpider:
-    crawler = get_crawler(DailySpider, {"DIGEST_BASE_URL": "http://127.0.0.1:9"})
-    crawler.stats.open_spider()
-    return DailySpider.from_crawler(crawler, **arguments)
 
 
 def response(fixture: str, url: str, requested_url: str | None = None) -> HtmlResponse:
@@ -39,18 +33,27 @@ def stats(spider: DailySpider) -> dict[str, Any]:
     }
 
 
-def test_listing_page_gives_one_item_per_paper_filed_under_the_served_day() -> None:
+def read(spider: DailySpider, page: Any, day: dt.date) -> Listing:
+    """The one listing the callback yields for ``day`` (and no request:
+    ``date`` gives a one-day plan)."""
+    (listing,) = spider.parse(page, requested=day)
+    assert isinstance(listing, Listing)
+    return listing
+
+
+def test_listing_page_gives_one_listing_with_its_papers_in_page_order() -> None:
     spider = make_spider(date="2026-07-31")
-    items = list(
-        spider.parse(
-            response("listing-2026-07-31.html", "http://127.0.0.1:9/papers/date/2026-07-31"),
-            requested=D(2026, 7, 31),
-        )
+    listing = read(
+        spider,
+        response("listing-2026-07-31.html", "http://127.0.0.1:9/papers/date/2026-07-31"),
+        D(2026, 7, 31),
     )
-    assert len(items) == 30 and all(isinstance(i, PaperItem) for i in items)
-    assert {i.listing_date for i in items} == {D(2026, 7, 31)}
-    assert items[0].url == "http://127.0.0.1:9/papers/2607.23193"
-    assert items[0].scraped_at.tzinfo is dt.UTC
+    assert (listing.day, listing.outcome, listing.reason) == (D(2026, 7, 31), "served", None)
+    assert len(listing.papers) == 30
+    assert {p["listing_date"] for p in listing.papers} == {D(2026, 7, 31)}
+    assert listing.papers[0]["arxiv_id"] == "2607.23193"
+    assert listing.papers[0]["url"] == "http://127.0.0.1:9/papers/2607.23193"
+    assert listing.papers[0]["scraped_at"].tzinfo is dt.UTC
     assert stats(spider) == {"pages": 1, "papers_seen": 30}
 
 
@@ -64,7 +67,9 @@ def test_redirected_day_files_nothing_and_says_what_was_served(
         "http://127.0.0.1:9/papers/date/2026-07-31",
         requested_url="http://127.0.0.1:9/papers/date/2026-03-08",
     )
-    assert list(spider.parse(page, requested=D(2026, 3, 8))) == []
+    listing = read(spider, page, D(2026, 3, 8))
+    assert (listing.outcome, listing.papers) == ("no_digest", [])
+    assert listing.reason == "the site served the day of 2026-07-31"
     assert stats(spider)["no_digest_days"] == 1
     assert "No digest for 2026-03-08: the site served the day of 2026-07-31" in caplog.text
 
@@ -72,7 +77,7 @@ def test_redirected_day_files_nothing_and_says_what_was_served(
 def test_other_date_served_in_place_files_nothing() -> None:
     spider = make_spider(date="2026-08-01")
     page = response("listing-2026-07-31.html", "http://127.0.0.1:9/papers/date/2026-08-01")
-    assert list(spider.parse(page, requested=D(2026, 8, 1))) == []
+    assert read(spider, page, D(2026, 8, 1)).outcome == "no_digest"
     assert stats(spider)["no_digest_days"] == 1
 
 
@@ -81,8 +86,8 @@ def test_fallback_page_is_warned_about_and_counted(caplog: pytest.LogCaptureFixt
     page = response(
         "listing-2026-03-11-no-hydration.html", "http://127.0.0.1:9/papers/date/2026-03-11"
     )
-    items = list(spider.parse(page, requested=D(2026, 3, 11)))
-    assert len(items) == 20 and all(i.abstract is None for i in items)
+    listing = read(spider, page, D(2026, 3, 11))
+    assert len(listing.papers) == 20 and all("abstract" not in p for p in listing.papers)
     assert stats(spider)["fallback_pages"] == 1
     assert (
         "no DailyPapers hydration element; read 20 papers from the page's cards instead"
@@ -96,27 +101,29 @@ def test_page_of_unknown_date_files_nothing() -> None:
     page = response(
         "listing-2026-03-11-no-hydration.html", "http://127.0.0.1:9/papers/date/2026-03-12"
     )
-    assert list(spider.parse(page, requested=D(2026, 3, 12))) == []
+    listing = read(spider, page, D(2026, 3, 12))
+    assert (listing.outcome, listing.reason) == ("failed", "cannot tell which day the page shows")
     assert stats(spider)["undated_pages"] == 1
 
 
 def test_non_text_answer_is_counted_not_parsed() -> None:
-    spider = make_spider()
+    spider = make_spider(date="2026-03-12")
     binary = __import__("scrapy").http.Response(
         url="http://127.0.0.1:9/papers/date/2026-03-12", body=b"\x89PNG"
     )
-    assert list(spider.parse(binary, requested=D(2026, 3, 12))) == []
+    assert read(spider, binary, D(2026, 3, 12)).outcome == "failed"
     assert stats(spider)["unreadable_pages"] == 1
 
 
 def test_empty_listing_is_warned_about() -> None:
-    spider = make_spider()
+    spider = make_spider(date="2026-03-12")
     page = TextResponse(
         url="http://127.0.0.1:9/papers/date/2026-03-12",
         encoding="utf-8",
         body=b'<div data-target="DailyPapers" data-props="{&quot;dateString&quot;:&quot;2026-03-12&quot;,&quot;dailyPapers&quot;:[]}"></div>',
     )
-    assert list(spider.parse(page, requested=D(2026, 3, 12))) == []
+    listing = read(spider, page, D(2026, 3, 12))
+    assert (listing.outcome, listing.papers) == ("served", [])
     assert stats(spider)["empty_pages"] == 1
 
 
@@ -161,3 +168,35 @@ def test_bad_arguments_raise_one_line_errors(arguments: dict[str, str], message:
 
 def test_scrapyd_job_argument_is_accepted() -> None:
     assert make_spider(_job="abc", date="2026-03-09").arguments.date == D(2026, 3, 9)
+
+
+def test_days_the_ledger_says_are_done_are_not_requested() -> None:
+    import asyncio
+
+    spider = make_spider(start="2026-03-01", end="2026-03-03")
+    spider.done.update({D(2026, 3, 1), D(2026, 3, 2)})  # what the storage pipeline puts there
+    (request,) = asyncio.run(_requests(spider))
+    assert request.url == "http://127.0.0.1:9/papers/date/2026-03-03"
+    assert stats(spider)["days_requested"] == 3 and stats(spider)["days_to_fetch"] == 1
+
+
+def test_a_callback_error_fails_its_day_and_the_next_day_is_still_requested(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    spider = make_spider(start="2026-03-01", end="2026-03-02")
+    (first,) = asyncio.run(_requests(spider))
+
+    def broken(*args: Any) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("digest_crawler.spiders.daily.parse_listing", broken)
+    page = response("listing-2026-07-31.html", first.url)
+    listing, following = spider.parse(page, requested=D(2026, 3, 1))
+    assert (listing.outcome, listing.reason) == (
+        "failed",
+        "RecursionError: maximum recursion depth exceeded",
+    )
+    assert following.url == "http://127.0.0.1:9/papers/date/2026-03-02"
+    assert stats(spider)["parse_errors"] == 1

@@ -14,20 +14,17 @@ import datetime as dt
 import os
 import sys
 import tempfile
-from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TextIO
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from scrapy.commands import ScrapyCommand
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from digest_crawler import storage
 from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.feed import FeedRecord, Listing, UpvoteSnapshot, dumps
-from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.storage import queries
 
 _OPTIONS = ("output", "since", "until", "by", "min_upvotes", "organization", "changed_since")
 
@@ -125,7 +122,7 @@ class Command(ScrapyCommand):
                 raise ExportError(f"unexpected argument {args[0]!r} (see scrapy export -h)")
             options = _parse_options(opts)
             assert self.settings is not None
-            url = self.settings.get("DIGEST_DATABASE_URL") or storage.DEFAULT_DATABASE_URL
+            url = self.settings["DIGEST_DATABASE_URL"]
             count, span, target = export(url, options)
         except ExportError as exc:
             print(f"scrapy export: error: {exc}", file=sys.stderr)
@@ -149,33 +146,12 @@ def _parse_options(opts: argparse.Namespace) -> ExportOptions:
         raise ExportError(f"option {name}: {message}") from None
 
 
-def open_database(url: str) -> Engine:
-    """An engine on an existing archive; ``ExportError`` if there is none."""
-    if url.startswith("sqlite"):
-        database = sa.engine.make_url(url).database
-        if not database or database == ":memory:" or not Path(database).is_file():
-            raise ExportError(f"no database at {url} (run scrapy crawl daily first)")
-    engine = storage.make_engine(url)
-    try:
-        tables = set(sa.inspect(engine).get_table_names())
-    except sa.exc.SQLAlchemyError as exc:
-        engine.dispose()
-        raise ExportError(f"cannot open {url}: {str(exc).splitlines()[0]}") from None
-    if "papers" not in tables:
-        engine.dispose()
-        raise ExportError(f"{url} has no papers table (run scrapy crawl daily first)")
-    return engine
-
-
-def has_history(connection: Connection) -> bool:
-    """Archives written before the history tables existed have none."""
-    tables = set(sa.inspect(connection).get_table_names())
-    return {"listings", "upvote_snapshots"} <= tables
-
-
 def export(url: str, options: ExportOptions) -> tuple[int, tuple[dt.date, dt.date] | None, str]:
     """Write the feed; return (records, (first date, last date) or None, where)."""
-    engine = open_database(url)
+    try:
+        engine = queries.open_archive(url)
+    except queries.ArchiveError as exc:
+        raise ExportError(str(exc)) from None
     try:
         with engine.connect() as connection:
             if options.output == "-":
@@ -216,63 +192,32 @@ def write_feed(
 
 
 def records(connection: Connection, options: ExportOptions) -> Iterator[FeedRecord]:
-    papers = storage.papers
-    date_column = papers.c.listing_date if options.by == "listing" else papers.c.published_at
-    query = sa.select(*(papers.c[name] for name in PAPER_FIELDS))
-    if options.since:
-        query = query.where(date_column >= options.since)
-    if options.until:
-        query = query.where(date_column <= options.until)
-    if options.min_upvotes is not None:
-        query = query.where(papers.c.upvotes >= options.min_upvotes)
-    if options.organization:
-        name = options.organization.lower()
-        query = query.where(
-            sa.or_(
-                sa.func.lower(papers.c.organization) == name,
-                sa.func.lower(papers.c.organization_id) == name,
-            )
+    chosen = queries.PaperFilter(
+        **options.model_dump(
+            include={"since", "until", "by", "min_upvotes", "organization", "changed_since"}
         )
-    if options.changed_since:
-        query = query.where(papers.c.changed_at > options.changed_since)
-    # Papers without an arXiv date (read from cards) come last with --by published.
-    query = query.order_by(date_column.is_(None), date_column, papers.c.arxiv_id)
-    with_history = options.with_history and has_history(connection)
-    for chunk in connection.execution_options(yield_per=1000).execute(query).partitions():
-        history = _history(connection, [row.arxiv_id for row in chunk]) if with_history else {}
+    )
+    for chunk in queries.paper_chunks(connection, chosen):
+        history = (
+            queries.histories(connection, [row.arxiv_id for row in chunk])
+            if options.with_history
+            else {}
+        )
         for row in chunk:
             values = row._asdict()
             if options.with_history:
-                values["listings"], values["upvote_snapshots"] = history.get(row.arxiv_id, ([], []))
+                paper = history[row.arxiv_id]
+                values["listings"] = [
+                    Listing.model_construct(listing_date=r.listing_date, rank=r.rank)
+                    for r in paper.listings
+                ]
+                values["upvote_snapshots"] = [
+                    UpvoteSnapshot.model_construct(
+                        observed_at=r.observed_at,
+                        upvotes=r.upvotes,
+                        num_comments=r.num_comments,
+                        github_stars=r.github_stars,
+                    )
+                    for r in paper.snapshots
+                ]
             yield FeedRecord.model_construct(**values)
-
-
-def _history(
-    connection: Connection, arxiv_ids: list[str]
-) -> dict[str, tuple[list[Listing], list[UpvoteSnapshot]]]:
-    listings: dict[str, list[Listing]] = defaultdict(list)
-    snapshots: dict[str, list[UpvoteSnapshot]] = defaultdict(list)
-    table = storage.listings
-    for row in connection.execute(
-        sa.select(table.c.arxiv_id, table.c.listing_date, table.c.rank)
-        .where(table.c.arxiv_id.in_(arxiv_ids))
-        .order_by(table.c.arxiv_id, table.c.listing_date)
-    ):
-        listings[row.arxiv_id].append(
-            Listing.model_construct(listing_date=row.listing_date, rank=row.rank)
-        )
-    table = storage.upvote_snapshots
-    for row in connection.execute(
-        sa.select(table)
-        .where(table.c.arxiv_id.in_(arxiv_ids))
-        .order_by(table.c.arxiv_id, table.c.id)
-    ):
-        snapshots[row.arxiv_id].append(
-            UpvoteSnapshot.model_construct(
-                observed_at=row.observed_at,
-                upvotes=row.upvotes,
-                num_comments=row.num_comments,
-                github_stars=row.github_stars,
-            )
-        )
-    return {arxiv_id: (listings[arxiv_id], snapshots[arxiv_id]) for arxiv_id in arxiv_ids}

@@ -1,4 +1,4 @@
-"""The ``daily`` spider: Daily Papers listing pages -> paper items."""
+"""The ``daily`` spider: Daily Papers listing pages -> one ``Listing`` item each."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from digest_crawler import signals as digest_signals
 from digest_crawler.arguments import DailyArguments
+from digest_crawler.items import Listing
 from digest_crawler.loaders import load_paper
 from digest_crawler.pages import parse_listing, served_date_from_url
 
@@ -24,7 +24,7 @@ _MAX_REDIRECTS = 5
 
 
 class DailySpider(scrapy.Spider):
-    """Crawl Daily Papers listing pages into paper items.
+    """Crawl Daily Papers listing pages into ``Listing`` items.
 
     Spider arguments (all optional; see ``DailyArguments``):
 
@@ -42,17 +42,22 @@ class DailySpider(scrapy.Spider):
 
     Settings: ``DIGEST_BASE_URL`` (the site or a mirror).
 
-    Every item is filed under the date the page says it shows. When the site
-    answers a day with another one (no digest that day: a redirect, or a page
-    for another date), nothing is filed and the log says which day was served.
-    Days that an interrupted run with the same days already completed are not
-    fetched again (the storage pipeline answers ``days_planned``).
+    Every day gives one ``Listing``: its papers, filed under the date the
+    page says it shows; or "no digest" when the site answers the day with
+    another one (a redirect, or a page for another date); or "failed" with
+    the reason. Days in ``done`` are not fetched: the storage pipeline puts
+    there, when the spider opens, the days that the run ledger says an
+    interrupted run with the same days already did.
     """
 
     name = "daily"
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         self.arguments = self.parse_arguments(kwargs)
+        #: The listing days of this run, oldest first.
+        self.days: list[dt.date] = self.arguments.days_to_crawl()
+        #: Days not to fetch (see the class docstring).
+        self.done: set[dt.date] = set()
         self._todo: deque[dt.date] = deque()
         self._base_url = ""
         # The arguments are not set as attributes (Scrapy's default): -a start=
@@ -77,24 +82,17 @@ class DailySpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         self._base_url = self.check_settings(self.settings)
-        days = self.arguments.days_to_crawl()
-        answers = self.crawler.signals.send_catch_log(
-            digest_signals.days_planned,
-            days=days,
-            arguments=self.arguments.model_dump(mode="json", exclude_unset=True),
-            spider=self,
-        )
-        done: set[dt.date] = set().union(*(a for _, a in answers if isinstance(a, set)))
-        todo = [day for day in days if day not in done]
+        todo = [day for day in self.days if day not in self.done]
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value("digest/days_requested", len(days))
+        self.crawler.stats.set_value("digest/days_requested", len(self.days))
         self.crawler.stats.set_value("digest/days_to_fetch", len(todo))
+        skipped = len(self.days) - len(todo)
         self.logger.info(
             "Crawling %d day(s) from %s to %s%s",
             len(todo),
-            days[0],
-            days[-1],
-            f" ({len(done)} already done by an interrupted run)" if done else "",
+            self.days[0],
+            self.days[-1],
+            f" ({skipped} already done by an interrupted run)" if skipped else "",
         )
         # One day at a time, oldest first: the next day's request is yielded
         # when the previous day's answer has been handled.
@@ -111,8 +109,7 @@ class DailySpider(scrapy.Spider):
             callback=self.parse,
             errback=self.failed,
             cb_kwargs={"requested": day},
-            # The database, not the duplicate filter, knows which days are
-            # done: a request seen by a killed run (JOBDIR) is sent again.
+            # The run ledger, not the duplicate filter, knows which days are done.
             dont_filter=True,
             # A redirect to another day is read from its Location header
             # rather than followed: one request per day.
@@ -120,33 +117,29 @@ class DailySpider(scrapy.Spider):
         )
 
     def parse(self, response: Response, requested: dt.date) -> Iterator[Any]:
-        followed = False
         try:
-            for output in self._parse_day(response, requested):
-                followed = followed or isinstance(output, scrapy.Request)
-                yield output
+            output = self._read(response, requested)
         except Exception as exc:  # a page we did not foresee must not end the crawl
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("digest/parse_errors")
             self.logger.exception("Could not parse %s", response.url)
-            self._day_failed(requested, response.url, f"{type(exc).__name__}: {exc}")
-        if not followed:  # a followed redirect is still this day
+            output = self._failed(requested, response.url, f"{type(exc).__name__}: {exc}")
+        yield output
+        if isinstance(output, Listing):  # a followed redirect is still this day
             yield from self._next_day()
 
-    def _parse_day(self, response: Response, requested: dt.date) -> Iterator[Any]:
+    def _read(self, response: Response, requested: dt.date) -> Listing | scrapy.Request:
         stats = self.crawler.stats
         assert stats is not None
-        if not isinstance(response, TextResponse) and response.status not in _REDIRECTS:
+        if response.status in _REDIRECTS:
+            return self._redirected(response, requested)
+        if not isinstance(response, TextResponse):
             stats.inc_value("digest/unreadable_pages")
-            self._day_failed(
+            return self._failed(
                 requested,
                 response.url,
                 f"not a text page ({response.headers.get('Content-Type')!r})",
             )
-            return
-        if response.status in _REDIRECTS:
-            yield from self._redirected(response, requested)
-            return
         page = parse_listing(response.text, response.url, requested)
         stats.inc_value("digest/pages")
         if page.source == "cards":
@@ -159,56 +152,55 @@ class DailySpider(scrapy.Spider):
             )
         if page.served_date is None:
             stats.inc_value("digest/undated_pages")
-            self._day_failed(requested, response.url, "cannot tell which day the page shows")
-            return
+            return self._failed(requested, response.url, "cannot tell which day the page shows")
         if page.period != "day" or page.served_date != requested:
-            self._no_digest(
+            return self._no_digest(
                 requested, f"the site served the {page.period} of {page.served_date}", response.url
             )
-            return
         if not page.papers:
             stats.inc_value("digest/empty_pages")
             self.logger.warning("%s: the page for %s lists no papers", response.url, requested)
-        self._send(
-            digest_signals.page_parsed, day=requested, papers=len(page.papers), url=response.url
-        )
         stats.inc_value("digest/papers_seen", len(page.papers))
         scraped_at = dt.datetime.now(dt.UTC)
         papers_url = response.urljoin("/papers/")
-        for rank, raw in enumerate(page.papers, start=1):
-            arxiv_id = raw.get("arxiv_id")
-            yield load_paper(
-                raw,
-                # An id the pattern refuses (say "../x") is rejected in validation.
-                url=f"{papers_url}{arxiv_id}" if arxiv_id else None,
-                listing_date=page.served_date,
-                scraped_at=scraped_at,
-                rank=rank,
-            )
+        return Listing(
+            day=requested,
+            url=response.url,
+            outcome="served",
+            papers=[
+                load_paper(
+                    raw,
+                    listing_date=page.served_date,
+                    # An id the pattern refuses (say "../x") is rejected in validation.
+                    url=f"{papers_url}{raw['arxiv_id']}" if raw.get("arxiv_id") else None,
+                    scraped_at=scraped_at,
+                )
+                for raw in page.papers
+            ],
+        )
 
-    def _redirected(self, response: Response, requested: dt.date) -> Iterator[Any]:
+    def _redirected(self, response: Response, requested: dt.date) -> Listing | scrapy.Request:
         location = response.headers.get("Location")
         if location is None:
-            self._day_failed(requested, response.url, f"HTTP {response.status} without a Location")
-            return
+            return self._failed(
+                requested, response.url, f"HTTP {response.status} without a Location"
+            )
         target = response.urljoin(location.decode("latin-1"))
         served = served_date_from_url(target)
         if served is not None and served != requested:
-            self._no_digest(requested, f"the site redirects to {served}", response.url)
-            return
+            return self._no_digest(requested, f"the site redirects to {served}", response.url)
         # The same day elsewhere, or a page that names no date: follow it and
         # let the page say which day it shows.
         redirects = response.meta.get("digest_redirects", 0)
         if redirects >= _MAX_REDIRECTS:
-            self._day_failed(requested, response.url, "too many redirects")
-            return
-        yield response.request.replace(  # type: ignore[union-attr]
+            return self._failed(requested, response.url, "too many redirects")
+        return response.request.replace(  # type: ignore[union-attr]
             url=target,
             meta={**response.meta, "digest_redirects": redirects + 1},
         )
 
-    def failed(self, failure: Failure) -> Iterator[scrapy.Request]:
-        """Count and record a page that could not be fetched (after retries)."""
+    def failed(self, failure: Failure) -> Iterator[Any]:
+        """A page that could not be fetched (after retries): a failed day."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digest/failed_pages")
         request = failure.request  # type: ignore[attr-defined]
@@ -217,21 +209,16 @@ class DailySpider(scrapy.Spider):
             reason = f"HTTP {error.response.status} after retries"
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
-        self._day_failed(request.cb_kwargs["requested"], request.url, reason)
+        yield self._failed(request.cb_kwargs["requested"], request.url, reason)
         yield from self._next_day()
 
-    def _no_digest(self, day: dt.date, reason: str, url: str) -> None:
+    def _no_digest(self, day: dt.date, reason: str, url: str) -> Listing:
         """The site answered ``day`` with another day: a normal outcome."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digest/no_digest_days")
         self.logger.info("No digest for %s: %s; nothing filed under %s", day, reason, day)
-        self._send(
-            digest_signals.day_finished, day=day, outcome="no_digest", reason=reason, url=url
-        )
+        return Listing(day=day, url=url, outcome="no_digest", reason=reason)
 
-    def _day_failed(self, day: dt.date, url: str, reason: str) -> None:
+    def _failed(self, day: dt.date, url: str, reason: str) -> Listing:
         self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, day)
-        self._send(digest_signals.day_finished, day=day, outcome="failed", reason=reason, url=url)
-
-    def _send(self, signal: object, **kwargs: Any) -> None:
-        self.crawler.signals.send_catch_log(signal, **kwargs)
+        return Listing(day=day, url=url, outcome="failed", reason=reason)

@@ -1,0 +1,59 @@
+"""``scrapy upgrade``: bring the archive to this release's schema version.
+
+A crawl does the same before its first write; this command is for an
+archive that is only read (``scrapy export`` never upgrades).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from scrapy.commands import ScrapyCommand
+
+from digest_crawler.storage import make_engine, migrate
+from digest_crawler.storage.engine import is_sqlite
+
+
+class Command(ScrapyCommand):
+    requires_project = True
+    requires_crawler_process = False
+    default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
+
+    def syntax(self) -> str:
+        return ""
+
+    def short_desc(self) -> str:
+        return "Upgrade the archive (DIGEST_DATABASE_URL) to this release's schema"
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        assert self.settings is not None
+        url = self.settings["DIGEST_DATABASE_URL"]
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        if args:
+            self._fail(f"unexpected argument {args[0]!r} (see scrapy upgrade -h)")
+            return
+        if is_sqlite(url) and not Path(sa.engine.make_url(url).database or "").is_file():
+            self._fail(f"no database at {shown}")
+            return
+        engine = make_engine(url)
+        try:
+            before, after = migrate.upgrade(engine)
+        except (sa.exc.SQLAlchemyError, migrate.SchemaError) as exc:
+            self._fail(f"cannot upgrade {shown}: {str(exc).splitlines()[0]}")
+            return
+        finally:
+            engine.dispose()
+        if before == after:
+            print(f"{shown} is at schema version {after}: nothing to do", file=sys.stderr)
+        elif before is None:
+            print(f"Made a new archive at {shown} (schema version {after})", file=sys.stderr)
+        else:
+            print(f"Upgraded {shown} from schema version {before} to {after}", file=sys.stderr)
+
+    def _fail(self, message: str) -> None:
+        print(f"scrapy upgrade: error: {message}", file=sys.stderr)
+        self.exitcode = 2

@@ -1,0 +1,44 @@
+"""Feed exporters (``scrapy crawl daily -O papers.jsonl``) that write one
+record per paper: the spider yields listings, a feed holds their valid
+papers, each with exactly the fields of ``Paper`` in contract order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.exporters import (
+    CsvItemExporter,
+    JsonItemExporter,
+    JsonLinesItemExporter,
+    XmlItemExporter,
+)
+
+from digest_crawler.items import Listing
+
+
+class PapersOfListings:
+    """Export each valid paper of a ``Listing`` as one record (dates as
+    ``YYYY-MM-DD``, moments as ISO 8601 UTC with a ``Z``)."""
+
+    def export_item(self, item: Any) -> Any:
+        if not isinstance(item, Listing):
+            return super().export_item(item)  # type: ignore[misc]
+        for _, paper in item.valid:
+            super().export_item(paper.model_dump(mode="json"))  # type: ignore[misc]
+        return item
+
+
+class JsonLinesExporter(PapersOfListings, JsonLinesItemExporter):
+    pass
+
+
+class JsonExporter(PapersOfListings, JsonItemExporter):
+    pass
+
+
+class CsvExporter(PapersOfListings, CsvItemExporter):
+    pass
+
+
+class XmlExporter(PapersOfListings, XmlItemExporter):
+    pass

@@ -1,0 +1,28 @@
+"""The archive, on SQLAlchemy Core: ``schema`` (the tables), ``engine``
+(writer and reader engines), ``migrate`` (schema versions, Alembic),
+``write`` (writing one listing's papers), ``ledger`` (runs and their
+days) and ``queries`` (what the readers read)."""
+
+from digest_crawler.storage.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_reader
+from digest_crawler.storage.schema import (
+    crawl_days,
+    crawl_runs,
+    listings,
+    metadata,
+    papers,
+    rejected_items,
+    upvote_snapshots,
+)
+
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "crawl_days",
+    "crawl_runs",
+    "listings",
+    "make_engine",
+    "make_reader",
+    "metadata",
+    "papers",
+    "rejected_items",
+    "upvote_snapshots",
+]

@@ -1,0 +1,94 @@
+"""Engines on the archive: a writer for the crawl, a reader for the rest.
+
+The only dialect differences of the archive live here and in
+``write._insert``: SQLite's connection set-up, and which ``insert``
+construct has ``on_conflict_do_update``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Rows are about 2 KB: with SQLite's default 4 KB page a third of the papers
+# pages was empty space. Takes effect on a new file only.
+SQLITE_PAGE_SIZE = 16_384
+
+
+def is_sqlite(url: str) -> bool:
+    return sa.engine.make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str) -> Engine:
+    """The crawl's engine. SQLite files get WAL, a busy timeout and
+    ``BEGIN IMMEDIATE``, so that concurrent writers wait instead of failing."""
+    if not is_sqlite(url):
+        return sa.create_engine(url, pool_pre_ping=True)
+    parsed = sa.engine.make_url(url)
+    database = parsed.database
+    if database and database != ":memory:" and "uri" not in parsed.query:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL, or it is ignored
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL keeps the database consistent through a crash or
+        # power loss and only drops the last commits on power loss; FULL
+        # would add an fsync to every listing's commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def make_reader(url: str) -> Engine:
+    """An engine that only reads: for export and the other readers.
+
+    A SQLite file is opened read-only (``mode=ro``): it takes no write lock,
+    so a slow reader never blocks a crawl, and a file on a read-only mount
+    can be read. PostgreSQL sessions are made read-only.
+    """
+    if not is_sqlite(url):
+        return sa.create_engine(
+            url, pool_pre_ping=True, execution_options={"postgresql_readonly": True}
+        )
+    database = sa.engine.make_url(url).database or ""
+    path = Path(database).expanduser().resolve()
+    # immutable: a WAL file on a read-only mount cannot get its shared-memory
+    # file, and nothing can write it there anyway.
+    flags = "mode=ro" if _writable(path.parent) else "immutable=1"
+    engine = sa.create_engine(
+        f"sqlite:///file:{path.as_posix()}?{flags}&uri=true",
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A deferred transaction: one consistent snapshot, and no lock that
+        # a writer would wait for (WAL).
+        connection.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+def _writable(directory: Path) -> bool:
+    return os.access(directory, os.W_OK)

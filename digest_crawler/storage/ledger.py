@@ -1,0 +1,170 @@
+"""The run ledger: each run (``crawl_runs``) and what became of each of its
+listing days (``crawl_days``). It decides which days a resumed run skips."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from digest_crawler.storage.schema import crawl_days, crawl_runs
+
+#: Ledger outcomes of a day that is done: a new run of the same days does
+#: not fetch it again ("failed" days are fetched again).
+DONE_OUTCOMES = ("stored", "no_digest")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run just started: its id, and the days an interrupted run with the
+    same days already did (not to be fetched again)."""
+
+    id: int
+    done: frozenset[dt.date]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A finished run's days by outcome, and how many it left undone."""
+
+    stored: int
+    no_digest: int
+    failed: int
+    left: int
+    complete: bool
+
+
+def start_run(
+    connection: Connection,
+    spider: str,
+    arguments: Mapping[str, Any],
+    days: Sequence[dt.date],
+    now: dt.datetime,
+) -> Run:
+    """Record a new run of ``days`` and take over an interrupted one.
+
+    The latest earlier run with the same spider and days that did not
+    complete and was not taken over yet is resumed: its done days are
+    copied to the new run (``carried_over``) and are not fetched again, and
+    it is marked ``resumed_by``. A complete run is never resumed: a new run
+    over the same days fetches them again (that is how upvotes refresh).
+    """
+    run_id = connection.execute(
+        crawl_runs.insert()
+        .values(
+            spider=spider,
+            arguments=json.dumps(dict(arguments), sort_keys=True, default=str),
+            first_day=days[0],
+            last_day=days[-1],
+            started_at=now,
+            days_requested=len(days),
+            complete=False,
+        )
+        .returning(crawl_runs.c.id)
+    ).scalar_one()
+    previous = connection.execute(
+        sa.select(crawl_runs.c.id, crawl_runs.c.complete)
+        .where(
+            crawl_runs.c.spider == spider,
+            crawl_runs.c.first_day == days[0],
+            crawl_runs.c.last_day == days[-1],
+            crawl_runs.c.id < run_id,
+            crawl_runs.c.resumed_by.is_(None),
+        )
+        .order_by(crawl_runs.c.id.desc())
+        .limit(1)
+    ).first()
+    if previous is None or previous.complete:
+        return Run(run_id, frozenset())
+    done = connection.execute(
+        sa.select(crawl_days).where(
+            crawl_days.c.run_id == previous.id, crawl_days.c.outcome.in_(DONE_OUTCOMES)
+        )
+    ).all()
+    if done:
+        connection.execute(
+            crawl_days.insert(),
+            [{**row._asdict(), "run_id": run_id, "carried_over": True} for row in done],
+        )
+    connection.execute(
+        crawl_runs.update().where(crawl_runs.c.id == previous.id).values(resumed_by=run_id)
+    )
+    return Run(run_id, frozenset(row.day for row in done))
+
+
+def record_day(
+    connection: Connection,
+    run_id: int,
+    day: dt.date,
+    outcome: str,
+    now: dt.datetime,
+    *,
+    papers: int = 0,
+    reason: str | None = None,
+    url: str | None = None,
+) -> None:
+    """What became of ``day`` in this run (a later outcome replaces an earlier one)."""
+    values = {
+        "outcome": outcome,
+        "papers": papers,
+        "reason": reason,
+        "url": url,
+        "finished_at": now,
+        "carried_over": False,
+    }
+    updated = connection.execute(
+        crawl_days.update()
+        .where(crawl_days.c.run_id == run_id, crawl_days.c.day == day)
+        .values(**values)
+    )
+    if not updated.rowcount:
+        connection.execute(crawl_days.insert().values(run_id=run_id, day=day, **values))
+
+
+def finish_run(
+    connection: Connection,
+    run_id: int,
+    now: dt.datetime,
+    finish_reason: str | None,
+    counts: Mapping[str, int],
+) -> Summary:
+    """Close the run's record: its days by outcome, its counts, and whether
+    it is complete: it finished and every requested day is done."""
+    by_outcome: dict[str, int] = dict(
+        connection.execute(  # type: ignore[arg-type]
+            sa.select(crawl_days.c.outcome, sa.func.count())
+            .where(crawl_days.c.run_id == run_id)
+            .group_by(crawl_days.c.outcome)
+        ).all()
+    )
+    requested = connection.execute(
+        sa.select(crawl_runs.c.days_requested).where(crawl_runs.c.id == run_id)
+    ).scalar_one()
+    stored, no_digest = by_outcome.get("stored", 0), by_outcome.get("no_digest", 0)
+    left = max(0, requested - stored - no_digest)
+    summary = Summary(
+        stored,
+        no_digest,
+        by_outcome.get("failed", 0),
+        left,
+        finish_reason == "finished" and not left,
+    )
+    connection.execute(
+        crawl_runs.update()
+        .where(crawl_runs.c.id == run_id)
+        .values(
+            finished_at=now,
+            finish_reason=finish_reason,
+            complete=summary.complete,
+            days_served=summary.stored,
+            days_no_digest=summary.no_digest,
+            days_failed=summary.failed,
+            **counts,
+        )
+    )
+    return summary

@@ -1,0 +1,201 @@
+"""The archive's tables, as of the newest schema version.
+
+The ``papers`` columns of a paper's own fields follow the ``Paper`` model
+(type, length, whether it may be NULL); the rest is the archive's own
+bookkeeping. Every change here is also an Alembic migration
+(``migrations/versions``): a test holds the two to the same schema.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from typing import Any
+
+import sqlalchemy as sa
+from annotated_types import MaxLen
+from pydantic.fields import FieldInfo
+from sqlalchemy.dialects import postgresql
+
+from digest_crawler.items import Paper
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """An aware UTC datetime in, an aware UTC datetime out, on every backend.
+
+    PostgreSQL keeps it as ``timestamptz``. SQLite has no such type: there it
+    is ISO 8601 text in UTC with a ``Z`` and always six decimals
+    (``2026-07-31T00:00:00.000000Z``), as in the feeds, and it sorts as text.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.Text())
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored: the time zone is unknown")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+        return value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        moment: dt.datetime = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+        return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+# JSONB on PostgreSQL: plain json has no equality operator, which the
+# "did this row change" check needs. A Python None is SQL NULL, not JSON null.
+JSONList = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
+
+
+def paper_column(name: str, info: FieldInfo) -> sa.Column[Any]:
+    """The ``papers`` column of one ``Paper`` field."""
+    kinds = [a for a in typing.get_args(info.annotation) if a is not type(None)]
+    optional = (
+        isinstance(info.annotation, types.UnionType)
+        or typing.get_origin(info.annotation) is typing.Union
+    )
+    kind = kinds[0] if optional else info.annotation
+    while typing.get_origin(kind) is typing.Annotated:
+        kind = typing.get_args(kind)[0]
+    column_type: Any
+    if typing.get_origin(kind) is list:
+        column_type = JSONList
+    elif kind is dt.datetime:
+        column_type = UTCDateTime
+    elif kind is dt.date:
+        column_type = sa.Date
+    elif kind is int:
+        column_type = sa.Integer
+    elif kind is str:
+        lengths = [m.max_length for m in info.metadata if isinstance(m, MaxLen)]
+        column_type = sa.String(lengths[0]) if lengths else sa.Text
+    else:  # pragma: no cover - a new field type needs a column type here
+        raise TypeError(f"no column type for Paper.{name}: {info.annotation!r}")
+    return sa.Column(
+        name,
+        column_type,
+        primary_key=name == "arxiv_id",
+        nullable=optional,
+        index=name == "listing_date",
+    )
+
+
+metadata = sa.MetaData()
+
+papers = sa.Table(
+    "papers",
+    metadata,
+    *(paper_column(name, info) for name, info in Paper.model_fields.items()),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    # When a crawl last saw a value differ (or the row was new): lets a
+    # consumer poll for changes. Upserts do not run ``onupdate``: set by hand.
+    sa.Column("changed_at", UTCDateTime, nullable=False, index=True),
+)
+
+rejected_items = sa.Table(
+    "rejected_items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("arxiv_id", sa.String(64)),
+    sa.Column("page_url", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("rejected_at", UTCDateTime, nullable=False),
+)
+
+listings = sa.Table(
+    "listings",
+    metadata,
+    sa.Column("listing_date", sa.Date, primary_key=True),
+    sa.Column(
+        "arxiv_id",
+        sa.String(32),
+        sa.ForeignKey("papers.arxiv_id", name="fk_listings_arxiv_id"),
+        primary_key=True,
+    ),
+    # 1-based position on that day's page.
+    sa.Column("rank", sa.Integer),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Index("ix_listings_arxiv_id", "arxiv_id"),
+)
+
+upvote_snapshots = sa.Table(
+    "upvote_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "arxiv_id",
+        sa.String(32),
+        sa.ForeignKey("papers.arxiv_id", name="fk_upvote_snapshots_arxiv_id"),
+        nullable=False,
+    ),
+    sa.Column("observed_at", UTCDateTime, nullable=False),
+    sa.Column("upvotes", sa.Integer, nullable=False),
+    sa.Column("num_comments", sa.Integer),
+    sa.Column("github_stars", sa.Integer),
+    sa.Index("ix_upvote_snapshots_arxiv_id", "arxiv_id", "id"),
+)
+
+crawl_runs = sa.Table(
+    "crawl_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("spider", sa.String(64), nullable=False),
+    sa.Column("arguments", sa.Text, nullable=False),  # JSON of the -a arguments
+    sa.Column("first_day", sa.Date, nullable=False),
+    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("days_requested", sa.Integer, nullable=False),
+    sa.Column("days_served", sa.Integer),
+    sa.Column("days_no_digest", sa.Integer),
+    sa.Column("days_failed", sa.Integer),
+    sa.Column("items_stored", sa.Integer),
+    sa.Column("papers_new", sa.Integer),
+    sa.Column("papers_updated", sa.Integer),
+    sa.Column("items_rejected", sa.Integer),
+    sa.Column("finish_reason", sa.String(64)),
+    # Every requested day done (stored or no digest): a new run with the same
+    # days starts afresh. Otherwise the next one resumes it.
+    sa.Column("complete", sa.Boolean, nullable=False),
+    sa.Column(
+        "resumed_by", sa.Integer, sa.ForeignKey("crawl_runs.id", name="fk_crawl_runs_resumed_by")
+    ),
+)
+
+crawl_days = sa.Table(
+    "crawl_days",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("crawl_runs.id", name="fk_crawl_days_run_id"),
+        primary_key=True,
+    ),
+    sa.Column("day", sa.Date, primary_key=True),
+    # "stored" (the day's papers, 0 for an empty page), "no_digest" (the site
+    # served another day) or "failed" (with the reason).
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("papers", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("url", sa.Text),
+    sa.Column("finished_at", UTCDateTime, nullable=False),
+    # Done by an earlier, interrupted run that this one resumed.
+    sa.Column("carried_over", sa.Boolean, nullable=False),
+)

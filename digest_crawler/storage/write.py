@@ -1,0 +1,186 @@
+"""Writing one listing's papers: upserted papers, listing ranks, upvote
+snapshots and rejected papers, inside the caller's transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from digest_crawler.items import PAPER_FIELDS, Paper, Rejected
+from digest_crawler.storage.schema import (
+    UTCDateTime,
+    listings,
+    papers,
+    rejected_items,
+    upvote_snapshots,
+)
+
+#: Fields a re-crawl does not overwrite: the key, the earliest listing date
+#: (kept by a rule of its own) and the read time (always the latest).
+_NOT_REFRESHED = ("arxiv_id", "listing_date", "scraped_at")
+#: What a re-crawl refreshes when the page gives a value. A value the page
+#: does not give (NULL, e.g. no abstract on the fallback cards) keeps the
+#: stored one.
+REFRESHED = tuple(name for name in PAPER_FIELDS if name not in _NOT_REFRESHED)
+_COUNTS = ("upvotes", "num_comments", "github_stars")
+
+# The one dialect difference of the writes: whose insert() has on_conflict_do_update.
+_INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+@dataclass(frozen=True)
+class Written:
+    """What writing one listing did."""
+
+    papers: int
+    new: int
+    updated: int
+    snapshots: int
+    rejected: int
+
+
+def write_listing(
+    connection: Connection,
+    ranked: Sequence[tuple[int, Paper]],
+    rejected: Sequence[Rejected],
+    page_url: str,
+    now: dt.datetime,
+    batch_size: int,
+) -> Written:
+    """Store one listing's valid papers (each once) with their ranks, new
+    upvote snapshots and the listing's rejected papers."""
+    new = 0
+    for start in range(0, len(ranked), batch_size):
+        new += _upsert_papers(connection, [p for _, p in ranked[start : start + batch_size]], now)
+    if ranked:
+        connection.execute(
+            _listing_upsert(connection.dialect.name),
+            [
+                {
+                    "listing_date": paper.listing_date,
+                    "arxiv_id": paper.arxiv_id,
+                    "rank": rank,
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+                for rank, paper in ranked
+            ],
+        )
+    snapshots = _record_snapshots(connection, [paper.arxiv_id for _, paper in ranked], now)
+    if rejected:
+        connection.execute(
+            rejected_items.insert(),
+            [
+                {
+                    "arxiv_id": reject.arxiv_id[:64] if reject.arxiv_id else None,
+                    "page_url": page_url,
+                    "reason": reject.reason,
+                    "payload": json.dumps(
+                        reject.payload, ensure_ascii=False, default=str, sort_keys=True
+                    ),
+                    "rejected_at": now,
+                }
+                for reject in rejected
+            ],
+        )
+    return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected))
+
+
+def _upsert_papers(connection: Connection, batch: Sequence[Paper], now: dt.datetime) -> int:
+    """Insert or refresh ``batch`` (distinct ids); return how many were new."""
+    ids = [paper.arxiv_id for paper in batch]
+    existing = set(
+        connection.scalars(sa.select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(ids)))
+    )
+    moments = {"first_seen_at": now, "last_seen_at": now, "changed_at": now}
+    connection.execute(
+        _paper_upsert(connection.dialect.name),
+        [{**paper.model_dump(), **moments} for paper in batch],
+    )
+    return len(set(ids) - existing)
+
+
+def _insert(dialect: str, table: sa.Table) -> Any:
+    try:
+        return _INSERTS[dialect](table)
+    except KeyError:
+        raise NotImplementedError(f"upserts are not written for {dialect}") from None
+
+
+# Every statement is built once per dialect: building one, and its cache
+# key, costs more than running it for a listing of papers.
+
+
+@functools.cache
+def _paper_upsert(dialect: str) -> Any:
+    statement: Any = _insert(dialect, papers)
+    excluded = statement.excluded
+    refreshed = {name: sa.func.coalesce(excluded[name], papers.c[name]) for name in REFRESHED}
+    changed = sa.or_(*(refreshed[name].is_distinct_from(papers.c[name]) for name in REFRESHED))
+    return statement.on_conflict_do_update(
+        index_elements=[papers.c.arxiv_id],
+        set_={
+            **refreshed,
+            "listing_date": sa.case(
+                (excluded.listing_date < papers.c.listing_date, excluded.listing_date),
+                else_=papers.c.listing_date,
+            ),
+            "scraped_at": excluded.scraped_at,
+            "last_seen_at": excluded.last_seen_at,
+            "changed_at": sa.case((changed, excluded.changed_at), else_=papers.c.changed_at),
+        },
+    )
+
+
+@functools.cache
+def _listing_upsert(dialect: str) -> Any:
+    statement: Any = _insert(dialect, listings)
+    return statement.on_conflict_do_update(
+        index_elements=[listings.c.listing_date, listings.c.arxiv_id],
+        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
+    )
+
+
+@functools.cache
+def _snapshot_insert() -> Any:
+    """Copy the counts of the papers ``ids`` into a new snapshot unless the
+    paper's latest snapshot already holds them."""
+    latest = upvote_snapshots.alias("latest")
+    newest_id = (
+        sa.select(sa.func.max(upvote_snapshots.c.id))
+        .where(upvote_snapshots.c.arxiv_id == papers.c.arxiv_id)
+        .correlate(papers)  # the outer query's paper, two levels up
+        .scalar_subquery()
+    )
+    # The latest snapshot: found by its id, an index lookup per paper.
+    unchanged = sa.exists().where(
+        latest.c.id == newest_id,
+        *(latest.c[name].is_not_distinct_from(papers.c[name]) for name in _COUNTS),
+    )
+    changed = (
+        sa.select(
+            papers.c.arxiv_id,
+            sa.bindparam("observed_at", type_=UTCDateTime()),
+            *(papers.c[name] for name in _COUNTS),
+        )
+        .where(papers.c.arxiv_id.in_(sa.bindparam("ids", expanding=True)), ~unchanged)
+        .order_by(papers.c.arxiv_id)
+    )
+    return upvote_snapshots.insert().from_select(["arxiv_id", "observed_at", *_COUNTS], changed)
+
+
+def _record_snapshots(connection: Connection, arxiv_ids: Sequence[str], now: dt.datetime) -> int:
+    """Add an upvote snapshot for each paper whose stored counts differ from
+    its latest snapshot (or that has none); return how many were added."""
+    if not arxiv_ids:
+        return 0
+    result = connection.execute(_snapshot_insert(), {"ids": sorted(arxiv_ids), "observed_at": now})
+    return int(result.rowcount)

@@ -1,0 +1,168 @@
+"""Schema versions: a new archive and an upgraded one are the same, and an
+upgrade loses or changes nothing stored (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from digest_crawler.storage import make_engine, metadata, migrate
+from tests.conftest import FIXTURES
+
+# Made by `scrapy crawl daily` of the last release without migrations
+# (commit 1e15530) over the fixture days: see fixtures/README.md.
+ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"
+
+
+def structure(engine: sa.Engine) -> dict[str, Any]:
+    """Tables, columns (name, type, nullable), keys and indexes, as reflected."""
+    inspector = sa.inspect(engine)
+    found: dict[str, Any] = {}
+    for table in sorted(inspector.get_table_names()):
+        found[table] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+            ],
+            "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
+            "foreign keys": sorted(
+                (fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                for fk in inspector.get_foreign_keys(table)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in inspector.get_indexes(table)
+            ),
+        }
+    return found
+
+
+def differences(engine: sa.Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection), metadata)
+
+
+def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    connection = sqlite3.connect(path)
+    try:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
+        return {
+            t: connection.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables
+        }
+    finally:
+        connection.close()
+
+
+def as_version_2(value: Any) -> Any:
+    """A version 1 value as version 2 stores it (the documented conversions)."""
+    if value == "null":
+        return None
+    if isinstance(value, str) and len(value) == 26 and value[10] == " " and value[4] == "-":
+        return value.replace(" ", "T") + "Z"
+    return value
+
+
+def test_a_new_sqlite_archive_is_exactly_the_schema(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    assert migrate.upgrade(engine) == (None, migrate.head_version())
+    assert differences(engine) == []
+    assert migrate.upgrade(engine) == (2, 2)  # a second upgrade does nothing
+    engine.dispose()
+
+
+def test_every_migration_run_from_an_empty_file_gives_the_same_schema(tmp_path: Path) -> None:
+    engines = [make_engine(f"sqlite:///{tmp_path / name}") for name in ("steps", "new")]
+    assert migrate.upgrade(engines[0], to=migrate.head_version()) == (None, 2)
+    migrate.upgrade(engines[1])
+    assert differences(engines[0]) == []
+    assert structure(engines[0]) == structure(engines[1])
+    for engine in engines:
+        engine.dispose()
+
+
+def test_a_version_1_archive_upgrades_in_place_to_the_schema_of_a_new_one(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.sqlite", tmp_path / "new.sqlite"
+    shutil.copy(ARCHIVE_V1, old)
+    before = dump(old)
+    assert sum(map(len, before.values())) > 300 and before["rejected_items"]
+    engines = [make_engine(f"sqlite:///{path}") for path in (old, new)]
+    assert migrate.upgrade(engines[0]) == (1, 2)
+    migrate.upgrade(engines[1])
+    assert differences(engines[0]) == []
+    assert structure(engines[0]) == structure(engines[1])
+    for engine in engines:
+        engine.dispose()
+
+    after = dump(old)
+    assert after == {
+        table: [tuple(as_version_2(v) for v in row) for row in rows]
+        for table, rows in before.items()
+    }
+    nulls = [row for row in before["papers"] if row[4] == "null"]
+    assert nulls, "the fixture holds papers read from cards (authors JSON null)"
+    moments = [row[18] for row in after["papers"]]  # first_seen_at
+    assert all(m.endswith("Z") and "T" in m for m in moments)
+    assert dt.datetime.fromisoformat(moments[0]).tzinfo == dt.UTC
+
+
+def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
+    postgres_url: str,
+) -> None:
+    engine = make_engine(postgres_url)
+    try:
+        # Version 1 as released: its tables, without alembic_version.
+        migrate.upgrade(engine, to=1)
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP TABLE alembic_version")
+            connection.exec_driver_sql(
+                "INSERT INTO papers (arxiv_id, url, title, authors, listing_date, upvotes,"
+                " scraped_at, first_seen_at, last_seen_at, changed_at) VALUES"
+                " ('2603.00001', 'u', 't', 'null'::jsonb, '2026-03-11', 3, now(), now(), now(), now()),"
+                " ('2603.00002', 'u', 't', '[\"A\"]'::jsonb, '2026-03-11', 4, now(), now(), now(), now())"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO listings VALUES ('2026-03-11', '2603.00001', 1, now(), now())"
+            )
+        assert migrate.upgrade(engine) == (1, 2)
+        assert differences(engine) == []
+        with engine.connect() as connection:
+            authors = dict(
+                connection.exec_driver_sql(
+                    "SELECT arxiv_id, authors FROM papers ORDER BY arxiv_id"
+                ).all()
+            )
+            keys = {fk["name"] for fk in sa.inspect(connection).get_foreign_keys("listings")}
+        assert authors == {"2603.00001": None, "2603.00002": ["A"]}
+        assert keys == {"fk_listings_arxiv_id"}
+    finally:
+        engine.dispose()
+
+
+def test_an_archive_newer_than_this_release_is_refused(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    with pytest.raises(migrate.SchemaError, match="schema version 99, newer than this release"):
+        migrate.upgrade(engine)
+    engine.dispose()
+
+
+def test_fixture_archive_is_version_1() -> None:
+    tables = dump(ARCHIVE_V1)
+    assert "alembic_version" not in tables
+    assert json.loads(tables["crawl_runs"][0][2]) == {"start": "2026-03-08", "end": "2026-03-11"}
