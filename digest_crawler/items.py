@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 # New-style arXiv ids (2407.21783, optionally with a version) and old-style
-# ones (hep-th/9901001), the only forms the site uses for paper pages.
-ARXIV_ID_PATTERN = r"^(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?$"
+# ones (hep-th/9901001), the only forms the site uses for paper pages. ASCII
+# digits only: the regex engine's \d also matches other scripts' digits.
+ARXIV_ID_PATTERN = r"^([0-9]{4}\.[0-9]{4,5}|[a-z][a-z.-]*/[0-9]{7})(v[0-9]+)?$"
 #: The longest arXiv id the ``papers`` key column holds.
 ARXIV_ID_MAX_LENGTH = 32
 #: The largest count every backend's integer column holds (PostgreSQL's

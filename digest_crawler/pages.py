@@ -6,11 +6,9 @@ and one raw dict per paper whose keys are the item field names and whose
 values are as the page gives them (cleaning is the loader's job).
 
 The data comes from the hydration element ``[data-target="DailyPapers"]``
-(HTML-escaped JSON in ``data-props``), found by a scan of the text rather
-than a parse of the whole page (see ``hydration_props``). When it is
-missing or its JSON does not parse, the page is parsed and its
-server-rendered ``<article>`` cards are read instead; cards carry no
-abstract and no dates, so those fields stay ``None``.
+(HTML-escaped JSON in ``data-props``). When it is missing or its JSON does
+not parse, the page's server-rendered ``<article>`` cards are read instead;
+cards carry no abstract and no dates, so those fields stay ``None``.
 """
 
 from __future__ import annotations
@@ -55,22 +53,17 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     ``requested`` is the day asked for; it only serves to put a year on the
     year-less date header when neither the props nor the URL name the date.
     """
-    props_text = hydration_props(text)
-    selector: Selector | None = None
-    if props_text is None:  # the scan cannot tell: ask the parsed document
-        selector = _html_selector(text)
-        if selector is None:
-            return _not_html(url)
-        props_text = selector.xpath(HYDRATION_PROPS_XPATH).get()
-    problem: str | None = "no DailyPapers hydration element"
+    # type="html": parsel would otherwise read a JSON answer as JSON (and
+    # older parsel versions still do: such an answer is no listing page).
+    selector = Selector(text=text, type="html")
+    if selector.type != "html":
+        return _not_html(url)
+    props_text = selector.xpath(HYDRATION_PROPS_XPATH).get()
+    problem = "no DailyPapers hydration element"
     if props_text is not None:
         props, problem = _load_props(props_text)
         if props is not None:
             return _page_from_props(props, url)
-    if selector is None:  # the scan's element holds no usable JSON: parse for the cards
-        selector = _html_selector(text)
-        if selector is None:
-            return _not_html(url)
     page = _page_from_cards(selector, url, requested)
     page.problem = problem
     return page
@@ -78,13 +71,6 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
 
 def _not_html(url: str) -> ListingPage:
     return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
-
-
-def _html_selector(text: str) -> Selector | None:
-    # type="html": parsel would otherwise read a JSON answer as JSON (and
-    # older parsel versions still do: such an answer is no listing page).
-    selector = Selector(text=text, type="html")
-    return selector if selector.type == "html" else None
 
 
 def served_date_from_url(url: str) -> dt.date | None:
@@ -110,83 +96,17 @@ def served_date_from_url(url: str) -> dt.date | None:
 
 HYDRATION_PROPS_XPATH = '//*[@data-target="DailyPapers"]/@data-props'
 
-# Finding the one attribute without building the page's DOM. libxml2 spends
-# most of a page's parse on this attribute (about 200 KB of escaped JSON), so
-# a backfill reads its pages about three times faster this way. Whatever the
-# scan does not recognise goes to the full parse: it never guesses.
-_TARGET_ATTRIBUTE = re.compile(
-    r"""\sdata-target\s*=\s*(?:"DailyPapers"|'DailyPapers'|DailyPapers(?=[\s/>]))"""
-)
-_TAG_NAME = re.compile(r"<[a-zA-Z][^\s/>]*")
-_ATTRIBUTE = re.compile(r"""\s*([^\s/>"'=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]*))?""")
-_TAG_END = re.compile(r"\s*/?>")
-# The entities Svelte's server renderer writes into attribute values. A
-# value that holds any other reference is left to libxml2.
-_ENTITIES = (("&quot;", '"'), ("&#39;", "'"), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-_OTHER_REFERENCE = re.compile(r"&(?!(?:quot|#39|lt|gt|amp);)")
-# The only characters libxml2 rewrites in an attribute value (it drops NUL
-# and turns CR into LF; tests/test_pages.py checks every other one).
-_REWRITTEN = ("\x00", "\r")
 
-
-def hydration_props(text: str) -> str | None:
-    """The decoded ``data-props`` of the first ``data-target="DailyPapers"``
-    start tag, found without parsing the whole page; ``None`` when the scan
-    cannot tell (the caller then asks the parsed document).
-
-    >>> hydration_props('<p>x</p><div class="c" data-target="DailyPapers" '
-    ...                 'data-props="{&quot;a&quot;:&quot;&lt;b&gt; &amp;amp;&quot;}">')
-    '{"a":"<b> &amp;"}'
-    >>> hydration_props('<p>data-target="DailyPapers" data-props="{}"</p>') is None
-    True
-    """
-    position = 0
-    while (target := _TARGET_ATTRIBUTE.search(text, position)) is not None:
-        position = target.end()
-        start = text.rfind("<", 0, target.start())
-        attributes = _start_tag_attributes(text, start) if start >= 0 else None
-        # The match must lie inside that tag, not in text after it.
-        if attributes is None or attributes[1] <= target.start():
-            continue
-        raw = attributes[0].get("data-props")
-        if raw is None:
-            return None
-        if len(raw) > 1 and raw[0] == raw[-1] and raw[0] in "\"'":
-            raw = raw[1:-1]
-        if any(c in raw for c in _REWRITTEN) or _OTHER_REFERENCE.search(raw):
-            return None
-        for reference, character in _ENTITIES:  # &amp; last: never decode twice
-            raw = raw.replace(reference, character)
-        return raw
-    return None
-
-
-def _start_tag_attributes(text: str, start: int) -> tuple[dict[str, str], int] | None:
-    """The raw attributes of the start tag at ``start`` and where it ends."""
-    name = _TAG_NAME.match(text, start)
-    if name is None:
-        return None
-    attributes: dict[str, str] = {}
-    position = name.end()
-    while (
-        attribute := _ATTRIBUTE.match(text, position)
-    ) is not None and attribute.end() > position:
-        attributes.setdefault(attribute[1].lower(), attribute[2] or "")
-        position = attribute.end()
-    end = _TAG_END.match(text, position)
-    return (attributes, end.end()) if end is not None else None
-
-
-def _load_props(props_text: str) -> tuple[dict[str, Any] | None, str | None]:
-    # The attribute's entities are decoded once (by the scan or by libxml2);
-    # the JSON strings inside are plain text from here on.
+def _load_props(props_text: str) -> tuple[dict[str, Any] | None, str]:
+    # The attribute's entities were decoded once, by libxml2; the JSON
+    # strings inside are plain text from here on.
     try:
         props = json.loads(props_text)
-    except ValueError as exc:
-        return None, f"hydration JSON does not parse: {exc}"
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
+        return None, f"hydration JSON does not parse: {type(exc).__name__}: {exc}"
     if not isinstance(props, dict) or not isinstance(props.get("dailyPapers"), list):
         return None, "hydration JSON has no dailyPapers list"
-    return props, None
+    return props, ""
 
 
 def _page_from_props(props: dict[str, Any], url: str) -> ListingPage:
@@ -215,8 +135,9 @@ def _paper_from_entry(entry: Any) -> RawPaper:
     """
     entry = entry if isinstance(entry, dict) else {}
     paper = _dict(entry.get("paper"))
+    # No list of authors (left out, null, another type) is unknown, not "none".
     authors = paper.get("authors")
-    authors = authors if isinstance(authors, list) else []
+    authors = authors if isinstance(authors, list) else None
     organization = _dict(paper.get("organization") or entry.get("organization"))
     submitter = _dict(entry.get("submittedBy") or paper.get("submittedOnDailyBy"))
     return {
@@ -224,8 +145,8 @@ def _paper_from_entry(entry: Any) -> RawPaper:
         "title": paper.get("title") or entry.get("title"),
         "abstract": paper.get("summary") or entry.get("summary"),
         # Hidden authors count on the cards too ("6 authors" for six, one hidden).
-        "authors": [_dict(author).get("name") for author in authors],
-        "author_count": len(authors) if "authors" in paper else None,
+        "authors": None if authors is None else [_dict(a).get("name") for a in authors],
+        "author_count": None if authors is None else len(authors),
         # The display name ("USC Physical Superintelligence (PSI) Lab") and
         # the handle ("USC-PSI-Lab").
         "organization": organization.get("fullname") or organization.get("name"),

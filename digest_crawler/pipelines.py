@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
@@ -74,6 +74,17 @@ class ValidatePipeline:
         return item
 
 
+@runtime_checkable
+class PlannedSpider(Protocol):
+    """A spider whose run the ledger records: its listing days, the days
+    not to fetch (filled here), and its validated arguments."""
+
+    name: str
+    days: list[dt.date]
+    done: set[dt.date]
+    arguments: BaseModel
+
+
 class StoragePipeline:
     """Store each listing in one transaction: its papers (upserted), their
     ranks, new upvote snapshots, its rejected papers and its outcome in the
@@ -106,41 +117,48 @@ class StoragePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        spider = self.crawler.spider
         self.engine = make_engine(self.database_url)
         shown = self.engine.url.render_as_string(hide_password=True)
         try:
             before, after = migrate.upgrade(self.engine)
-            if before is not None and before != after:
-                logger.info(
-                    "Upgraded the archive %s from schema version %d to %d", shown, before, after
-                )
-            days: list[dt.date] = getattr(spider, "days", [])
-            if days:
+        except (SQLAlchemyError, migrate.SchemaError) as exc:
+            self._cannot_start(f"Could not open the archive {shown}", exc)
+        if before is not None and before != after:
+            logger.info(
+                "Upgraded the archive %s from schema version %d to %d", shown, before, after
+            )
+        spider = self.crawler.spider
+        if isinstance(spider, PlannedSpider):
+            try:
                 with self.engine.begin() as connection:
                     run = ledger.start_run(
                         connection,
-                        spider.name,  # type: ignore[union-attr]
-                        spider.arguments.model_dump(mode="json", exclude_unset=True),  # type: ignore[union-attr]
-                        days,
+                        spider.name,
+                        spider.arguments.model_dump(mode="json", exclude_unset=True),
+                        spider.days,
                         dt.datetime.now(dt.UTC),
                     )
-                self.run_id = run.id
-                if run.done:
-                    spider.done.update(run.done)  # type: ignore[union-attr]
-                    self.stats.set_value("digest/days_carried_over", len(run.done))
-                    logger.info(
-                        "Resuming an interrupted run: %d of %d days are already done",
-                        len(run.done),
-                        len(days),
-                    )
-        except (SQLAlchemyError, migrate.SchemaError) as exc:
-            self._storage_failed("the run record", exc)
-            self.engine.dispose()
-            self.engine = None
-            # Fetching pages that cannot be stored would only cost the site requests.
-            raise CloseSpider("storage_error") from exc
+            except SQLAlchemyError as exc:
+                self._cannot_start("Could not store the run record", exc)
+            self.run_id = run.id
+            if run.done:
+                spider.done.update(run.done)
+                self.stats.set_value("digest/days_carried_over", len(run.done))
+                logger.info(
+                    "Resuming an interrupted run: %d of %d days are already done",
+                    len(run.done),
+                    len(spider.days),
+                )
         logger.info("Storing papers in %s", shown)
+
+    def _cannot_start(self, what: str, exc: Exception) -> NoReturn:
+        self.stats.inc_value("digest/storage_errors")
+        logger.error("%s: %s", what, str(exc).splitlines()[0])
+        assert self.engine is not None
+        self.engine.dispose()
+        self.engine = None
+        # Fetching pages that cannot be stored would only cost the site requests.
+        raise CloseSpider("storage_error") from exc
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing) or self.engine is None:

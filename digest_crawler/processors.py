@@ -11,7 +11,9 @@ import re
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
-_INTEGER = re.compile(r"^\d{1,3}(?:,\d{3})+$|^\d+$")
+# ASCII digits only (int() would also read other scripts' digits), and at
+# most 18 of them: more is no count, and int() refuses past 4,300.
+_INTEGER = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3}){1,5}$|^[0-9]{1,18}$")
 
 
 def collapse_whitespace(value: object) -> str | None:
@@ -34,14 +36,18 @@ def collapse_whitespace(value: object) -> str | None:
     return " ".join(value.split()) or None
 
 
-def to_int(value: object) -> int | None:
+def to_int(value: object) -> int | str | None:
     """An integer from an int or a digit string such as ``"1,204"``.
 
-    Anything else (``None``, ``"n/a"``, a float, a bool) gives ``None`` so
-    that validation reports the field as missing rather than guessing.
+    Anything else (``None``, ``"n/a"``, a float, a bool, digits of other scripts) gives
+    ``None`` so that validation reports the field as missing rather than
+    guessing; a run of more digits than any count has is passed on as text,
+    for validation to refuse as no integer.
 
-    >>> to_int(" 1,204 "), to_int(7), to_int("7 authors"), to_int(True)
-    (1204, 7, None, None)
+    >>> to_int(" 1,204 "), to_int(7), to_int("7 authors"), to_int(True), to_int("\\u0667")
+    (1204, 7, None, None, None)
+    >>> to_int("9" * 5000) == "9" * 5000
+    True
     """
     if isinstance(value, bool):
         return None
@@ -51,6 +57,8 @@ def to_int(value: object) -> int | None:
         text = value.strip()
         if _INTEGER.match(text):
             return int(text.replace(",", ""))
+        if text.isascii() and text.isdigit():
+            return text
     return None
 
 
@@ -61,8 +69,13 @@ def clean_url(value: object) -> str | None:
     'https://github.com/Hongyang-Du/FuseReg'
     >>> clean_url("https://example.org/a b")
     'https://example.org/a%20b'
+    >>> clean_url("http://[::1") is None  # no URL at all
+    True
     """
     if not isinstance(value, str):
         return None
     text = strip_html5_whitespace(value)
-    return safe_url_string(text) if text else None
+    try:
+        return safe_url_string(text) if text else None
+    except (ValueError, UnicodeError):  # an unparseable host, a lone surrogate
+        return None

@@ -396,3 +396,20 @@ def test_storage_failure_is_counted_logged_and_keeps_the_listings_before(
     assert "Could not store 1 papers listed on 2026-07-31" in caplog.text
     # The day before stays intact; the failed day wrote nothing.
     assert [row["arxiv_id"] for row in rows(url)] == ["2607.28618"]
+
+
+def test_a_rejected_paper_holding_what_no_text_column_takes_costs_only_itself(
+    database_url: str,
+) -> None:
+    """A lone surrogate (a JSON ``\\ud800`` escape) fails validation; the
+    reject is stored with its payload intact, and so is the rest of the listing."""
+    with Run(database_url) as run:
+        run.store(
+            paper(arxiv_id="2607.00001"),
+            paper(arxiv_id="2607.0000\ud800", title="x\ud800y\x00"),
+            paper(arxiv_id="2607.00003"),
+        )
+    assert [row["arxiv_id"] for row in rows(database_url)] == ["2607.00001", "2607.00003"]
+    (rejected,) = rows(database_url, storage.rejected_items)
+    assert rejected["arxiv_id"] == "2607.0000\\ud800"
+    assert json.loads(rejected["payload"])["title"] == "x\ud800y\x00"

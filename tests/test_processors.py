@@ -70,3 +70,22 @@ def test_to_int(value: object, expected: int | None) -> None:
 )
 def test_clean_url(value: object, expected: str | None) -> None:
     assert clean_url(value) == expected
+
+
+@given(
+    st.one_of(
+        st.text(),
+        st.text(alphabet="0123456789,٠١٢ ", max_size=30),
+        st.text(alphabet="0123456789", min_size=4000, max_size=6000),
+        st.sampled_from(["http://[::1", "https://x\ud800y", "javascript:alert(1)", "//", "[::]"]),
+        st.integers(),
+        st.none(),
+        st.booleans(),
+        st.floats(),
+    )
+)
+def test_processors_never_raise(value: object) -> None:
+    """One odd value must never cost the rest of its listing: a processor
+    returns something for validation to judge, or nothing."""
+    for processor in (collapse_whitespace, to_int, clean_url):
+        processor(value)

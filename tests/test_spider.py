@@ -200,3 +200,21 @@ def test_a_callback_error_fails_its_day_and_the_next_day_is_still_requested(
     )
     assert following.url == "http://127.0.0.1:9/papers/date/2026-03-02"
     assert stats(spider)["parse_errors"] == 1
+
+
+def test_one_unreadable_value_costs_only_that_value() -> None:
+    """A link no URL parser reads, a count of 5,000 digits: the listing keeps
+    all its papers; validation judges what the loader made of them."""
+    text = (FIXTURES / "listing-2026-07-31.html").read_text(encoding="utf-8")
+    text = text.replace("https://github.com/bingyan4science/askchem", "http://[::1", 1).replace(
+        "&quot;numComments&quot;:2,", f"&quot;numComments&quot;:&quot;{'9' * 5000}&quot;,", 1
+    )
+    spider = make_spider(date="2026-07-31")
+    page = HtmlResponse(
+        url="http://127.0.0.1:9/papers/date/2026-07-31", body=text.encode(), encoding="utf-8"
+    )
+    listing = read(spider, page, D(2026, 7, 31))
+    assert listing.outcome == "served" and len(listing.papers) == 30
+    askchem = next(p for p in listing.papers if p["arxiv_id"] == "2607.28618")
+    assert "github_repo" not in askchem and askchem["upvotes"] == 292
+    assert any(p.get("num_comments") == "9" * 5000 for p in listing.papers)

@@ -16,9 +16,9 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TextIO
+from typing import Any, ClassVar, TextIO
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import Connection
 
@@ -33,18 +33,10 @@ class ExportError(Exception):
     """A one-line reason the export cannot be made."""
 
 
-class ExportOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ExportOptions(queries.PaperFilter):
+    """Which papers (the filter) and where to write them, from the command line."""
 
     output: str = Field(default="-", description="File to write, or - for standard output.")
-    since: dt.date | None = Field(default=None, description="First date, inclusive.")
-    until: dt.date | None = Field(default=None, description="Last date, inclusive.")
-    by: Literal["listing", "published"] = Field(
-        default="listing", description="Filter and order by the listing date or the arXiv date."
-    )
-    min_upvotes: int | None = Field(default=None, ge=0)
-    organization: str | None = Field(default=None, min_length=1)
-    changed_since: dt.datetime | None = None
     with_history: bool = False
 
     @field_validator("since", "until", mode="before")
@@ -192,12 +184,7 @@ def write_feed(
 
 
 def records(connection: Connection, options: ExportOptions) -> Iterator[FeedRecord]:
-    chosen = queries.PaperFilter(
-        **options.model_dump(
-            include={"since", "until", "by", "min_upvotes", "organization", "changed_since"}
-        )
-    )
-    for chunk in queries.paper_chunks(connection, chosen):
+    for chunk in queries.paper_chunks(connection, options):
         history = (
             queries.histories(connection, [row.arxiv_id for row in chunk])
             if options.with_history

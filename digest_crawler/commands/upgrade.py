@@ -45,6 +45,11 @@ class Command(ScrapyCommand):
         except (sa.exc.SQLAlchemyError, migrate.SchemaError) as exc:
             self._fail(f"cannot upgrade {shown}: {str(exc).splitlines()[0]}")
             return
+        except KeyboardInterrupt:
+            # The upgrade is one transaction: stopped, it leaves nothing behind.
+            print(f"scrapy upgrade: interrupted; {shown} is as it was", file=sys.stderr)
+            self.exitcode = 130
+            return
         finally:
             engine.dispose()
         if before == after:

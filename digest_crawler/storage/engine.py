@@ -69,9 +69,12 @@ def make_reader(url: str) -> Engine:
         )
     database = sa.engine.make_url(url).database or ""
     path = Path(database).expanduser().resolve()
-    # immutable: a WAL file on a read-only mount cannot get its shared-memory
-    # file, and nothing can write it there anyway.
-    flags = "mode=ro" if _writable(path.parent) else "immutable=1"
+    # On a read-only mount SQLite cannot make the shared-memory file that
+    # reading in WAL mode needs; with no write-ahead log left to read, the
+    # file is opened as immutable (nothing can write it there anyway).
+    wal = path.with_name(path.name + "-wal")
+    idle = not wal.exists() or wal.stat().st_size == 0
+    flags = "immutable=1" if idle and not os.access(path.parent, os.W_OK) else "mode=ro"
     engine = sa.create_engine(
         f"sqlite:///file:{path.as_posix()}?{flags}&uri=true",
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
@@ -88,7 +91,3 @@ def make_reader(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
-
-
-def _writable(directory: Path) -> bool:
-    return os.access(directory, os.W_OK)

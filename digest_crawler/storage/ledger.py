@@ -54,9 +54,8 @@ def start_run(
     it is marked ``resumed_by``. A complete run is never resumed: a new run
     over the same days fetches them again (that is how upvotes refresh).
     """
-    run_id = connection.execute(
-        crawl_runs.insert()
-        .values(
+    inserted = connection.execute(
+        crawl_runs.insert().values(
             spider=spider,
             arguments=json.dumps(dict(arguments), sort_keys=True, default=str),
             first_day=days[0],
@@ -65,8 +64,9 @@ def start_run(
             days_requested=len(days),
             complete=False,
         )
-        .returning(crawl_runs.c.id)
-    ).scalar_one()
+    ).inserted_primary_key
+    assert inserted is not None
+    run_id: int = inserted[0]
     previous = connection.execute(
         sa.select(crawl_runs.c.id, crawl_runs.c.complete)
         .where(
@@ -136,7 +136,7 @@ def finish_run(
     """Close the run's record: its days by outcome, its counts, and whether
     it is complete: it finished and every requested day is done."""
     by_outcome: dict[str, int] = dict(
-        connection.execute(  # type: ignore[arg-type]
+        connection.execute(
             sa.select(crawl_days.c.outcome, sa.func.count())
             .where(crawl_days.c.run_id == run_id)
             .group_by(crawl_days.c.outcome)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection, Engine, Row
 
 from digest_crawler.items import PAPER_FIELDS
@@ -56,16 +57,21 @@ def open_archive(url: str) -> Engine:
     return engine
 
 
-@dataclass(frozen=True)
-class PaperFilter:
+class PaperFilter(BaseModel):
     """Which papers to read, and by which date to filter and order them."""
 
-    since: dt.date | None = None
-    until: dt.date | None = None
-    by: Literal["listing", "published"] = "listing"
-    min_upvotes: int | None = None
-    organization: str | None = None
-    changed_since: dt.datetime | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    since: dt.date | None = Field(default=None, description="First date, inclusive.")
+    until: dt.date | None = Field(default=None, description="Last date, inclusive.")
+    by: Literal["listing", "published"] = Field(
+        default="listing", description="Filter and order by the listing date or the arXiv date."
+    )
+    min_upvotes: int | None = Field(default=None, ge=0)
+    organization: str | None = Field(default=None, min_length=1, description="Name or handle.")
+    changed_since: dt.datetime | None = Field(
+        default=None, description="Only papers new or changed after this moment."
+    )
 
 
 def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
@@ -105,8 +111,8 @@ def paper_chunks(
 class History:
     """One paper's listings (date, rank) and upvote snapshots, oldest first."""
 
-    listings: list[Row[Any]]
-    snapshots: list[Row[Any]]
+    listings: list[Any]
+    snapshots: list[Any]
 
 
 def histories(connection: Connection, arxiv_ids: list[str]) -> dict[str, History]:

@@ -57,6 +57,10 @@ def write_listing(
 ) -> Written:
     """Store one listing's valid papers (each once) with their ranks, new
     upvote snapshots and the listing's rejected papers."""
+    # Rows in key order: two crawls writing the same papers at once (listed
+    # in another order, as ranks change) then lock them in the same order
+    # instead of deadlocking on PostgreSQL.
+    ranked = sorted(ranked, key=lambda pair: pair[1].arxiv_id)
     new = 0
     for start in range(0, len(ranked), batch_size):
         new += _upsert_papers(connection, [p for _, p in ranked[start : start + batch_size]], now)
@@ -80,18 +84,28 @@ def write_listing(
             rejected_items.insert(),
             [
                 {
-                    "arxiv_id": reject.arxiv_id[:64] if reject.arxiv_id else None,
+                    "arxiv_id": _storable(reject.arxiv_id[:64]) if reject.arxiv_id else None,
                     "page_url": page_url,
-                    "reason": reject.reason,
-                    "payload": json.dumps(
-                        reject.payload, ensure_ascii=False, default=str, sort_keys=True
-                    ),
+                    "reason": _storable(reject.reason),
+                    # ASCII JSON: a rejected paper may hold what no text column
+                    # takes (a lone surrogate, NUL), and the payload keeps it exactly.
+                    "payload": json.dumps(reject.payload, default=str, sort_keys=True),
                     "rejected_at": now,
                 }
                 for reject in rejected
             ],
         )
     return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected))
+
+
+def _storable(text: str) -> str:
+    """``text`` as every backend's text column takes it: lone surrogates as
+    ``\\udxxx`` escapes, no NUL.
+
+    >>> _storable("x\\ud800y\\x00")
+    'x\\\\ud800y'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "")
 
 
 def _upsert_papers(connection: Connection, batch: Sequence[Paper], now: dt.datetime) -> int:

@@ -10,6 +10,8 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -20,7 +22,7 @@ branch_labels = None
 depends_on = None
 
 
-def _moment() -> sa.types.TypeEngine:
+def _moment() -> sa.types.TypeEngine[Any]:
     # Version 1 kept moments as naive UTC text on SQLite (VARCHAR(26)).
     return sa.DateTime(timezone=True) if op.get_bind().dialect.name != "sqlite" else sa.String(26)
 

@@ -304,20 +304,40 @@ def test_export_takes_no_lock_a_crawl_would_wait_for(workdir: Path) -> None:
     assert len(records) == len(db_rows(workdir / "papers.sqlite", "SELECT * FROM papers"))
 
 
-def test_export_reads_an_archive_on_a_read_only_mount(workdir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("wal", [False, True], ids=["closed", "write-ahead-log-left"])
+def test_export_reads_an_archive_on_a_read_only_mount(
+    workdir: Path, tmp_path: Path, wal: bool
+) -> None:
+    """Closed cleanly, or with a write-ahead log still to read (a crawl
+    killed mid-run), the copy on a read-only mount exports every paper."""
     mount = tmp_path / "ro"
     mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)]).returncode:
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount)]).returncode:
         pytest.skip("cannot mount a tmpfs here")
+    writer = None
     try:
-        shutil.copy(workdir / "papers.sqlite", mount / "papers.sqlite")
+        if wal:  # one more paper, committed to the log only
+            writer = sqlite3.connect(workdir / "papers.sqlite", isolation_level=None)
+            writer.execute("PRAGMA wal_autocheckpoint=0")
+            writer.execute(
+                "INSERT INTO papers SELECT '2699.00001', url, title, abstract, authors, author_count,"
+                " organization, organization_id, published_at, listing_date, submitted_at, upvotes,"
+                " num_comments, github_repo, github_stars, project_page, submitted_by, scraped_at,"
+                " first_seen_at, last_seen_at, changed_at FROM papers LIMIT 1"
+            )
+            assert (workdir / "papers.sqlite-wal").stat().st_size > 0
+        for name in ("papers.sqlite", "papers.sqlite-wal", "papers.sqlite-shm"):
+            if (workdir / name).exists():
+                shutil.copy(workdir / name, mount / name)
         assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
         result = export(
             workdir, "-o", "feed.jsonl", database_url=f"sqlite:///{mount / 'papers.sqlite'}"
         )
         assert result.returncode == 0, result.stderr
-        assert len(feed_lines(workdir / "feed.jsonl")) == len(
-            db_rows(workdir / "papers.sqlite", "SELECT * FROM papers")
-        )
+        exported = {r["arxiv_id"] for r in feed_lines(workdir / "feed.jsonl")}
+        stored = {r["arxiv_id"] for r in db_rows(workdir / "papers.sqlite", "SELECT * FROM papers")}
+        assert exported == stored and ("2699.00001" in exported) == wal
     finally:
+        if writer is not None:
+            writer.close()
         subprocess.run(["umount", str(mount)], check=False)

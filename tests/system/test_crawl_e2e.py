@@ -14,7 +14,8 @@ from digest_crawler.items import PAPER_FIELDS
 from digest_crawler.pages import parse_listing
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.cli import crawl as run_crawl
-from tests.support.cli import feed_lines, table
+from tests.support.cli import db_rows as sql_rows
+from tests.support.cli import export, feed_lines, table
 from tests.support.site import Answer, LocalSite
 from tests.support.sitegen import hostile_entries
 
@@ -27,8 +28,19 @@ def crawl(
     return run_crawl(site.url, workdir, *arguments, feed=feed)
 
 
+def run_export(workdir: Path, database_url: str | None) -> Any:
+    return export(workdir, "-o", "export.jsonl", database_url=database_url)
+
+
 def db_rows(path: Path, name: str = "papers") -> list[dict[str, Any]]:
-    return table(path, name)
+    """A table's rows; papers in the order of their (first) listing's page."""
+    if name != "papers":
+        return table(path, name)
+    return sql_rows(
+        path,
+        "SELECT papers.* FROM papers JOIN listings USING (arxiv_id)"
+        " GROUP BY papers.arxiv_id ORDER BY min(listings.listing_date), min(listings.rank)",
+    )
 
 
 def test_crawl_stores_every_paper_of_the_day_and_writes_the_feed(
@@ -169,6 +181,54 @@ def test_invalid_papers_are_kept_aside_with_their_reason(site: LocalSite, tmp_pa
     assert rejected["page_url"] == f"{site.url}/papers/date/2026-07-31"
     assert "upvotes" in rejected["reason"] and json.loads(rejected["payload"])["upvotes"] == -5
     assert "'digest/rejected_items': 1" in result.stderr
+
+
+def test_a_fallback_read_of_a_day_keeps_what_a_good_read_stored(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """2026-03-12 has broken JSON: its 20 papers come from the cards, without
+    names, abstracts or dates. Read after 2026-03-09 (the same papers in
+    full), it erases none of them."""
+    assert crawl(site, tmp_path, "-a", "date=2026-03-09").returncode == 0
+    before = {r["arxiv_id"]: r for r in db_rows(tmp_path / "papers.sqlite")}
+    result = crawl(site, tmp_path, "-a", "date=2026-03-12")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'digest/fallback_pages': 1" in result.stderr
+    after = {r["arxiv_id"]: r for r in db_rows(tmp_path / "papers.sqlite")}
+    read_again = [
+        arxiv_id
+        for arxiv_id, row in after.items()
+        if row["scraped_at"] != before[arxiv_id]["scraped_at"]
+    ]
+    assert len(read_again) == 20
+    for arxiv_id in read_again:
+        for name in ("authors", "abstract", "published_at", "submitted_at"):
+            assert after[arxiv_id][name] == before[arxiv_id][name] is not None, (arxiv_id, name)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_number_no_column_holds_costs_only_its_paper(
+    site: LocalSite, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    page = fixture_text("listing-2026-07-31.html")
+    page = page.replace("&quot;upvotes&quot;:292", f"&quot;upvotes&quot;:{2**63}")
+    page = page.replace("&quot;githubStars&quot;:111", f"&quot;githubStars&quot;:{2**31}")
+    site.routes["/papers/date/2026-07-31"] = Answer(body=page.encode())
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    settings = ("-s", f"DIGEST_DATABASE_URL={url}") if url else ()
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31", *settings, feed="crawl.jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'digest/papers_stored': 28" in result.stderr
+    assert "'digest/rejected_items': 2" in result.stderr
+    assert len(feed_lines(tmp_path / "crawl.jsonl")) == 28
+    export = run_export(tmp_path, url)
+    assert export.returncode == 0, export.stderr
+    assert len(feed_lines(tmp_path / "export.jsonl")) == 28
+    if url is None:
+        rejected = db_rows(tmp_path / "papers.sqlite", "rejected_items")
+        assert sorted(r["arxiv_id"] for r in rejected) == ["2607.28568", "2607.28618"]
+        (day,) = db_rows(tmp_path / "papers.sqlite", "crawl_days")
+        assert (day["outcome"], day["papers"]) == ("stored", 28)
 
 
 @pytest.mark.parametrize(
