@@ -7,14 +7,25 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from digest_crawler.dates import parse_iso_day
 
 # Arguments that schedulers add on their own (Scrapyd passes ``_job``).
 _SCHEDULER_ARGUMENTS = frozenset({"_job", "_version"})
-_WHOLE_NUMBER = re.compile(r"^\d+$")
+_WHOLE_NUMBER = re.compile(r"^[0-9]+$")  # ASCII digits only
 DEFAULT_REFRESH_DAYS = 7
+#: No digest is older than this: a range reaching before it is refused (the
+#: Daily Papers began in May 2023).
+FIRST_DIGEST_DAY = dt.date(2023, 5, 1)
 
 
 class ArgumentError(ValueError):
@@ -56,24 +67,39 @@ class DailyArguments(BaseModel):
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
         if isinstance(value, str):
-            if not _WHOLE_NUMBER.match(value.strip()):
+            text = value.strip()
+            if not _WHOLE_NUMBER.match(text):
                 raise ValueError(f"{value!r} is not a whole number of days")
-            return int(value)
+            if len(text) > 9:  # int() refuses past 4,300 digits; no digest is that old
+                raise ValueError(f"{text[:12]}... days reach before the first digest")
+            return int(text)
         return value
 
     @field_validator("date", "start", "end")
     @classmethod
-    def _not_in_future(cls, value: dt.date | None) -> dt.date | None:
+    def _within_the_digest(cls, value: dt.date | None) -> dt.date | None:
         today = today_utc()
         if value is not None and value > today:
             raise ValueError(f"{value} is in the future (today is {today} UTC)")
+        if value is not None and value < FIRST_DIGEST_DAY:
+            raise ValueError(f"{value} is before the first digest ({FIRST_DIGEST_DAY})")
         return value
 
-    @field_validator("days")
+    @field_validator("days", "refresh_days")
     @classmethod
-    def _at_least_one_day(cls, value: int | None) -> int | None:
-        if value is not None and value < 1:
+    def _within_the_digest_days(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is None:
+            return value
+        if info.field_name == "days" and value < 1:
             raise ValueError(f"{value} is not a number of days: give at least 1")
+        # refresh_days counts the days before today, days counts today too.
+        reach = value if info.field_name == "refresh_days" else value - 1
+        most = (today_utc() - FIRST_DIGEST_DAY).days
+        if reach > most:
+            raise ValueError(
+                f"{value} days reach before the first digest ({FIRST_DIGEST_DAY}):"
+                f" give at most {most + (info.field_name == 'days')}"
+            )
         return value
 
     @model_validator(mode="after")

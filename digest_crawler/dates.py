@@ -19,7 +19,7 @@ _MONTHS = {
     )
 }
 # "Aug 15, 2025", "Aug 15 2025", "August 15, 2025" or year-less "Feb 19".
-_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
 _SHOWN_DATE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
 
 

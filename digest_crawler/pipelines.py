@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler.items import Listing, Paper, Rejected
 from digest_crawler.storage import ledger, make_engine, migrate
+from digest_crawler.storage.engine import check_database
 from digest_crawler.storage.write import write_listing
 
 logger = logging.getLogger(__name__)
@@ -104,6 +106,21 @@ class StoragePipeline:
         self.engine: Engine | None = None
         self.run_id: int | None = None
         self.counts = {"items_stored": 0, "papers_new": 0, "papers_updated": 0, "items_rejected": 0}
+
+    @staticmethod
+    def check_settings(settings: BaseSettings) -> None:
+        """Refuse, with a one-line ``ValueError``, a database setting no
+        crawl can store into: before any request, and before any file is made."""
+        try:
+            batch_size = settings.getint("DIGEST_BATCH_SIZE")
+        except ValueError:
+            batch_size = 0
+        if batch_size < 1:
+            raise ValueError(
+                f"setting DIGEST_BATCH_SIZE: {settings.get('DIGEST_BATCH_SIZE')!r} is not a"
+                " number of rows: give at least 1"
+            )
+        check_database(settings["DIGEST_DATABASE_URL"])
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:

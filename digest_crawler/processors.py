@@ -13,6 +13,7 @@ from w3lib.url import safe_url_string
 
 # ASCII digits only (int() would also read other scripts' digits), and at
 # most 18 of them: more is no count, and int() refuses past 4,300.
+_WEB_URL = re.compile(r"^https?://[^/?#\s]+", re.IGNORECASE)
 _INTEGER = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3}){1,5}$|^[0-9]{1,18}$")
 
 
@@ -62,6 +63,10 @@ def to_int(value: object) -> int | str | None:
     return None
 
 
+#: The paper's links that the page gives: each holds an http(s) URL or nothing.
+LINK_FIELDS = ("github_repo", "project_page")
+
+
 def clean_url(value: object) -> str | None:
     """A link as a safe absolute URL string; ``None`` for empty.
 
@@ -71,11 +76,17 @@ def clean_url(value: object) -> str | None:
     'https://example.org/a%20b'
     >>> clean_url("http://[::1") is None  # no URL at all
     True
+    >>> [clean_url(v) for v in ("javascript:alert(1)", "data:text/html,x", "file:///etc/passwd")]
+    [None, None, None]
     """
     if not isinstance(value, str):
         return None
     text = strip_html5_whitespace(value)
     try:
-        return safe_url_string(text) if text else None
+        url = safe_url_string(text) if text else None
     except (ValueError, UnicodeError):  # an unparseable host, a lone surrogate
         return None
+    # Feeds go into tools that render links: http(s) with a host, or nothing.
+    if url is None or not _WEB_URL.match(url):
+        return None
+    return url

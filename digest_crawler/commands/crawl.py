@@ -1,7 +1,8 @@
 """``scrapy crawl`` with clean argument errors and an honest exit status.
 
-Spiders that define ``parse_arguments(spargs)`` and ``check_settings(settings)``
-get their ``-a`` arguments and settings checked before the crawler process
+Spiders that define ``parse_arguments(spargs)`` get their ``-a`` arguments
+checked, and spiders and item pipelines that define
+``check_settings(settings)`` their settings, before the crawler process
 even starts: a bad one ends the command
 with a one-line error on standard error and exit status 2, before any
 request or database write. After the crawl, a finish reason other than
@@ -19,6 +20,8 @@ from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.spiderloader import get_spider_loader
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 
 class Command(ScrapyCrawlCommand):
@@ -32,12 +35,17 @@ class Command(ScrapyCrawlCommand):
         except KeyError as exc:
             raise UsageError(f"no spider named {args[0]!r}") from exc
         parse_arguments = getattr(spider_class, "parse_arguments", None)
-        check_settings = getattr(spider_class, "check_settings", None)
+        pipelines = build_component_list(self.settings.getwithbase("ITEM_PIPELINES"))
+        checks = [
+            check
+            for component in (spider_class, *map(load_object, pipelines))
+            if (check := getattr(component, "check_settings", None)) is not None
+        ]
         try:
             if parse_arguments is not None:
                 parse_arguments(opts.spargs)
-            if check_settings is not None:
-                check_settings(self.settings)
+            for check in checks:
+                check(self.settings)
         except ValueError as exc:
             print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
             sys.exit(2)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
+import signal
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,9 +23,11 @@ from typing import Any, ClassVar, TextIO
 from pydantic import Field, ValidationError, field_validator
 from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.feed import FeedRecord, Listing, UpvoteSnapshot, dumps
+from digest_crawler.items import COUNT_MAX
 from digest_crawler.storage import queries
 
 _OPTIONS = ("output", "since", "until", "by", "min_upvotes", "organization", "changed_since")
@@ -31,6 +35,10 @@ _OPTIONS = ("output", "since", "until", "by", "min_upvotes", "organization", "ch
 
 class ExportError(Exception):
     """A one-line reason the export cannot be made."""
+
+
+class ReaderGone(Exception):
+    """Standard output's reader stopped reading: the export ends there."""
 
 
 class ExportOptions(queries.PaperFilter):
@@ -53,7 +61,7 @@ class ExportOptions(queries.PaperFilter):
                     day = parse_iso_day(value)
                     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
                 return to_moment(value)
-            except ValueError:
+            except (ValueError, OverflowError):
                 raise ValueError(
                     f"{value!r} is not a timestamp (expected ISO 8601, e.g. 2026-07-31T12:00:00Z)"
                 ) from None
@@ -62,8 +70,12 @@ class ExportOptions(queries.PaperFilter):
     @field_validator("min_upvotes", mode="before")
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip().isdigit():
-            raise ValueError(f"{value!r} is not a whole number")
+        if isinstance(value, str):
+            text = value.strip()
+            if not re.fullmatch(r"[0-9]+", text):
+                raise ValueError(f"{value!r} is not a whole number")
+            if len(text) > 18:
+                raise ValueError(f"{text[:12]}... is more than any count ({COUNT_MAX})")
         return value
 
 
@@ -120,6 +132,9 @@ class Command(ScrapyCommand):
             print(f"scrapy export: error: {exc}", file=sys.stderr)
             self.exitcode = 2
             return
+        except ReaderGone:
+            print("Export stopped: standard output was closed by its reader", file=sys.stderr)
+            return
         dates = f"{options.by} dates {span[0]} to {span[1]}" if span else "no dates"
         print(f"Exported {count} records ({dates}) to {target}", file=sys.stderr)
 
@@ -147,25 +162,68 @@ def export(url: str, options: ExportOptions) -> tuple[int, tuple[dt.date, dt.dat
     try:
         with engine.connect() as connection:
             if options.output == "-":
-                count, span = write_feed(connection, options, sys.stdout)
-                sys.stdout.flush()
-                return count, span, "standard output"
-            target = Path(options.output)
-            if not target.parent.exists():
-                raise ExportError(f"option --output: no directory {str(target.parent)!r}")
-            handle, temporary = tempfile.mkstemp(
-                dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-            )
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                    count, span = write_feed(connection, options, stream)
-                os.replace(temporary, target)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-            return count, span, str(target)
+                return (*_to_standard_output(connection, options), "standard output")
+            return (*_to_file(connection, options, Path(options.output)), options.output)
+    except SQLAlchemyError as exc:
+        raise ExportError(f"cannot read the archive: {str(exc).splitlines()[0]}") from None
+    except OSError as exc:  # a full disk, a device that refuses writes
+        raise ExportError(
+            f"option --output: cannot write {options.output!r}: {exc.strerror or exc}"
+        ) from None
     finally:
         engine.dispose()
+
+
+def _to_standard_output(
+    connection: Connection, options: ExportOptions
+) -> tuple[int, tuple[dt.date, dt.date] | None]:
+    try:
+        count, span = write_feed(connection, options, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader closed the pipe (`| head`): a normal end. Nothing more
+        # can reach it, not even the interpreter's last flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise ReaderGone from None
+    return count, span
+
+
+def _to_file(
+    connection: Connection, options: ExportOptions, target: Path
+) -> tuple[int, tuple[dt.date, dt.date] | None]:
+    """A regular file is written under a temporary name and renamed into
+    place, with the mode a new file gets (or the old file had); anything else
+    that exists (a FIFO, a device such as /dev/null) is written in place."""
+    if target.is_dir():
+        raise ExportError(f"option --output: {options.output!r} is a directory")
+    if target.exists() and not target.is_file():
+        with target.open("w", encoding="utf-8", newline="\n") as stream:
+            return write_feed(connection, options, stream)
+    if not target.parent.is_dir():
+        raise ExportError(f"option --output: no directory {str(target.parent)!r}")
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = target.stat().st_mode & 0o777 if target.exists() else 0o666 & ~umask
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    # A stopped export (SIGTERM, as from a scheduler) leaves no temporary file.
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            count, span = write_feed(connection, options, stream)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return count, span
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def write_feed(

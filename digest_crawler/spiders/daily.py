@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
@@ -18,8 +19,61 @@ from digest_crawler.arguments import DailyArguments
 from digest_crawler.items import Listing
 from digest_crawler.loaders import load_paper
 from digest_crawler.pages import parse_listing, served_date_from_url
+from digest_crawler.processors import LINK_FIELDS, collapse_whitespace
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _on_site(url: str, base_url: str) -> bool:
+    """Does ``url`` lie on the base URL's scheme, host and port?
+
+    >>> _on_site("http://127.0.0.1:8/papers/date/2026-07-31", "http://127.0.0.1:8")
+    True
+    >>> _on_site("file:///dev/zero", "http://127.0.0.1:8"), _on_site("http://127.0.0.2:8/", "http://127.0.0.1:8")
+    (False, False)
+    """
+    target, base = urlsplit(url), urlsplit(base_url)
+    try:
+        return (target.scheme, target.hostname, target.port) == (
+            base.scheme,
+            base.hostname,
+            base.port,
+        )
+    except ValueError:  # a port out of range
+        return False
+
+
+def check_base_url(value: str) -> str:
+    """``value`` without a trailing slash, or a one-line ``ValueError``.
+
+    >>> check_base_url("http://127.0.0.1:8080/mirror/")
+    'http://127.0.0.1:8080/mirror'
+    >>> check_base_url("https://user:secret@example.org")
+    Traceback (most recent call last):
+    ValueError: setting DIGEST_BASE_URL: 'https://***@example.org' holds a user name or password
+    """
+    parts = urlsplit(value)
+    shown = (
+        value
+        if "@" not in parts.netloc
+        else value.replace(parts.netloc.rsplit("@", 1)[0], "***", 1)
+    )
+    problem = None
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range
+    except ValueError:
+        problem = "has a port out of range"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = "is not an http(s) URL with a host"
+    elif "@" in parts.netloc:
+        problem = "holds a user name or password"
+    elif parts.query or parts.fragment or value.rstrip().endswith(("?", "#")):
+        problem = "has a query or fragment"
+    if problem:
+        raise ValueError(f"setting DIGEST_BASE_URL: {shown!r} {problem}")
+    return value.rstrip("/")
+
+
 _MAX_REDIRECTS = 5
 
 
@@ -59,7 +113,6 @@ class DailySpider(scrapy.Spider):
         #: Days not to fetch (see the class docstring).
         self.done: set[dt.date] = set()
         self._todo: deque[dt.date] = deque()
-        self._base_url = ""
         # The arguments are not set as attributes (Scrapy's default): -a start=
         # would replace the start() method.
         super().__init__(name)
@@ -71,17 +124,20 @@ class DailySpider(scrapy.Spider):
 
     @staticmethod
     def check_settings(settings: BaseSettings) -> str:
-        """The base URL of ``DIGEST_BASE_URL``; raises ``ValueError`` when unusable."""
-        value = settings.get("DIGEST_BASE_URL") or ""
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"setting DIGEST_BASE_URL: {value!r} is not an http(s) URL with a host"
-            )
-        return value.rstrip("/")
+        """The base URL of ``DIGEST_BASE_URL``; raises ``ValueError`` when unusable.
+
+        A base URL is a scheme (http or https), a host, an optional port and
+        an optional path: no user name or password (they would end up in
+        the log and the archive), no query or fragment.
+        """
+        return check_base_url(settings.get("DIGEST_BASE_URL") or "")
+
+    @functools.cached_property
+    def base_url(self) -> str:
+        """``DIGEST_BASE_URL`` without a trailing slash."""
+        return self.check_settings(self.settings)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        self._base_url = self.check_settings(self.settings)
         todo = [day for day in self.days if day not in self.done]
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("digest/days_requested", len(self.days))
@@ -105,7 +161,7 @@ class DailySpider(scrapy.Spider):
             return
         day = self._todo.popleft()
         yield scrapy.Request(
-            f"{self._base_url}/papers/date/{day.isoformat()}",
+            f"{self.base_url}/papers/date/{day.isoformat()}",
             callback=self.parse,
             errback=self.failed,
             cb_kwargs={"requested": day},
@@ -154,30 +210,38 @@ class DailySpider(scrapy.Spider):
             stats.inc_value("digest/undated_pages")
             return self._failed(requested, response.url, "cannot tell which day the page shows")
         if page.period != "day" or page.served_date != requested:
+            # The period is the page's text: quoted, it cannot forge a log line.
+            period = "day" if page.period == "day" else repr(page.period)
             return self._no_digest(
-                requested, f"the site served the {page.period} of {page.served_date}", response.url
+                requested, f"the site served the {period} of {page.served_date}", response.url
             )
         if not page.papers:
             stats.inc_value("digest/empty_pages")
             self.logger.warning("%s: the page for %s lists no papers", response.url, requested)
         stats.inc_value("digest/papers_seen", len(page.papers))
         scraped_at = dt.datetime.now(dt.UTC)
-        papers_url = response.urljoin("/papers/")
-        return Listing(
-            day=requested,
-            url=response.url,
-            outcome="served",
-            papers=[
-                load_paper(
-                    raw,
-                    listing_date=page.served_date,
-                    # An id the pattern refuses (say "../x") is rejected in validation.
-                    url=f"{papers_url}{raw['arxiv_id']}" if raw.get("arxiv_id") else None,
-                    scraped_at=scraped_at,
+        papers = []
+        for raw in page.papers:
+            arxiv_id = collapse_whitespace(raw.get("arxiv_id"))
+            paper = load_paper(
+                raw,
+                listing_date=page.served_date,
+                # Under the base URL's own path; an id the pattern refuses
+                # (say "../x") is rejected in validation.
+                url=f"{self.base_url}/papers/{arxiv_id}" if arxiv_id else None,
+                scraped_at=scraped_at,
+            )
+            dropped = [name for name in LINK_FIELDS if raw.get(name) and name not in paper]
+            if dropped:
+                stats.inc_value("digest/links_dropped", len(dropped))
+                self.logger.info(
+                    "Paper %r on %s: dropped %s (not an http(s) URL)",
+                    arxiv_id,
+                    response.url,
+                    ", ".join(f"{name}={raw[name]!r}" for name in dropped),
                 )
-                for raw in page.papers
-            ],
-        )
+            papers.append(paper)
+        return Listing(day=requested, url=response.url, outcome="served", papers=papers)
 
     def _redirected(self, response: Response, requested: dt.date) -> Listing | scrapy.Request:
         location = response.headers.get("Location")
@@ -186,6 +250,8 @@ class DailySpider(scrapy.Spider):
                 requested, response.url, f"HTTP {response.status} without a Location"
             )
         target = response.urljoin(location.decode("latin-1"))
+        if not _on_site(target, self.base_url):
+            return self._failed(requested, response.url, f"redirected off the site to {target!r}")
         served = served_date_from_url(target)
         if served is not None and served != requested:
             return self._no_digest(requested, f"the site redirects to {served}", response.url)

@@ -20,6 +20,52 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_PAGE_SIZE = 16_384
 
 
+#: The backends the archive's upserts are written for.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def check_database(url: str) -> None:
+    """A one-line ``ValueError`` for a database URL no crawl can store into:
+    not a URL, a backend the upserts are not written for, an in-memory
+    SQLite database (the run would keep nothing), a server that does not
+    answer. Makes no file."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ValueError(f"setting DIGEST_DATABASE_URL: {url!r} is not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True)
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"setting DIGEST_DATABASE_URL: {shown!r}: {backend} is not supported"
+            f" (use {' or '.join(BACKENDS)})"
+        )
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed.query):
+            raise ValueError(
+                f"setting DIGEST_DATABASE_URL: {shown!r} is an in-memory database, which keeps"
+                " nothing: name a file"
+            )
+        return
+    try:
+        engine = sa.create_engine(parsed, connect_args={"connect_timeout": 10})
+    except ImportError as exc:
+        raise ValueError(
+            f"setting DIGEST_DATABASE_URL: {shown}: {exc} (pip install -e '.[postgresql]')"
+        ) from None
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)  # the driver's own message, without SQLAlchemy's
+        message = str(orig if orig is not None else exc).strip()
+        raise ValueError(
+            f"setting DIGEST_DATABASE_URL: cannot connect to {shown}: {message.splitlines()[0]}"
+        ) from None
+    finally:
+        engine.dispose()
+
+
 def is_sqlite(url: str) -> bool:
     return sa.engine.make_url(url).get_backend_name() == "sqlite"
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.engine import Connection, Engine, Row
 
-from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
 from digest_crawler.storage.engine import is_sqlite, make_reader
 from digest_crawler.storage.migrate import SchemaError, head_version, version_of
 from digest_crawler.storage.schema import listings, papers, upvote_snapshots
@@ -67,7 +67,7 @@ class PaperFilter(BaseModel):
     by: Literal["listing", "published"] = Field(
         default="listing", description="Filter and order by the listing date or the arXiv date."
     )
-    min_upvotes: int | None = Field(default=None, ge=0)
+    min_upvotes: int | None = Field(default=None, ge=0, le=COUNT_MAX)
     organization: str | None = Field(default=None, min_length=1, description="Name or handle.")
     changed_since: dt.datetime | None = Field(
         default=None, description="Only papers new or changed after this moment."

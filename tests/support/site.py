@@ -71,7 +71,7 @@ def default_routes() -> dict[str, Answer | Answers]:
 
 
 class LocalSite:
-    def __init__(self, routes: dict[str, Answer | Answers]) -> None:
+    def __init__(self, routes: dict[str, Answer | Answers], host: str = "127.0.0.1") -> None:
         self.routes = routes
         self.requests: list[str] = []
         self.faults = 0  # answers that were errors or broken on purpose
@@ -110,8 +110,8 @@ class LocalSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.url = f"http://{host}:{self.server.server_address[1]}"
 
     def add_days(self, pages: dict[str, str]) -> None:
         """Serve generated pages: {"YYYY-MM-DD": page text}."""
@@ -123,8 +123,11 @@ class LocalSite:
 
 
 @contextmanager
-def serve(routes: dict[str, Answer | Answers] | None = None) -> Iterator[LocalSite]:
-    site = LocalSite(routes if routes is not None else default_routes())
+def serve(
+    routes: dict[str, Answer | Answers] | None = None, host: str = "127.0.0.1"
+) -> Iterator[LocalSite]:
+    """A local site on ``host`` (a loopback address; 127.0.0.2 plays another host)."""
+    site = LocalSite(routes if routes is not None else default_routes(), host)
     thread = threading.Thread(target=site.server.serve_forever, daemon=True)
     thread.start()
     try:

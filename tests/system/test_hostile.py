@@ -1,0 +1,371 @@
+"""A hostile site, a broken mirror, a careless operator: the real commands
+refuse, reject and never lose (loopback addresses only; 127.0.0.2 is another host)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import crawl, crawl_command, crawl_env, export, feed_lines, table
+from tests.support.report import RELIABILITY
+from tests.support.seed import seed_papers
+from tests.support.site import Answer, LocalSite, redirect, serve
+from tests.support.sitegen import props_json, render_listing, seed_entries
+
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
+
+DAY = dt.date(2026, 3, 2)
+
+
+def page(day: dt.date = DAY, count: int = 6, change: Any = None, **props: Any) -> bytes:
+    """A listing of ``count`` seed papers; ``change(entries)`` edits them,
+    ``props`` replace top-level props (e.g. ``periodType``)."""
+    entries = seed_entries(day, seed_papers()[:count])
+    if change is not None:
+        change(entries)
+    document = json.loads(props_json(entries, day, day - dt.timedelta(days=1)))
+    document.update(props)
+    return render_listing(entries, day, props=json.dumps(document)).encode()
+
+
+def attack(site: LocalSite, tmp_path: Path, *arguments: str, **kwargs: Any) -> Any:
+    RELIABILITY["faults injected"] += 1
+    return crawl(site.url, tmp_path, "-a", f"date={DAY}", *arguments, **kwargs)
+
+
+# -- the crawler follows and stores what it should not ---------------------------
+
+
+@pytest.mark.parametrize("where", ["another host", "file:///dev/zero", "file:///etc/passwd"])
+def test_a_redirect_off_the_site_fails_the_day_and_is_not_followed(
+    site: LocalSite, tmp_path: Path, where: str
+) -> None:
+    with serve(host="127.0.0.2") as other:
+        other.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+        target = f"{other.url}/papers/date/{DAY}" if where == "another host" else where
+        site.routes[f"/papers/date/{DAY}"] = redirect(target)
+        result = attack(site, tmp_path, feed=None, timeout=60)
+        assert other.requests == []
+    assert result.returncode == 1, result.stderr[-3000:]
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    assert day["outcome"] == "failed" and day["reason"] == f"redirected off the site to {target!r}"
+    assert table(tmp_path / "papers.sqlite") == []
+
+
+@pytest.mark.parametrize(
+    "answer", [redirect(f"/papers/date/{DAY}"), Answer(status=302)], ids=["loop", "no-Location"]
+)
+def test_a_redirect_loop_or_a_3xx_without_location_fails_the_run(
+    site: LocalSite, tmp_path: Path, answer: Answer
+) -> None:
+    site.routes[f"/papers/date/{DAY}"] = answer
+    result = attack(site, tmp_path, feed=None)
+    assert result.returncode == 1, result.stderr[-3000:]
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    assert day["outcome"] == "failed"
+    assert day["reason"] in ("too many redirects", "HTTP 302 without a Location")
+
+
+def test_links_that_are_not_http_are_dropped_and_counted_and_the_paper_kept(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    bad = [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>x</script>",
+        "file:///etc/passwd",
+    ]
+
+    def poison(entries: list[dict[str, Any]]) -> None:
+        for entry, link in zip(entries, bad, strict=False):
+            entry["paper"]["githubRepo"] = link
+            entry["paper"]["projectPage"] = link
+
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page(change=poison))
+    result = attack(site, tmp_path, feed="crawl.jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'digest/links_dropped': 6" in result.stderr
+    rows = table(tmp_path / "papers.sqlite")
+    assert len(rows) == 6
+    links = {value for r in rows for value in (r["github_repo"], r["project_page"]) if value}
+    assert all(link.startswith(("http://", "https://")) for link in links)
+    for record in feed_lines(tmp_path / "crawl.jsonl"):
+        assert not str(record["github_repo"] or "").startswith(("javascript", "data", "file"))
+
+
+def test_page_text_cannot_forge_a_log_line(site: LocalSite, tmp_path: Path) -> None:
+    forged = "day\n2026-01-01 00:00:00 [daily] INFO: All good, nothing to see"
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page(periodType=forged))
+    result = attack(site, tmp_path, feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert not any(line.startswith("2026-01-01 00:00:00") for line in result.stderr.splitlines())
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    assert day["outcome"] == "no_digest" and "\n" not in day["reason"]
+    assert repr(forged) in day["reason"]
+
+
+def test_ids_in_other_scripts_digits_are_rejected_and_a_padded_id_is_trimmed_in_its_url(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    def edit(entries: list[dict[str, Any]]) -> None:
+        entries[0]["paper"]["id"] = "\u0662\u0664\u0660\u0661.\u0660\u0660\u0660\u0660\u0661"
+        entries[1]["paper"]["id"] = " 2401.00002 "
+
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page(change=edit))
+    result = attack(site, tmp_path, feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {r["arxiv_id"]: r for r in table(tmp_path / "papers.sqlite")}
+    assert "\u0662\u0664\u0660\u0661.\u0660\u0660\u0660\u0660\u0661" not in rows and len(rows) == 5
+    assert rows["2401.00002"]["url"] == f"{site.url}/papers/2401.00002"
+    (rejected,) = table(tmp_path / "papers.sqlite", "rejected_items")
+    assert "arxiv_id" in rejected["reason"]
+
+
+def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    site.routes[f"/mirror/papers/date/{DAY}"] = Answer(body=page())
+    result = crawl(f"{site.url}/mirror/", tmp_path, "-a", f"date={DAY}", feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    urls = [r["url"] for r in table(tmp_path / "papers.sqlite")]
+    assert len(urls) == 6 and all(url.startswith(f"{site.url}/mirror/papers/") for url in urls)
+
+
+# -- settings and arguments refused before anything happens ------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("DIGEST_BASE_URL=http://alice:s3cret@127.0.0.1:9", "holds a user name or password"),
+        ("DIGEST_BASE_URL=http://127.0.0.1:9/?x=1", "has a query or fragment"),
+        ("DIGEST_BASE_URL=http://127.0.0.1:9/#top", "has a query or fragment"),
+        ("DIGEST_BASE_URL=http://127.0.0.1:99999", "has a port out of range"),
+        ("DIGEST_DATABASE_URL=sqlite:///", "is an in-memory database"),
+        ("DIGEST_DATABASE_URL=sqlite://", "is an in-memory database"),
+        ("DIGEST_DATABASE_URL=mysql://a@127.0.0.1/x", "mysql is not supported"),
+        ("DIGEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:1/x", "cannot connect"),
+        ("DIGEST_BATCH_SIZE=0", "setting DIGEST_BATCH_SIZE: '0' is not a number of rows"),
+        ("DIGEST_BATCH_SIZE=-5", "setting DIGEST_BATCH_SIZE: '-5' is not a number of rows"),
+        ("DIGEST_BATCH_SIZE=many", "setting DIGEST_BATCH_SIZE: 'many' is not a number of rows"),
+    ],
+)
+def test_bad_settings_are_refused_before_any_request_or_file(
+    site: LocalSite, tmp_path: Path, setting: str, message: str
+) -> None:
+    command = [*crawl_command(site.url, "-a", f"date={DAY}", feed=None), "-s", setting]
+    result = subprocess.run(
+        command, cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=60
+    )
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("scrapy crawl daily: error: setting DIGEST_") and message in line
+    assert "s3cret" not in result.stderr
+    assert site.requests == [] and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("days=" + "1" * 20, "argument days: 111111111111... days reach before the first digest"),
+        (
+            "refresh_days=99999999",
+            "argument refresh_days: 99999999 days reach before the first digest (2023-05-01)",
+        ),
+        ("start=0001-01-01", "argument start: 0001-01-01 is before the first digest (2023-05-01)"),
+        (
+            "date=\u0662\u0660\u0662\u0666-\u0660\u0663-\u0660\u0662",
+            "argument date: '\u0662\u0660\u0662\u0666-\u0660\u0663-\u0660\u0662' is not a date (expected YYYY-MM-DD)",
+        ),
+        ("days=\u0663", "argument days: '\u0663' is not a whole number of days"),
+    ],
+)
+def test_arguments_beyond_the_digest_are_refused_before_anything(
+    site: LocalSite, tmp_path: Path, argument: str, message: str
+) -> None:
+    result = crawl(site.url, tmp_path, "-a", argument, feed=None)
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line == f"scrapy crawl daily: error: {message}" or line.startswith(
+        f"scrapy crawl daily: error: {message}"
+    )
+    assert site.requests == [] and list(tmp_path.iterdir()) == []
+
+
+def test_two_crawls_at_once_on_an_empty_postgresql_database(
+    site: LocalSite, tmp_path: Path, postgres_url: str
+) -> None:
+    from tests.support.cli import start_crawl
+
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+    processes = [
+        start_crawl(
+            site.url,
+            tmp_path,
+            "-a",
+            f"date={DAY}",
+            "-s",
+            f"DIGEST_DATABASE_URL={postgres_url}",
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(2)
+    ]
+    outputs = [process.communicate(timeout=120)[1] for process in processes]
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-3000:]
+
+
+# -- the export command ---------------------------------------------------------------
+
+
+@pytest.fixture
+def archive(site: LocalSite, tmp_path: Path) -> Path:
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page(count=30))
+    assert crawl(site.url, tmp_path, "-a", f"date={DAY}", feed=None).returncode == 0
+    return tmp_path
+
+
+def test_export_to_a_closed_pipe_is_a_normal_end(archive: Path) -> None:
+    command = f"{sys.executable} -m scrapy export -o - | head -n 1"
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=archive,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["arxiv_id"] and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "Export stopped: standard output was closed by its reader"
+
+
+def test_export_writes_a_device_or_a_fifo_in_place(archive: Path) -> None:
+    device = archive / "null"
+    os.mknod(device, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a /dev/null of our own
+    result = export(archive, "-o", str(device))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(device.stat().st_mode)  # still the device, not a regular file
+    fifo = archive / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE, text=True)
+    assert export(archive, "-o", str(fifo)).returncode == 0
+    assert len(reader.communicate(timeout=30)[0].splitlines()) == 30
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_new_feed_file_gets_the_mode_the_umask_gives_and_an_old_one_keeps_its_own(
+    archive: Path,
+) -> None:
+    def run(*arguments: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "export", *arguments],
+            cwd=archive,
+            env=crawl_env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=lambda: os.umask(0o022),
+        )
+        assert result.returncode == 0, result.stderr
+
+    run("-o", "new.jsonl")
+    assert stat.S_IMODE((archive / "new.jsonl").stat().st_mode) == 0o644
+    (archive / "old.jsonl").write_text("old\n")
+    (archive / "old.jsonl").chmod(0o640)
+    run("-o", "old.jsonl")
+    assert stat.S_IMODE((archive / "old.jsonl").stat().st_mode) == 0o640
+    assert len(feed_lines(archive / "old.jsonl")) == 30
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["-o", "."], "option --output: '.' is a directory"),
+        (
+            ["--min-upvotes", "9" * 30],
+            "option --min-upvotes: 999999999999... is more than any count",
+        ),
+        (
+            ["--min-upvotes", "3000000000"],
+            "option --min-upvotes: Input should be less than or equal to 2147483647",
+        ),
+        (
+            ["--changed-since", "9999-12-31T23:59:59-01:00"],
+            "option --changed-since: '9999-12-31T23:59:59-01:00' is not a timestamp",
+        ),
+    ],
+)
+def test_export_options_no_archive_can_answer_are_one_line_errors(
+    archive: Path, arguments: list[str], message: str
+) -> None:
+    result = export(archive, *arguments)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"scrapy export: error: {message}")
+
+
+@pytest.mark.parametrize("trouble", ["read-only directory", "full disk"])
+def test_export_that_cannot_write_says_so_and_leaves_the_old_file(
+    archive: Path, tmp_path: Path, trouble: str
+) -> None:
+    mount = tmp_path / "out"
+    mount.mkdir()
+    size = "64k" if trouble == "full disk" else "1m"
+    if subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)]
+    ).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        (mount / "feed.jsonl").write_text("old feed\n")
+        if trouble == "read-only directory":
+            assert subprocess.run(["mount", "-o", "remount,ro", str(mount)]).returncode == 0
+        else:  # 30 papers of about 2 KB do not fit beside the old feed
+            (mount / "filler").write_bytes(b"x" * 20_000)
+        result = export(archive, "-o", str(mount / "feed.jsonl"))
+        RELIABILITY["faults injected"] += 1
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith(
+            "scrapy export: error: option --output: cannot write"
+        ) or line.startswith("scrapy export: error: option --output")
+        assert (mount / "feed.jsonl").read_text() == "old feed\n"
+        assert sorted(p.name for p in mount.iterdir() if p.name.startswith(".")) == []
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_stopped_export_leaves_no_temporary_file(
+    archive: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (a scheduler stopping the job) in the middle of writing."""
+    import signal
+
+    from digest_crawler.commands import export as command
+
+    def stopped(connection: Any, options: Any, stream: Any) -> Any:
+        stream.write("half a feed\n")
+        stream.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("not reached: SIGTERM ends the export")
+
+    monkeypatch.setattr(command, "write_feed", stopped)
+    (archive / "feed.jsonl").write_text("old feed\n")
+    options = command.ExportOptions(output=str(archive / "feed.jsonl"))
+    with pytest.raises(SystemExit) as stopped_with:
+        command.export(f"sqlite:///{archive / 'papers.sqlite'}", options)
+    assert stopped_with.value.code == 128 + signal.SIGTERM
+    assert (archive / "feed.jsonl").read_text() == "old feed\n"
+    assert [p.name for p in archive.iterdir() if p.name.startswith(".feed")] == []
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
+        signal.getsignal(signal.SIGTERM)
+    )
