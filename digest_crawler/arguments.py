@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -22,7 +23,6 @@ from digest_crawler.dates import parse_iso_day
 # Arguments that schedulers add on their own (Scrapyd passes ``_job``).
 _SCHEDULER_ARGUMENTS = frozenset({"_job", "_version"})
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")  # ASCII digits only
-DEFAULT_REFRESH_DAYS = 7
 #: No digest is older than this: a range reaching before it is refused (the
 #: Daily Papers began in May 2023).
 FIRST_DIGEST_DAY = dt.date(2023, 5, 1)
@@ -36,11 +36,20 @@ def today_utc() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def _today(info: ValidationInfo) -> dt.date:
+    """The day the arguments are read on: ``today`` of the validation
+    context (a fixed day in tests), the UTC date otherwise."""
+    today = (info.context or {}).get("today")
+    return today if isinstance(today, dt.date) else today_utc()
+
+
 class DailyArguments(BaseModel):
     """Arguments of ``scrapy crawl daily`` (``-a name=value``).
 
     With none of ``date``, ``start``/``end`` or ``days``, the run is the
-    scheduled daily one: today and the ``refresh_days`` days before it.
+    scheduled daily one: the days of the refresh schedule (``refresh``, by
+    default the ``DIGEST_REFRESH`` setting: days before today), or every day
+    back to ``refresh_days``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -53,10 +62,43 @@ class DailyArguments(BaseModel):
         default=None, description="Last day of a backfill, YYYY-MM-DD (inclusive); default: today."
     )
     days: int | None = Field(default=None, description="Backfill the last N days ending today.")
-    refresh_days: int = Field(
-        default=DEFAULT_REFRESH_DAYS,
-        description="Daily run: also re-crawl this many days before today.",
+    refresh: tuple[int, ...] | None = Field(
+        default=None,
+        description="Daily run: the days before today to read, e.g. 0,1,2,3,7,14"
+        " (default: the DIGEST_REFRESH setting).",
     )
+    refresh_days: int | None = Field(
+        default=None, description="Daily run: today and every day back to this many days before."
+    )
+
+    _today: dt.date = PrivateAttr(default_factory=today_utc)
+    _schedule: tuple[int, ...] = PrivateAttr(default=(0,))
+
+    @field_validator("refresh", mode="before")
+    @classmethod
+    def _schedule_of_days(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",")]
+            if not parts or not all(_WHOLE_NUMBER.match(part) and len(part) < 6 for part in parts):
+                raise ValueError(
+                    f"{value!r} is not a list of days before today (e.g. 0,1,2,3,7,14)"
+                )
+            return tuple(sorted({int(part) for part in parts}))
+        return value
+
+    @field_validator("refresh")
+    @classmethod
+    def _schedule_within_the_digest(
+        cls, value: tuple[int, ...] | None, info: ValidationInfo
+    ) -> tuple[int, ...] | None:
+        if value:
+            most = (_today(info) - FIRST_DIGEST_DAY).days
+            if value[-1] > most:
+                raise ValueError(
+                    f"{value[-1]} days reach before the first digest ({FIRST_DIGEST_DAY}):"
+                    f" give at most {most}"
+                )
+        return value
 
     @field_validator("date", "start", "end", mode="before")
     @classmethod
@@ -77,8 +119,8 @@ class DailyArguments(BaseModel):
 
     @field_validator("date", "start", "end")
     @classmethod
-    def _within_the_digest(cls, value: dt.date | None) -> dt.date | None:
-        today = today_utc()
+    def _within_the_digest(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        today = _today(info)
         if value is not None and value > today:
             raise ValueError(f"{value} is in the future (today is {today} UTC)")
         if value is not None and value < FIRST_DIGEST_DAY:
@@ -94,7 +136,7 @@ class DailyArguments(BaseModel):
             raise ValueError(f"{value} is not a number of days: give at least 1")
         # refresh_days counts the days before today, days counts today too.
         reach = value if info.field_name == "refresh_days" else value - 1
-        most = (today_utc() - FIRST_DIGEST_DAY).days
+        most = (_today(info) - FIRST_DIGEST_DAY).days
         if reach > most:
             raise ValueError(
                 f"{value} days reach before the first digest ({FIRST_DIGEST_DAY}):"
@@ -110,18 +152,30 @@ class DailyArguments(BaseModel):
             raise ValueError("days: give either days or start/end, not both")
         if self.end is not None and self.start is None:
             raise ValueError("end: give start too")
-        if "refresh_days" in self.model_fields_set and (self.date or self.is_backfill):
-            raise ValueError("refresh_days: only for the daily run (without date, start or days)")
+        for name in ("refresh", "refresh_days"):
+            if name in self.model_fields_set and (self.date or self.is_backfill):
+                raise ValueError(f"{name}: only for the daily run (without date, start or days)")
+        if self.refresh is not None and self.refresh_days is not None:
+            raise ValueError("refresh: give either refresh or refresh_days, not both")
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"start: {self.start} is after end {self.end}")
         return self
 
     @classmethod
-    def parse(cls, raw: Mapping[str, Any]) -> DailyArguments:
-        """Validate ``raw`` (the ``-a`` arguments) or raise ``ArgumentError``."""
+    def parse(
+        cls,
+        raw: Mapping[str, Any],
+        *,
+        today: dt.date | None = None,
+        schedule: Sequence[int] = (0,),
+    ) -> DailyArguments:
+        """Validate ``raw`` (the ``-a`` arguments) as read on ``today``
+        (default: the UTC date), with ``schedule`` as the daily run's
+        default refresh schedule, or raise ``ArgumentError``."""
         given = {k: v for k, v in raw.items() if k not in _SCHEDULER_ARGUMENTS}
+        today = today or today_utc()
         try:
-            return cls.model_validate(given)
+            arguments = cls.model_validate(given, context={"today": today})
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
             name = ".".join(map(str, error["loc"]))
@@ -132,14 +186,29 @@ class DailyArguments(BaseModel):
             if not name:  # a rule across arguments names its argument first
                 raise ArgumentError(f"argument {message}") from None
             raise ArgumentError(f"argument {name}: {message}") from None
+        arguments._today = today
+        arguments._schedule = tuple(sorted(set(schedule)))
+        return arguments
 
     @property
     def is_backfill(self) -> bool:
         return self.start is not None or self.days is not None
 
+    @property
+    def today(self) -> dt.date:
+        """The day the arguments were read on."""
+        return self._today
+
+    @property
+    def schedule(self) -> tuple[int, ...]:
+        """The daily run's days before today, nearest first."""
+        if self.refresh_days is not None:
+            return tuple(range(self.refresh_days + 1))
+        return self.refresh if self.refresh is not None else self._schedule
+
     def days_to_crawl(self) -> list[dt.date]:
         """The listing days of this run, oldest first."""
-        today = today_utc()
+        today = self._today
         if self.date is not None:
             return [self.date]
         if self.start is not None:
@@ -147,5 +216,5 @@ class DailyArguments(BaseModel):
         elif self.days is not None:
             first, last = today - dt.timedelta(days=self.days - 1), today
         else:
-            first, last = today - dt.timedelta(days=self.refresh_days), today
+            return [today - dt.timedelta(days=n) for n in sorted(self.schedule, reverse=True)]
         return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]

@@ -210,6 +210,16 @@ class StoragePipeline:
             self.stats.inc_value("digest/papers_updated", written.updated)
             self.stats.inc_value("digest/upvote_snapshots", written.snapshots)
             self.stats.inc_value("digest/days_stored")
+            if written.missing:
+                # A day fills up during the day: a shorter read is a partial
+                # one, and the archive keeps what it had.
+                self.stats.inc_value("digest/papers_missing_from_reread", written.missing)
+                logger.warning(
+                    "%d papers listed on %s before are not on this read of it; their"
+                    " listings are kept",
+                    written.missing,
+                    item.day,
+                )
             logger.info(
                 "Stored %d papers listed on %s (%d new, %d updated)",
                 written.papers,

@@ -25,6 +25,15 @@ ADDONS: dict[str, int] = {}
 DIGEST_BASE_URL = "https://huggingface.co"
 # Any SQLAlchemy URL; default: a SQLite file in the working directory.
 DIGEST_DATABASE_URL = "sqlite:///papers.sqlite"
+# The daily run's refresh schedule: the days before today it reads. A day's
+# list fills up during that day and its upvotes move for one to two weeks:
+# read at about 0, 1, 2, 3, 7 and 14 days, a day is settled after the last.
+DIGEST_REFRESH = [0, 1, 2, 3, 7, 14]
+# A run that reads today fails (exit status 1) when the newest digest day the
+# site serves is more than this many days old: a weekend plus a holiday is not.
+DIGEST_STALE_DAYS = 4
+# The day a run takes as today, YYYY-MM-DD; empty: the UTC date (tests fix it).
+DIGEST_TODAY = ""
 # Upper bound on rows per upsert statement (a listing day has ~50 papers
 # and is written in one transaction whatever this is).
 DIGEST_BATCH_SIZE = 500
@@ -32,6 +41,7 @@ DIGEST_BATCH_SIZE = 500
 # a person should look at (a day without a digest is normal, not listed).
 # (A crawl in which papers were served but none stored exits 1 as well.)
 DIGEST_FAILURE_STATS = [
+    "digest/stale_days",
     "digest/days_failed",
     "digest/days_left",
     "digest/failed_pages",

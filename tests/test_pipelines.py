@@ -413,3 +413,21 @@ def test_a_rejected_paper_holding_what_no_text_column_takes_costs_only_itself(
     (rejected,) = rows(database_url, storage.rejected_items)
     assert rejected["arxiv_id"] == "2607.0000\\ud800"
     assert json.loads(rejected["payload"])["title"] == "x\ud800y\x00"
+
+
+def test_a_shorter_read_of_a_day_keeps_what_an_earlier_read_listed(database_url: str) -> None:
+    day = [paper(arxiv_id=f"2607.{n:05d}") for n in range(5)]
+    with Run(database_url) as run:
+        run.store(*day)
+    with Run(database_url) as run:
+        run.store(day[0], day[3])  # a partial list (say, read early in the day)
+    assert run.stat("papers_missing_from_reread") == 3
+    listings = rows(database_url, storage.listings)
+    assert [(r["arxiv_id"], r["rank"]) for r in listings] == [
+        ("2607.00000", 1),
+        ("2607.00001", 2),
+        ("2607.00002", 3),
+        ("2607.00003", 2),  # its rank on the latest read
+        ("2607.00004", 5),
+    ]
+    assert len(rows(database_url)) == 5

@@ -156,7 +156,7 @@ def test_default_day_is_today_in_utc() -> None:
         ({"date": "2999-01-01"}, "argument date: 2999-01-01 is in the future"),
         (
             {"datum": "2026-01-01"},
-            "unknown argument 'datum' (known: date, start, end, days, refresh_days)",
+            "unknown argument 'datum' (known: date, start, end, days, refresh, refresh_days)",
         ),
     ],
 )

@@ -43,7 +43,7 @@ class Command(ScrapyCrawlCommand):
         ]
         try:
             if parse_arguments is not None:
-                parse_arguments(opts.spargs)
+                parse_arguments(opts.spargs, self.settings)
             for check in checks:
                 check(self.settings)
         except ValueError as exc:

@@ -6,16 +6,18 @@ import datetime as dt
 import functools
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digest_crawler.arguments import DailyArguments
+from digest_crawler.dates import parse_iso_day
 from digest_crawler.items import Listing
 from digest_crawler.loaders import load_paper
 from digest_crawler.pages import parse_listing, served_date_from_url
@@ -105,22 +107,41 @@ class DailySpider(scrapy.Spider):
     """
 
     name = "daily"
+    arguments: DailyArguments
+    #: The listing days of this run, oldest first.
+    days: list[dt.date]
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
-        self.arguments = self.parse_arguments(kwargs)
-        #: The listing days of this run, oldest first.
-        self.days: list[dt.date] = self.arguments.days_to_crawl()
+        # The arguments are read in from_crawler, with the settings; they are
+        # not set as attributes (Scrapy's default): -a start= would replace
+        # the start() method.
+        self._spargs = kwargs
         #: Days not to fetch (see the class docstring).
         self.done: set[dt.date] = set()
+        #: The newest digest day the site served in this run (not after today).
+        self.newest: dt.date | None = None
         self._todo: deque[dt.date] = deque()
-        # The arguments are not set as attributes (Scrapy's default): -a start=
-        # would replace the start() method.
         super().__init__(name)
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.arguments = cls.parse_arguments(kwargs, crawler.settings)
+        spider.days = spider.arguments.days_to_crawl()
+        return spider
+
     @staticmethod
-    def parse_arguments(spargs: Mapping[str, Any]) -> DailyArguments:
-        """Validate ``-a`` arguments; raises ``ArgumentError`` (a ValueError)."""
-        return DailyArguments.parse(spargs)
+    def parse_arguments(spargs: Mapping[str, Any], settings: BaseSettings) -> DailyArguments:
+        """Validate ``-a`` arguments as of ``DIGEST_TODAY`` (empty: the UTC
+        date), with ``DIGEST_REFRESH`` as the daily run's schedule; raises
+        ``ArgumentError`` (a ValueError)."""
+        today = settings.get("DIGEST_TODAY") or None
+        try:
+            day = parse_iso_day(today) if isinstance(today, str) else today
+        except ValueError as exc:
+            raise ValueError(f"setting DIGEST_TODAY: {exc}") from None
+        schedule = [int(n) for n in settings.getlist("DIGEST_REFRESH")]
+        return DailyArguments.parse(spargs, today=day, schedule=schedule)
 
     @staticmethod
     def check_settings(settings: BaseSettings) -> str:
@@ -209,6 +230,8 @@ class DailySpider(scrapy.Spider):
         if page.served_date is None:
             stats.inc_value("digest/undated_pages")
             return self._failed(requested, response.url, "cannot tell which day the page shows")
+        if page.papers and page.period == "day":
+            self._served(page.served_date)
         if page.period != "day" or page.served_date != requested:
             # The period is the page's text: quoted, it cannot forge a log line.
             period = "day" if page.period == "day" else repr(page.period)
@@ -254,6 +277,7 @@ class DailySpider(scrapy.Spider):
             return self._failed(requested, response.url, f"redirected off the site to {target!r}")
         served = served_date_from_url(target)
         if served is not None and served != requested:
+            self._served(served)  # a day without a digest is sent to the newest one
             return self._no_digest(requested, f"the site redirects to {served}", response.url)
         # The same day elsewhere, or a page that names no date: follow it and
         # let the page say which day it shows.
@@ -277,6 +301,29 @@ class DailySpider(scrapy.Spider):
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         yield self._failed(request.cb_kwargs["requested"], request.url, reason)
         yield from self._next_day()
+
+    def _served(self, day: dt.date) -> None:
+        if day <= self.arguments.today and (self.newest is None or day > self.newest):
+            self.newest = day
+
+    def closed(self, reason: str) -> None:
+        """A run that reads today notices a stalled site: the newest digest
+        day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
+        today, stale_after = self.arguments.today, self.settings.getint("DIGEST_STALE_DAYS")
+        if self.newest is None or self.days[-1] != today:
+            return
+        age = (today - self.newest).days
+        if age > stale_after:
+            assert self.crawler.stats is not None
+            self.crawler.stats.set_value("digest/stale_days", age)
+            self.logger.error(
+                "The site has served nothing new since %s: %d days before today (%s),"
+                " more than DIGEST_STALE_DAYS (%d)",
+                self.newest,
+                age,
+                today,
+                stale_after,
+            )
 
     def _no_digest(self, day: dt.date, reason: str, url: str) -> Listing:
         """The site answered ``day`` with another day: a normal outcome."""

@@ -45,6 +45,8 @@ class Written:
     updated: int
     snapshots: int
     rejected: int
+    #: Papers an earlier read listed that day and this one does not: kept.
+    missing: int = 0
 
 
 def write_listing(
@@ -78,6 +80,17 @@ def write_listing(
                 for rank, paper in ranked
             ],
         )
+    missing = 0
+    if ranked:
+        day = ranked[0][1].listing_date
+        missing = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(listings)
+            .where(
+                listings.c.listing_date == day,
+                listings.c.arxiv_id.not_in([paper.arxiv_id for _, paper in ranked]),
+            )
+        ).scalar_one()
     snapshots = _record_snapshots(connection, [paper.arxiv_id for _, paper in ranked], now)
     if rejected:
         connection.execute(
@@ -95,7 +108,7 @@ def write_listing(
                 for reject in rejected
             ],
         )
-    return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected))
+    return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing)
 
 
 def _storable(text: str) -> str:

@@ -221,15 +221,31 @@ def test_killed_backfill_resumes_where_it_stopped(
     assert len(site.page_requests()) == 12
 
 
-def test_daily_run_refreshes_the_trailing_window(site: LocalSite, tmp_path: Path) -> None:
-    today = dt.datetime.now(dt.UTC).date()
-    window = [today - dt.timedelta(days=n) for n in range(7, -1, -1)]
-    serve_days(site, window)
-    result = crawl(site.url, tmp_path)
+TODAY = D(2026, 3, 20)  # the scheduled runs' fixed "today" (DIGEST_TODAY)
+
+
+def test_the_daily_run_reads_exactly_the_refresh_schedule(site: LocalSite, tmp_path: Path) -> None:
+    scheduled = [TODAY - dt.timedelta(days=n) for n in (14, 7, 3, 2, 1, 0)]
+    serve_days(site, [TODAY - dt.timedelta(days=n) for n in range(20, -1, -1)])
+    result = crawl(site.url, tmp_path, "-s", f"DIGEST_TODAY={TODAY}")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert site.page_requests() == [f"/papers/date/{day}" for day in window]  # 1 + 7 days
+    assert site.page_requests() == [f"/papers/date/{day}" for day in scheduled]
+    assert site.requests.count("/robots.txt") == 1
     (run,) = table(tmp_path / "papers.sqlite", "crawl_runs")
-    assert run["days_requested"] == 8 and run["days_served"] == 8
+    assert (run["days_requested"], run["days_served"], run["complete"]) == (6, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("argument", "back"),
+    [("refresh=0,2,5", (5, 2, 0)), ("refresh_days=2", (2, 1, 0))],
+)
+def test_the_schedule_is_one_argument_and_refresh_days_means_every_day_back(
+    site: LocalSite, tmp_path: Path, argument: str, back: tuple[int, ...]
+) -> None:
+    serve_days(site, [TODAY - dt.timedelta(days=n) for n in range(6, -1, -1)])
+    result = crawl(site.url, tmp_path, "-a", argument, "-s", f"DIGEST_TODAY={TODAY}", feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{TODAY - dt.timedelta(days=n)}" for n in back]
 
 
 def test_progress_is_logged_during_a_backfill(site: LocalSite, tmp_path: Path) -> None:
@@ -347,3 +363,41 @@ def test_published_ratelimit_policy_sets_the_pace(site: LocalSite, tmp_path: Pat
     assert len(gaps) == 5 and min(gaps) >= 0.3 * 0.9 and max(gaps) < 1.5
     assert sum(gaps) / len(gaps) >= 0.3
     assert "'digest/ratelimit_pace': 0.306" in result.stderr
+
+
+@pytest.mark.parametrize(("newest", "stale"), [(6, True), (2, False), (3, False)])
+def test_a_stalled_site_fails_the_daily_run_with_one_line(
+    site: LocalSite, tmp_path: Path, newest: int, stale: bool
+) -> None:
+    """The site's newest day is ``newest`` days before today; the days after
+    it have no digest (the site redirects them to its newest day)."""
+    last = TODAY - dt.timedelta(days=newest)
+    days = [TODAY - dt.timedelta(days=n) for n in range(20, -1, -1)]
+    serve_days(site, [day for day in days if day <= last])
+    for day in days:
+        if day > last:
+            site.routes[f"/papers/date/{day}"] = redirect(f"/papers/date/{last}")
+    result = crawl(site.url, tmp_path, "-s", f"DIGEST_TODAY={TODAY}", feed=None)
+    errors = [line for line in result.stderr.splitlines() if " ERROR: " in line]
+    if stale:
+        assert result.returncode == 1, result.stderr[-3000:]
+        (line,) = errors
+        assert line.endswith(
+            f"The site has served nothing new since {last}: {newest} days before today"
+            f" ({TODAY}), more than DIGEST_STALE_DAYS (4)"
+        )
+    else:
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert errors == []
+
+
+def test_a_day_that_shrinks_keeps_its_papers(site: LocalSite, tmp_path: Path) -> None:
+    day = TEN_DAYS[0]
+    site.routes[f"/papers/date/{day}"] = Answer(body=day_page(day, count=6).encode())
+    assert crawl(site.url, tmp_path, "-a", f"date={day}", feed=None).returncode == 0
+    site.routes[f"/papers/date/{day}"] = Answer(body=day_page(day, count=2).encode())
+    result = crawl(site.url, tmp_path, "-a", f"date={day}", feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'digest/papers_missing_from_reread': 4" in result.stderr
+    assert f"4 papers listed on {day} before are not on this read of it" in result.stderr
+    assert listings_per_day(tmp_path / "papers.sqlite") == {str(day): 6}
