@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict
 
 from digest_crawler.items import Paper
 
-#: Bump when a field changes meaning or type (adding an optional field does not).
-SCHEMA_VERSION = 1
+#: Bump when a field is added, or changes meaning or type (the schema allows
+#: no other fields). 2: ``settled``.
+SCHEMA_VERSION = 2
 SCHEMA_FILE = "paper.schema.json"
 
 
@@ -43,6 +44,9 @@ class FeedRecord(Paper):
     model_config = ConfigDict(title="Daily Papers feed record")
 
     schema_version: int = SCHEMA_VERSION
+    #: Whether the paper's listing day is settled: read at the end of the
+    #: refresh schedule, so its upvotes are final.
+    settled: bool = False
     listings: list[Listing] | None = None
     upvote_snapshots: list[UpvoteSnapshot] | None = None
 
@@ -53,7 +57,8 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = (
         "One line of the digest_crawler JSONL feed (`scrapy export`). The crawl-time feed "
-        "(`scrapy crawl daily -O`) has the same fields and types, without schema_version. "
+        "(`scrapy crawl daily -O`) has the same fields and types, without schema_version "
+        "and settled. "
         "listings and upvote_snapshots appear with --with-history only."
     )
     return schema

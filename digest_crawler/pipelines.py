@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider, DropItem
@@ -18,10 +18,11 @@ from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from digest_crawler.arguments import DailyArguments
 from digest_crawler.items import Listing, Paper, Rejected
 from digest_crawler.storage import ledger, make_engine, migrate
 from digest_crawler.storage.engine import check_database
-from digest_crawler.storage.write import write_listing
+from digest_crawler.storage.write import record_read, write_listing
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class PlannedSpider(Protocol):
     name: str
     days: list[dt.date]
     done: set[dt.date]
-    arguments: BaseModel
+    arguments: DailyArguments
 
 
 class StoragePipeline:
@@ -97,12 +98,16 @@ class StoragePipeline:
     the same days already did (``spider.done``).
     """
 
-    def __init__(self, crawler: Crawler, database_url: str, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, database_url: str, batch_size: int, horizon: int) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats = crawler.stats
         self.database_url = database_url
         self.batch_size = batch_size
+        #: Days after which a read settles a listing day: the refresh
+        #: schedule's last. Reads count by the run's today (DIGEST_TODAY).
+        self.horizon = horizon
+        self.read_on = dt.datetime.now(dt.UTC).date()
         self.engine: Engine | None = None
         self.run_id: int | None = None
         self.counts = {"items_stored": 0, "papers_new": 0, "papers_updated": 0, "items_rejected": 0}
@@ -128,6 +133,7 @@ class StoragePipeline:
             crawler,
             crawler.settings["DIGEST_DATABASE_URL"],
             crawler.settings.getint("DIGEST_BATCH_SIZE"),
+            max(int(n) for n in crawler.settings.getlist("DIGEST_REFRESH")),
         )
         # The run's record is closed when the finish reason is known.
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
@@ -146,6 +152,7 @@ class StoragePipeline:
             )
         spider = self.crawler.spider
         if isinstance(spider, PlannedSpider):
+            self.read_on = spider.arguments.today
             try:
                 with self.engine.begin() as connection:
                     run = ledger.start_run(
@@ -186,6 +193,9 @@ class StoragePipeline:
                 written = write_listing(
                     connection, item.valid, item.rejected, item.url, now, self.batch_size
                 )
+                if item.outcome == "served":
+                    settles = (self.read_on - item.day).days >= self.horizon
+                    record_read(connection, item.day, now, settles)
                 if self.run_id is not None:
                     ledger.record_day(
                         connection,

@@ -85,7 +85,7 @@ class Command(ScrapyCommand):
     default_settings: ClassVar[dict[str, Any]] = {"LOG_ENABLED": False}
 
     def syntax(self) -> str:
-        return "[-o FILE|-] [--since D] [--until D] [--by listing|published] [--min-upvotes N] [--organization NAME] [--changed-since TIMESTAMP] [--with-history]"
+        return "[-o FILE|-] [--since D] [--until D] [--by listing|published] [--min-upvotes N] [--organization NAME] [--changed-since TIMESTAMP] [--settled] [--with-history]"
 
     def short_desc(self) -> str:
         return "Export the stored papers as a JSONL feed"
@@ -113,6 +113,11 @@ class Command(ScrapyCommand):
             "--changed-since",
             metavar="TIMESTAMP",
             help="only papers new or changed after this moment (UTC)",
+        )
+        group.add_argument(
+            "--settled",
+            action="store_true",
+            help="only papers of settled days (read at the end of the refresh schedule: final upvotes)",
         )
         group.add_argument(
             "--with-history",
@@ -144,6 +149,8 @@ def _parse_options(opts: argparse.Namespace) -> ExportOptions:
     given: dict[str, Any] = {k: v for k, v in raw.items() if v is not None}
     if opts.with_history:
         given["with_history"] = True
+    if opts.settled:
+        given["settled"] = True
     try:
         return ExportOptions.model_validate(given)
     except ValidationError as exc:

@@ -7,6 +7,7 @@ from digest_crawler.storage.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, m
 from digest_crawler.storage.schema import (
     crawl_days,
     crawl_runs,
+    listing_days,
     listings,
     metadata,
     papers,
@@ -18,6 +19,7 @@ __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
     "crawl_days",
     "crawl_runs",
+    "listing_days",
     "listings",
     "make_engine",
     "make_reader",

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine, Row
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
 from digest_crawler.storage.engine import is_sqlite, make_reader
 from digest_crawler.storage.migrate import SchemaError, head_version, version_of
-from digest_crawler.storage.schema import listings, papers, upvote_snapshots
+from digest_crawler.storage.schema import listing_days, listings, papers, upvote_snapshots
 
 
 class ArchiveError(Exception):
@@ -72,13 +72,22 @@ class PaperFilter(BaseModel):
     changed_since: dt.datetime | None = Field(
         default=None, description="Only papers new or changed after this moment."
     )
+    settled: bool = Field(default=False, description="Only papers of settled days (final upvotes).")
 
 
 def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
     """The papers ``chosen`` names, ordered by the date then ``arxiv_id``
     (papers without an arXiv date last with ``by="published"``)."""
     date_column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
-    query = sa.select(*(papers.c[name] for name in PAPER_FIELDS))
+    settled = listing_days.c.settled_at.is_not(None)
+    query = sa.select(
+        *(papers.c[name] for name in PAPER_FIELDS),
+        sa.func.coalesce(settled, False).label("settled"),
+    ).select_from(
+        papers.outerjoin(listing_days, listing_days.c.listing_date == papers.c.listing_date)
+    )
+    if chosen.settled:
+        query = query.where(settled)
     if chosen.since:
         query = query.where(date_column >= chosen.since)
     if chosen.until:

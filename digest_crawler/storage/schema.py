@@ -107,6 +107,17 @@ papers = sa.Table(
     sa.Column("changed_at", UTCDateTime, nullable=False, index=True),
 )
 
+listing_days = sa.Table(
+    "listing_days",
+    metadata,
+    sa.Column("listing_date", sa.Date, primary_key=True),
+    sa.Column("first_read_at", UTCDateTime, nullable=False),
+    sa.Column("last_read_at", UTCDateTime, nullable=False),
+    # The first read on or after the day's last scheduled refresh (day 14):
+    # from then on its upvotes are final. NULL: the day is still open.
+    sa.Column("settled_at", UTCDateTime),
+)
+
 rejected_items = sa.Table(
     "rejected_items",
     metadata,

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from digest_crawler.items import PAPER_FIELDS, Paper, Rejected
 from digest_crawler.storage.schema import (
     UTCDateTime,
+    listing_days,
     listings,
     papers,
     rejected_items,
@@ -109,6 +110,34 @@ def write_listing(
             ],
         )
     return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing)
+
+
+def record_read(connection: Connection, day: dt.date, now: dt.datetime, settles: bool) -> None:
+    """Note that ``day``'s listing was read ``now``; a read that ``settles``
+    it (on or after its last scheduled refresh) settles it for good."""
+    connection.execute(
+        _read_upsert(connection.dialect.name),
+        {
+            "listing_date": day,
+            "first_read_at": now,
+            "last_read_at": now,
+            "settled_at": now if settles else None,
+        },
+    )
+
+
+@functools.cache
+def _read_upsert(dialect: str) -> Any:
+    statement: Any = _insert(dialect, listing_days)
+    return statement.on_conflict_do_update(
+        index_elements=[listing_days.c.listing_date],
+        set_={
+            "last_read_at": statement.excluded.last_read_at,
+            "settled_at": sa.func.coalesce(
+                listing_days.c.settled_at, statement.excluded.settled_at
+            ),
+        },
+    )
 
 
 def _storable(text: str) -> str:

@@ -21,6 +21,7 @@ from tests.conftest import FIXTURES
 # Made by `scrapy crawl daily` of the last release without migrations
 # (commit 1e15530) over the fixture days: see fixtures/README.md.
 ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"
+HEAD = migrate.head_version()
 
 
 def structure(engine: sa.Engine) -> dict[str, Any]:
@@ -80,13 +81,13 @@ def test_a_new_sqlite_archive_is_exactly_the_schema(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
     assert migrate.upgrade(engine) == (None, migrate.head_version())
     assert differences(engine) == []
-    assert migrate.upgrade(engine) == (2, 2)  # a second upgrade does nothing
+    assert migrate.upgrade(engine) == (HEAD, HEAD)  # a second upgrade does nothing
     engine.dispose()
 
 
 def test_every_migration_run_from_an_empty_file_gives_the_same_schema(tmp_path: Path) -> None:
     engines = [make_engine(f"sqlite:///{tmp_path / name}") for name in ("steps", "new")]
-    assert migrate.upgrade(engines[0], to=migrate.head_version()) == (None, 2)
+    assert migrate.upgrade(engines[0], to=HEAD) == (None, HEAD)
     migrate.upgrade(engines[1])
     assert differences(engines[0]) == []
     assert structure(engines[0]) == structure(engines[1])
@@ -100,7 +101,7 @@ def test_a_version_1_archive_upgrades_in_place_to_the_schema_of_a_new_one(tmp_pa
     before = dump(old)
     assert sum(map(len, before.values())) > 300 and before["rejected_items"]
     engines = [make_engine(f"sqlite:///{path}") for path in (old, new)]
-    assert migrate.upgrade(engines[0]) == (1, 2)
+    assert migrate.upgrade(engines[0]) == (1, HEAD)
     migrate.upgrade(engines[1])
     assert differences(engines[0]) == []
     assert structure(engines[0]) == structure(engines[1])
@@ -108,10 +109,16 @@ def test_a_version_1_archive_upgrades_in_place_to_the_schema_of_a_new_one(tmp_pa
         engine.dispose()
 
     after = dump(old)
-    assert after == {
+    assert {table: rows for table, rows in after.items() if table in before} == {
         table: [tuple(as_version_2(v) for v in row) for row in rows]
         for table, rows in before.items()
     }
+    # Version 3: each day some run stored, with its first and last read; the
+    # fixture's days were all read months later, which settles them.
+    stored = {row[1] for row in before["crawl_days"] if row[2] == "stored"}
+    assert {row[0] for row in after["listing_days"]} == stored
+    for day, first, last, settled in after["listing_days"]:
+        assert first <= last and settled == first, day
     nulls = [row for row in before["papers"] if row[4] == "null"]
     assert nulls, "the fixture holds papers read from cards (authors JSON null)"
     moments = [row[18] for row in after["papers"]]  # first_seen_at
@@ -137,7 +144,7 @@ def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
             connection.exec_driver_sql(
                 "INSERT INTO listings VALUES ('2026-03-11', '2603.00001', 1, now(), now())"
             )
-        assert migrate.upgrade(engine) == (1, 2)
+        assert migrate.upgrade(engine) == (1, HEAD)
         assert differences(engine) == []
         with engine.connect() as connection:
             authors = dict(

@@ -15,6 +15,7 @@ from digest_crawler import storage
 from tests.support.cli import (
     crawl,
     db_rows,
+    export,
     listings_per_day,
     span,
     start_crawl,
@@ -401,3 +402,31 @@ def test_a_day_that_shrinks_keeps_its_papers(site: LocalSite, tmp_path: Path) ->
     assert "'digest/papers_missing_from_reread': 4" in result.stderr
     assert f"4 papers listed on {day} before are not on this read of it" in result.stderr
     assert listings_per_day(tmp_path / "papers.sqlite") == {str(day): 6}
+
+
+def test_a_day_read_at_0_1_2_3_7_and_14_days_is_settled_after_the_last(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    day = D(2026, 3, 2)
+    # The only digest day around: every other day redirects to it.
+    others = [day + dt.timedelta(days=n) for n in range(-14, 15) if n]
+    serve_days(site, [*others, day], no_digest=set(others))
+    database = tmp_path / "papers.sqlite"
+    for after in (0, 1, 2, 3, 7, 14):
+        today = day + dt.timedelta(days=after)
+        settings = ("-s", f"DIGEST_TODAY={today}", "-s", "DIGEST_STALE_DAYS=30")
+        result = crawl(site.url, tmp_path, *settings, feed=None)
+        assert result.returncode == 0, result.stderr[-3000:]
+        (read,) = db_rows(database, f"SELECT * FROM listing_days WHERE listing_date = '{day}'")
+        assert (read["settled_at"] is not None) == (after == 14), after
+        settled = export(tmp_path, "--settled", "--since", str(day), "--until", str(day))
+        assert settled.returncode == 0, settled.stderr
+        records = [json.loads(line) for line in settled.stdout.splitlines()]
+        assert len(records) == (6 if after == 14 else 0)
+        assert all(record["settled"] for record in records)
+    first, last = read["first_read_at"], read["last_read_at"]
+    assert first < last and read["settled_at"] == last
+    # Its papers were seen at every read: an upvote history of six points at most.
+    everything = export(tmp_path, "--since", str(day), "--until", str(day), "--with-history")
+    for record in map(json.loads, everything.stdout.splitlines()):
+        assert record["settled"] is True and 1 <= len(record["upvote_snapshots"]) <= 6

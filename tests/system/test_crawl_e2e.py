@@ -295,7 +295,7 @@ def test_a_crawl_upgrades_an_archive_of_version_1_before_its_first_write(
     result = crawl(site, tmp_path, "-a", "date=2026-07-31")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (
-        "Upgraded the archive sqlite:///papers.sqlite from schema version 1 to 2" in result.stderr
+        "Upgraded the archive sqlite:///papers.sqlite from schema version 1 to 3" in result.stderr
     )
     runs = db_rows(tmp_path / "papers.sqlite", "crawl_runs")
     assert len(runs) == runs_before + 1 and runs[-1]["started_at"].endswith("Z")

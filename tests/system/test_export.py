@@ -58,7 +58,7 @@ def test_exports_every_paper_ordered_by_listing_date_then_id(workdir: Path) -> N
         (p["listing_date"], p["arxiv_id"]) for p in papers
     )
     for record in records:
-        assert list(record) == [*PAPER_FIELDS, "schema_version"]
+        assert list(record) == [*PAPER_FIELDS, "schema_version", "settled"]
         assert record["schema_version"] == SCHEMA_VERSION
 
 
@@ -69,7 +69,9 @@ def test_export_has_the_crawl_feeds_fields_types_and_values(workdir: Path) -> No
     }
     assert exported.keys() == crawled.keys()
     for arxiv_id, record in exported.items():
-        assert {k: v for k, v in record.items() if k != "schema_version"} == crawled[arxiv_id]
+        assert {
+            k: v for k, v in record.items() if k not in ("schema_version", "settled")
+        } == crawled[arxiv_id]
 
 
 def test_two_exports_are_byte_identical(workdir: Path) -> None:
@@ -243,7 +245,7 @@ def test_export_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
         assert {
             k: v
             for k, v in record.items()
-            if k not in ("schema_version", "listings", "upvote_snapshots")
+            if k not in ("schema_version", "settled", "listings", "upvote_snapshots")
         } == crawled[record["arxiv_id"]]
         assert len(record["upvote_snapshots"]) == 1
 
@@ -268,15 +270,15 @@ def test_an_archive_of_version_1_is_refused_until_scrapy_upgrade(tmp_path: Path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "scrapy export: error: sqlite:///papers.sqlite has schema version 1, this release reads"
-        " version 2: run scrapy upgrade (or a crawl) to upgrade it in place"
+        " version 3: run scrapy upgrade (or a crawl) to upgrade it in place"
     )
     assert not (tmp_path / "feed.jsonl").exists()
 
     result = upgrade(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == "Upgraded sqlite:///papers.sqlite from schema version 1 to 2"
+    assert result.stderr.strip() == "Upgraded sqlite:///papers.sqlite from schema version 1 to 3"
     assert upgrade(tmp_path).stderr.strip() == (
-        "sqlite:///papers.sqlite is at schema version 2: nothing to do"
+        "sqlite:///papers.sqlite is at schema version 3: nothing to do"
     )
     records = run(tmp_path)
     assert sorted(r["arxiv_id"] for r in records) == [r["arxiv_id"] for r in before]
