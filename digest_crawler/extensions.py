@@ -10,10 +10,12 @@ from typing import Any, TextIO
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
 from digest_crawler.items import Listing
+from digest_crawler.middlewares import number_setting
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +33,16 @@ class BackfillProgress:
         self.days_done = 0
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
+
+    @staticmethod
+    def check_settings(settings: BaseSettings) -> None:
+        """``DIGEST_PROGRESS_INTERVAL``: 0 (off), or at least 0.1 s."""
+        interval = number_setting(settings, "DIGEST_PROGRESS_INTERVAL", minimum=0.0)
+        if 0 < interval < 0.1:
+            raise ValueError(
+                f"setting DIGEST_PROGRESS_INTERVAL: {interval:g} s would flood the log:"
+                " give 0 (off) or at least 0.1"
+            )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackfillProgress:

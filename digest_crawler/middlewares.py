@@ -31,6 +31,7 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -53,7 +54,7 @@ def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> floa
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # not "²": str.isdigit() takes it
         return float(value)
     try:
         moment = email.utils.parsedate_to_datetime(value)
@@ -97,6 +98,21 @@ def parse_ratelimit(value: str | None) -> tuple[int | None, float | None]:
 
 
 class RateLimitMiddleware:
+    @staticmethod
+    def check_settings(settings: BaseSettings) -> None:
+        """One-line ``ValueError`` for a setting this middleware cannot use."""
+        for name in ("DIGEST_RATELIMIT_MAX_WAIT", "DIGEST_RATELIMIT_MARGIN"):
+            number_setting(settings, name, minimum=0.0)
+        try:
+            statuses = [int(code) for code in settings.getlist("DIGEST_RATELIMIT_STATUSES")]
+        except ValueError:
+            statuses = []
+        if not statuses or not all(100 <= code <= 599 for code in statuses):
+            raise ValueError(
+                f"setting DIGEST_RATELIMIT_STATUSES: {settings.get('DIGEST_RATELIMIT_STATUSES')!r}"
+                " is not a list of HTTP statuses"
+            )
+
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
@@ -156,6 +172,15 @@ class RateLimitMiddleware:
     def _pace(self, request: Request, policy: tuple[int, float]) -> None:
         quota, window = policy
         pace = window / quota * (1 + self.margin)
+        if not pace <= self.max_wait:  # an absurd policy (or NaN) must not stall the crawl
+            logger.warning(
+                "RateLimit-Policy for %s asks for %.3g s between requests; pacing at"
+                " DIGEST_RATELIMIT_MAX_WAIT (%.1f s)",
+                _host(request),
+                pace,
+                self.max_wait,
+            )
+            pace = self.max_wait
         self.paces[_host(request)] = pace
         slot = self._slot(request)
         if slot is not None:
@@ -180,6 +205,25 @@ class RateLimitMiddleware:
     def _slot(self, request: Request) -> Any:
         downloader = self.crawler.engine.downloader if self.crawler.crawling else None
         return downloader.slots.get(request.meta.get("download_slot", "")) if downloader else None
+
+
+def number_setting(settings: BaseSettings, name: str, minimum: float) -> float:
+    """The number a setting holds, at least ``minimum``; a one-line ``ValueError`` otherwise.
+
+    >>> number_setting(BaseSettings({"X": "2.5"}), "X", minimum=0.0)
+    2.5
+    >>> number_setting(BaseSettings({"X": "-1"}), "X", minimum=0.0)
+    Traceback (most recent call last):
+    ValueError: setting X: '-1' is not a number of at least 0
+    """
+    value = settings.get(name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number >= minimum or number == float("inf"):
+        raise ValueError(f"setting {name}: {value!r} is not a number of at least {minimum:g}")
+    return number
 
 
 def _host(request: Request) -> str:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
+from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
 from scrapy.utils.conf import build_component_list
 from scrapy.utils.misc import load_object
@@ -35,12 +37,17 @@ class Command(ScrapyCrawlCommand):
         except KeyError as exc:
             raise UsageError(f"no spider named {args[0]!r}") from exc
         parse_arguments = getattr(spider_class, "parse_arguments", None)
-        pipelines = build_component_list(self.settings.getwithbase("ITEM_PIPELINES"))
+        components = [
+            load_object(path)
+            for name in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS")
+            for path in build_component_list(self.settings.getwithbase(name))
+        ]
         checks = [
             check
-            for component in (spider_class, *map(load_object, pipelines))
+            for component in (spider_class, *components)
             if (check := getattr(component, "check_settings", None)) is not None
         ]
+        checks.append(_check_paths)
         try:
             if parse_arguments is not None:
                 parse_arguments(opts.spargs, self.settings)
@@ -61,13 +68,27 @@ class Command(ScrapyCrawlCommand):
             self.exitcode = 1
 
 
+def _check_paths(settings: BaseSettings) -> None:
+    """``LOG_FILE`` is in a directory that exists; ``JOBDIR`` is a directory
+    or can be made."""
+    log_file = settings.get("LOG_FILE")
+    if log_file and not Path(log_file).expanduser().parent.is_dir():
+        raise ValueError(f"setting LOG_FILE: no directory {str(Path(log_file).parent)!r}")
+    jobdir = settings.get("JOBDIR")
+    if jobdir:
+        try:
+            Path(jobdir).expanduser().mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(f"setting JOBDIR: cannot make {jobdir!r}: {exc.strerror}") from None
+
+
 def _went_wrong(crawler: Crawler) -> bool:
     """Did the crawl end early, store none of the papers it was served, or
     count anything in DIGEST_FAILURE_STATS?"""
     if crawler.stats is None:
         return False
-    if crawler.stats.get_value("finish_reason") not in (None, "finished"):
-        return True
+    if crawler.stats.get_value("finish_reason") != "finished":
+        return True  # closed early, or never closed (a forced shutdown)
     if crawler.stats.get_value("digest/papers_seen") and not crawler.stats.get_value(
         "digest/papers_stored"
     ):

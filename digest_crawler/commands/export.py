@@ -155,8 +155,10 @@ def _parse_options(opts: argparse.Namespace) -> ExportOptions:
         return ExportOptions.model_validate(given)
     except ValidationError as exc:
         error = exc.errors(include_url=False)[0]
-        name = "--" + str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
         message = error["msg"].removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across options names its options itself
+            raise ExportError(f"option {message}") from None
+        name = "--" + str(error["loc"][0]).replace("_", "-")
         raise ExportError(f"option {name}: {message}") from None
 
 

@@ -24,6 +24,18 @@ from digest_crawler.pages import parse_listing, served_date_from_url
 from digest_crawler.processors import LINK_FIELDS, collapse_whitespace
 
 _REDIRECTS = (301, 302, 303, 307, 308)
+_READ_LOCATION = {"dont_redirect": True, "handle_httpstatus_list": list(_REDIRECTS)}
+
+
+def _without_credentials(url: str) -> str:
+    """
+    >>> _without_credentials("http://admin:hunter2@127.0.0.1:8/x")
+    'http://***@127.0.0.1:8/x'
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return url.replace(parts.netloc.rsplit("@", 1)[0], "***", 1)
 
 
 def _on_site(url: str, base_url: str) -> bool:
@@ -33,8 +45,19 @@ def _on_site(url: str, base_url: str) -> bool:
     True
     >>> _on_site("file:///dev/zero", "http://127.0.0.1:8"), _on_site("http://127.0.0.2:8/", "http://127.0.0.1:8")
     (False, False)
+    >>> _on_site(r"http://127.0.0.2:8\\@127.0.0.1:8/", "http://127.0.0.1:8")
+    False
+    >>> _on_site("http://admin:pw@127.0.0.1:8/", "http://127.0.0.1:8")
+    False
     """
+    # A backslash or a control character is read differently by URL parsers
+    # (WHATWG reads "\\" as "/"): no such URL is on the site. Nor is one that
+    # carries a user name or password.
+    if "\\" in url or any(ord(c) < 0x21 or c == "\x7f" for c in url):
+        return False
     target, base = urlsplit(url), urlsplit(base_url)
+    if "@" in target.netloc:
+        return False
     try:
         return (target.scheme, target.hostname, target.port) == (
             base.scheme,
@@ -43,6 +66,20 @@ def _on_site(url: str, base_url: str) -> bool:
         )
     except ValueError:  # a port out of range
         return False
+
+
+def refresh_schedule(settings: BaseSettings) -> list[int]:
+    """``DIGEST_REFRESH``: days before today, or a one-line ``ValueError``."""
+    try:
+        refresh = [int(n) for n in settings.getlist("DIGEST_REFRESH")]
+    except (TypeError, ValueError):
+        refresh = []
+    if not refresh or min(refresh) < 0:
+        raise ValueError(
+            f"setting DIGEST_REFRESH: {settings.get('DIGEST_REFRESH')!r} is not a list of"
+            " days before today (e.g. 0,1,2,3,7,14)"
+        )
+    return refresh
 
 
 def check_base_url(value: str) -> str:
@@ -54,15 +91,15 @@ def check_base_url(value: str) -> str:
     Traceback (most recent call last):
     ValueError: setting DIGEST_BASE_URL: 'https://***@example.org' holds a user name or password
     """
-    parts = urlsplit(value)
-    shown = (
-        value
-        if "@" not in parts.netloc
-        else value.replace(parts.netloc.rsplit("@", 1)[0], "***", 1)
-    )
+    try:
+        parts = urlsplit(value)
+        shown = _without_credentials(value)
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        raise ValueError(f"setting DIGEST_BASE_URL: {value!r} is not a URL ({exc})") from None
     problem = None
     try:
-        parts.port  # noqa: B018 - raises on a port out of range
+        if parts.port == 0:
+            problem = "has a port out of range"
     except ValueError:
         problem = "has a port out of range"
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -110,6 +147,7 @@ class DailySpider(scrapy.Spider):
     arguments: DailyArguments
     #: The listing days of this run, oldest first.
     days: list[dt.date]
+    allowed_domains: list[str]
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
         # The arguments are read in from_crawler, with the settings; they are
@@ -128,6 +166,11 @@ class DailySpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.arguments = cls.parse_arguments(kwargs, crawler.settings)
         spider.days = spider.arguments.days_to_crawl()
+        # Scrapy's offsite middleware then keeps every request, robots.txt
+        # and its redirects too, on the base URL's host.
+        host = urlsplit(spider.base_url).hostname or ""
+        if ":" not in host:  # an IPv6 address is no domain to Scrapy
+            spider.allowed_domains = [host]
         return spider
 
     @staticmethod
@@ -140,8 +183,7 @@ class DailySpider(scrapy.Spider):
             day = parse_iso_day(today) if isinstance(today, str) else today
         except ValueError as exc:
             raise ValueError(f"setting DIGEST_TODAY: {exc}") from None
-        schedule = [int(n) for n in settings.getlist("DIGEST_REFRESH")]
-        return DailyArguments.parse(spargs, today=day, schedule=schedule)
+        return DailyArguments.parse(spargs, today=day, schedule=refresh_schedule(settings))
 
     @staticmethod
     def check_settings(settings: BaseSettings) -> str:
@@ -151,6 +193,10 @@ class DailySpider(scrapy.Spider):
         an optional path: no user name or password (they would end up in
         the log and the archive), no query or fragment.
         """
+        refresh_schedule(settings)
+        stale = settings.get("DIGEST_STALE_DAYS")
+        if not str(stale).isascii() or not str(stale).strip().isdigit():
+            raise ValueError(f"setting DIGEST_STALE_DAYS: {stale!r} is not a number of days")
         return check_base_url(settings.get("DIGEST_BASE_URL") or "")
 
     @functools.cached_property
@@ -190,7 +236,7 @@ class DailySpider(scrapy.Spider):
             dont_filter=True,
             # A redirect to another day is read from its Location header
             # rather than followed: one request per day.
-            meta={"dont_redirect": True, "handle_httpstatus_list": list(_REDIRECTS)},
+            meta=_READ_LOCATION,
         )
 
     def parse(self, response: Response, requested: dt.date) -> Iterator[Any]:
@@ -274,7 +320,9 @@ class DailySpider(scrapy.Spider):
             )
         target = response.urljoin(location.decode("latin-1"))
         if not _on_site(target, self.base_url):
-            return self._failed(requested, response.url, f"redirected off the site to {target!r}")
+            # Quoted, and without a user name or password the Location carried.
+            shown = _without_credentials(target)
+            return self._failed(requested, response.url, f"redirected off the site to {shown!r}")
         served = served_date_from_url(target)
         if served is not None and served != requested:
             self._served(served)  # a day without a digest is sent to the newest one
@@ -284,10 +332,14 @@ class DailySpider(scrapy.Spider):
         redirects = response.meta.get("digest_redirects", 0)
         if redirects >= _MAX_REDIRECTS:
             return self._failed(requested, response.url, "too many redirects")
-        return response.request.replace(  # type: ignore[union-attr]
-            url=target,
-            meta={**response.meta, "digest_redirects": redirects + 1},
+        follow = response.request.replace(  # type: ignore[union-attr]
+            url=target, meta={**_READ_LOCATION, "digest_redirects": redirects + 1}
         )
+        # Judged again as Scrapy will send it: what its URL handling made of it.
+        if not _on_site(follow.url, self.base_url):
+            shown = _without_credentials(follow.url)
+            return self._failed(requested, response.url, f"redirected off the site to {shown!r}")
+        return follow
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         """A page that could not be fetched (after retries): a failed day."""

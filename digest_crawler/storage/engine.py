@@ -46,6 +46,16 @@ def check_database(url: str) -> None:
                 f"setting DIGEST_DATABASE_URL: {shown!r} is an in-memory database, which keeps"
                 " nothing: name a file"
             )
+        if "uri" not in parsed.query:
+            path = Path(parsed.database or "").expanduser()
+            if path.is_dir():
+                raise ValueError(f"setting DIGEST_DATABASE_URL: {shown!r} names a directory")
+            try:  # the directory the crawl would make; no database file yet
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ValueError(
+                    f"setting DIGEST_DATABASE_URL: cannot make {str(path.parent)!r}: {exc.strerror}"
+                ) from None
         return
     try:
         engine = sa.create_engine(parsed, connect_args={"connect_timeout": 10})
@@ -129,6 +139,8 @@ def make_reader(url: str) -> Engine:
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() knows ASCII only ("École" stays "École").
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -137,3 +149,7 @@ def make_reader(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value

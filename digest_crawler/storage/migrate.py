@@ -46,7 +46,10 @@ def head_version() -> int:
 
 def version_of(connection: Connection) -> int | None:
     """The archive's schema version; ``None`` when there is no archive yet."""
-    revision = MigrationContext.configure(connection).get_current_revision()
+    try:
+        revision = MigrationContext.configure(connection).get_current_revision()
+    except CommandError as exc:  # e.g. two rows in alembic_version
+        raise SchemaError(f"unreadable schema version: {exc}") from None
     if revision is not None:
         if not revision.isdigit():
             raise SchemaError(f"unknown schema revision {revision!r}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.engine import Connection, Engine, Row
 
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
@@ -74,6 +74,12 @@ class PaperFilter(BaseModel):
     )
     settled: bool = Field(default=False, description="Only papers of settled days (final upvotes).")
 
+    @model_validator(mode="after")
+    def _since_before_until(self) -> PaperFilter:
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"--since: {self.since} is after --until {self.until}")
+        return self
+
 
 def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
     """The papers ``chosen`` names, ordered by the date then ``arxiv_id``
@@ -95,7 +101,9 @@ def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
     if chosen.min_upvotes is not None:
         query = query.where(papers.c.upvotes >= chosen.min_upvotes)
     if chosen.organization:
-        name = chosen.organization.lower()
+        # lower() on both sides, by the database: one rule for the column and
+        # the option (the reader's SQLite lower() is Unicode-aware too).
+        name = sa.func.lower(sa.literal(chosen.organization))
         query = query.where(
             sa.or_(
                 sa.func.lower(papers.c.organization) == name,

@@ -369,3 +369,151 @@ def test_a_stopped_export_leaves_no_temporary_file(
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
         signal.getsignal(signal.SIGTERM)
     )
+
+
+# -- found by a second round of attacks --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "http://127.0.0.2:{other}\\@127.0.0.1:{port}/papers/date/2026-03-02",
+        "http://admin:hunter2@127.0.0.1:{port}/papers/date/2026-03-02",
+    ],
+    ids=["backslash", "credentials"],
+)
+def test_a_redirect_that_parsers_read_differently_or_that_carries_credentials_fails_the_day(
+    site: LocalSite, tmp_path: Path, location: str
+) -> None:
+    with serve(host="127.0.0.2") as other:
+        other.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+        port = site.url.rsplit(":", 1)[1]
+        target = location.format(other=other.url.rsplit(":", 1)[1], port=port)
+        site.routes[f"/papers/date/{DAY}"] = Answer(status=302, headers={"Location": target})
+        result = attack(site, tmp_path, feed=None)
+        assert other.requests == []
+    assert result.returncode == 1, result.stderr[-3000:]
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    assert day["outcome"] == "failed" and day["reason"].startswith("redirected off the site to")
+    assert "hunter2" not in result.stderr and "hunter2" not in json.dumps(day)
+    assert table(tmp_path / "papers.sqlite") == []
+
+
+def test_robots_txt_redirected_to_another_host_is_not_followed(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    with serve(host="127.0.0.2") as other:
+        site.routes["/robots.txt"] = redirect(f"{other.url}/robots.txt")
+        site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+        result = attack(site, tmp_path, feed=None)
+        assert other.requests == []
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(table(tmp_path / "papers.sqlite")) == 6
+
+
+def test_an_absurd_published_pace_is_capped_and_the_crawl_goes_on(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    policy = '"fixed window";"pages";q=1;w=' + "9" * 400
+    site.routes["/robots.txt"].headers["RateLimit-Policy"] = policy
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+    result = attack(site, tmp_path, "-s", "DIGEST_RATELIMIT_MAX_WAIT=1", feed=None, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "pacing at DIGEST_RATELIMIT_MAX_WAIT (1.0 s)" in result.stderr
+    assert len(table(tmp_path / "papers.sqlite")) == 6
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("DIGEST_PROGRESS_INTERVAL=abc", "setting DIGEST_PROGRESS_INTERVAL: 'abc' is not a number"),
+        ("DIGEST_PROGRESS_INTERVAL=0.0001", "would flood the log"),
+        ("DIGEST_RATELIMIT_MAX_WAIT=-5", "setting DIGEST_RATELIMIT_MAX_WAIT: '-5' is not a number"),
+        ("DIGEST_RATELIMIT_MARGIN=abc", "setting DIGEST_RATELIMIT_MARGIN: 'abc' is not a number"),
+        ("DIGEST_RATELIMIT_STATUSES=abc", "is not a list of HTTP statuses"),
+        ("DIGEST_REFRESH=a,b", "setting DIGEST_REFRESH: 'a,b' is not a list of days"),
+        ("DIGEST_STALE_DAYS=-1", "setting DIGEST_STALE_DAYS: '-1' is not a number of days"),
+        ("DIGEST_TODAY=tomorrow", "setting DIGEST_TODAY: 'tomorrow' is not a date"),
+        ("DIGEST_BASE_URL=http://[::1", "setting DIGEST_BASE_URL: 'http://[::1' is not a URL"),
+        ("DIGEST_BASE_URL=http://127.0.0.1:0", "has a port out of range"),
+        ("LOG_FILE=/nonexistent/dir/crawl.log", "setting LOG_FILE: no directory"),
+        ("JOBDIR=/proc/nope/job", "setting JOBDIR: cannot make"),
+        ("DIGEST_DATABASE_URL=sqlite:////proc/nope/papers.sqlite", "cannot make '/proc/nope'"),
+    ],
+)
+def test_our_settings_are_checked_before_any_request(
+    site: LocalSite, tmp_path: Path, setting: str, message: str
+) -> None:
+    command = [*crawl_command(site.url, "-a", f"date={DAY}", feed=None), "-s", setting]
+    result = subprocess.run(
+        command, cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=60
+    )
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert message in line
+    assert site.requests == []
+
+
+def test_export_since_after_until_is_an_error_and_keeps_the_old_feed(archive: Path) -> None:
+    (archive / "feed.jsonl").write_text("old feed\n")
+    result = export(archive, "--since", "2026-03-05", "--until", "2026-03-01", "-o", "feed.jsonl")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "scrapy export: error: option --since: 2026-03-05 is after --until 2026-03-01"
+    )
+    assert (archive / "feed.jsonl").read_text() == "old feed\n"
+
+
+def test_export_organization_names_match_in_any_case_beyond_ascii(archive: Path) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(archive / "papers.sqlite")
+    with connection:
+        connection.execute(
+            "UPDATE papers SET organization = 'École Polytechnique' WHERE arxiv_id ="
+            " (SELECT min(arxiv_id) FROM papers)"
+        )
+    connection.close()
+    for name in ("École Polytechnique", "école polytechnique", "ÉCOLE POLYTECHNIQUE"):
+        result = export(archive, "--organization", name, "-o", "-")
+        assert result.returncode == 0, result.stderr
+        assert [json.loads(line)["organization"] for line in result.stdout.splitlines()] == [
+            "École Polytechnique"
+        ]
+
+
+def test_an_unreadable_schema_version_is_one_line(archive: Path) -> None:
+    import sqlite3
+
+    connection = sqlite3.connect(archive / "papers.sqlite")
+    with connection:
+        connection.execute("INSERT INTO alembic_version VALUES ('0002')")
+    connection.close()
+    result = export(archive, "-o", "-")
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "unreadable schema version" in line
+
+
+def test_a_forced_shutdown_exits_1(site: LocalSite, tmp_path: Path) -> None:
+    """Ctrl-C twice while a page is slow: Scrapy stops at once, unclean; the
+    run has days left and the exit status says so."""
+    import signal
+    import time
+
+    from tests.support.cli import start_crawl
+
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page(), delay=20)
+    process = start_crawl(site.url, tmp_path, "-a", f"date={DAY}", stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while f"/papers/date/{DAY}" not in site.requests and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    _, output = process.communicate(timeout=30)
+    RELIABILITY["faults injected"] += 1
+    assert process.returncode == 1, output[-3000:]
+    (run,) = table(tmp_path / "papers.sqlite", "crawl_runs")
+    assert run["complete"] == 0
