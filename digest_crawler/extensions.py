@@ -22,14 +22,19 @@ logger = logging.getLogger(__name__)
 
 class BackfillProgress:
     """Every ``DIGEST_PROGRESS_INTERVAL`` seconds, log days done of total,
-    papers stored and the time left; on a terminal, also draw a bar on
-    standard error after each day."""
+    papers stored and the time left; when standard error is a terminal that
+    the log does not write to (``LOG_FILE``), also draw a bar there after
+    each stored day."""
 
-    def __init__(self, stats: StatsCollector, interval: float, stream: TextIO) -> None:
+    def __init__(
+        self, stats: StatsCollector, interval: float, stream: TextIO, bar: bool = True
+    ) -> None:
         self.stats = stats
         self.interval = interval
         self.stream = stream
-        self.bar = stream.isatty()
+        # Only on a terminal, and only when the log does not go there too
+        # (a bar redrawn between log lines makes both unreadable).
+        self.bar = bar and stream.isatty()
         self.days_done = 0
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
@@ -50,7 +55,9 @@ class BackfillProgress:
         if interval <= 0:
             raise NotConfigured
         assert crawler.stats is not None
-        extension = cls(crawler.stats, interval, sys.stderr)
+        settings = crawler.settings
+        log_elsewhere = bool(settings.get("LOG_FILE")) or not settings.getbool("LOG_ENABLED")
+        extension = cls(crawler.stats, interval, sys.stderr, bar=log_elsewhere)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         # A listing is done once stored (scraped) or dropped (storage failed).

@@ -28,14 +28,22 @@ import re
 import time
 from typing import Any
 
+import scrapy.exceptions
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.error import DNSLookupError
 
 logger = logging.getLogger(__name__)
+
+# Twisted's error, and Scrapy's own since 2.19.
+_UNRESOLVED: tuple[type[BaseException], ...] = (
+    DNSLookupError,
+    getattr(scrapy.exceptions, "CannotResolveHostError", DNSLookupError),
+)
 
 _PARAMETER = re.compile(r";\s*([a-z]+)\s*=\s*(\d+)")
 
@@ -205,6 +213,19 @@ class RateLimitMiddleware:
     def _slot(self, request: Request) -> Any:
         downloader = self.crawler.engine.downloader if self.crawler.crawling else None
         return downloader.slots.get(request.meta.get("download_slot", "")) if downloader else None
+
+
+class FailFastMiddleware:
+    """Errors that retrying cannot help are not retried: a host name that
+    does not resolve (a night without network) fails its day at once
+    instead of after every retry. Placed before RetryMiddleware sees the
+    exception (``DOWNLOADER_MIDDLEWARES``)."""
+
+    def process_exception(
+        self, request: Request, exception: BaseException, spider: Any = None
+    ) -> None:
+        if isinstance(exception, _UNRESOLVED):
+            request.meta["dont_retry"] = True
 
 
 def number_setting(settings: BaseSettings, name: str, minimum: float) -> float:

@@ -169,7 +169,8 @@ class StoragePipeline:
                 spider.done.update(run.done)
                 self.stats.set_value("digest/days_carried_over", len(run.done))
                 logger.info(
-                    "Resuming an interrupted run: %d of %d days are already done",
+                    "Resuming the last run of these days, which did not complete:"
+                    " %d of %d days are already done",
                     len(run.done),
                     len(spider.days),
                 )
@@ -231,11 +232,12 @@ class StoragePipeline:
                     item.day,
                 )
             logger.info(
-                "Stored %d papers listed on %s (%d new, %d updated)",
+                "Stored %d papers listed on %s (%d new, %d changed, %d as before)",
                 written.papers,
                 item.day,
                 written.new,
-                written.updated,
+                written.changed - written.new,
+                written.papers - written.changed,
             )
         return item
 

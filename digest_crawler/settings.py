@@ -80,6 +80,8 @@ DOWNLOAD_TIMEOUT = 60  # default 180 s
 # RateLimit say (capped), and pause when the RateLimit budget is spent.
 DOWNLOADER_MIDDLEWARES = {
     "digest_crawler.middlewares.RateLimitMiddleware": 560,
+    # Also before RetryMiddleware: a host name that does not resolve is not retried.
+    "digest_crawler.middlewares.FailFastMiddleware": 555,
 }
 DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
 DIGEST_RATELIMIT_STATUSES = [429, 503]

@@ -6,12 +6,18 @@ import configparser
 import datetime as dt
 import io
 import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from digest_crawler.extensions import BackfillProgress
 from digest_crawler.items import Listing
-from tests.support.cli import PROJECT
+from tests.support.cli import PROJECT, table
+from tests.support.site import Answer, serve
+from tests.support.sitegen import day_page
 
 DEPLOY = PROJECT / "deploy"
 
@@ -24,19 +30,79 @@ def test_systemd_service_runs_the_daily_crawl_with_a_log_file() -> None:
     service = configparser.ConfigParser(strict=False, interpolation=None)
     service.read(DEPLOY / "digest-crawler.service")
     command = _command(service["Service"]["ExecStart"])
-    assert command[0].endswith("/.venv/bin/scrapy") and command[1:3] == ["crawl", "daily"]
-    assert any(part.startswith("LOG_FILE=") for part in command)
+    assert command[:2] == ["/bin/sh", "-c"]
+    inner = _command(command[2].split("exec ", 1)[1])
+    assert inner[0] == ".venv/bin/scrapy" and inner[1:3] == ["crawl", "daily"]
+    assert any(part.startswith("LOG_FILE=") for part in inner)
     assert service["Service"]["Type"] == "oneshot"
     timer = configparser.ConfigParser(strict=False, interpolation=None)
     timer.read(DEPLOY / "digest-crawler.timer")
     assert timer["Timer"]["Persistent"] == "true" and "UTC" in timer["Timer"]["OnCalendar"]
 
 
-def test_cron_line_runs_the_daily_crawl_and_reports_failure() -> None:
+def cron_line() -> str:
     (line,) = [text for text in (DEPLOY / "crontab").read_text().splitlines() if text[:1].isdigit()]
-    fields = line.split(maxsplit=5)
+    return line
+
+
+@pytest.mark.system
+@pytest.mark.parametrize("site_up", [True, False], ids=["a good night", "a failed night"])
+def test_the_cron_line_runs_from_a_fresh_checkout_and_mails_only_a_failure(
+    tmp_path: Path, site_up: bool
+) -> None:
+    """The line as README installs it (the checkout's path put in), in a
+    checkout without logs/: cron mails what it prints, so a good night
+    prints nothing and a failed one the run's one-line summary."""
+    checkout = tmp_path / "digest_crawler"
+    checkout.mkdir()
+    shutil.copy(PROJECT / "scrapy.cfg", checkout / "scrapy.cfg")
+    (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    fields = cron_line().split(maxsplit=5)
     assert fields[:5] == ["30", "21", "*", "*", "*"]
-    assert "scrapy crawl daily -s LOG_FILE=" in fields[5] and "|| echo" in fields[5]
+    today = dt.date(2026, 3, 20)
+    with serve() as site:
+        for back in (14, 7, 3, 2, 1, 0):
+            day = today - dt.timedelta(days=back)
+            site.routes[f"/papers/date/{day}"] = Answer(body=day_page(day).encode())
+        base = site.url if site_up else "http://127.0.0.1:9"
+        test_settings = (
+            f"crawl daily -s DIGEST_BASE_URL={base} -s DIGEST_TODAY={today}"
+            " -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False -s RETRY_TIMES=0"
+        )
+        command = (
+            fields[5]
+            .replace("/srv/digest_crawler", str(checkout))
+            .replace("crawl daily", test_settings)
+        )
+        result = subprocess.run(
+            ["/bin/sh", "-c", command], capture_output=True, text=True, timeout=120
+        )
+    assert (checkout / "logs" / "daily.log").stat().st_size > 0
+    if site_up:
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+        assert len(table(checkout / "papers.sqlite")) > 0
+    else:
+        (line,) = result.stdout.splitlines()
+        assert line.startswith("scrapy crawl daily: FAILED: 0 of 6 days stored")
+
+
+def test_the_shipped_units_verify_and_the_log_rotation_parses() -> None:
+    for tool, command in (
+        (
+            "systemd-analyze",
+            ["systemd-analyze", "verify", "digest-crawler.service", "digest-crawler.timer"],
+        ),
+        ("logrotate", ["logrotate", "--debug", "--state", "/dev/null", "logrotate.conf"]),
+    ):
+        if shutil.which(tool) is None:
+            continue
+        result = subprocess.run(command, cwd=DEPLOY, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, (tool, result.stderr)
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(DEPLOY / "digest-crawler.service")
+    # The one place a user fills in (with User=): where the checkout is.
+    assert service["Service"]["Environment"] == "DIGEST_HOME=/srv/digest_crawler"
+    assert '"$DIGEST_HOME"' in service["Service"]["ExecStart"]
 
 
 def test_scrapy_cfg_has_a_scrapyd_deploy_target() -> None:

@@ -27,6 +27,20 @@ from scrapy.utils.misc import load_object
 
 
 class Command(ScrapyCrawlCommand):
+    def long_desc(self) -> str:
+        from digest_crawler.arguments import DailyArguments
+
+        lines = [
+            f"  -a {name}=...  {field.description}"
+            for name, field in DailyArguments.model_fields.items()
+        ]
+        return (
+            f"{super().long_desc()}\n\nArguments of the daily spider (-a NAME=VALUE):\n"
+            + "\n".join(lines)
+            + "\n\nA bad argument or setting: one line, exit status 2, before any request."
+            " A run a person should look at: exit status 1."
+        )
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         if len(args) != 1:
@@ -64,8 +78,13 @@ class Command(ScrapyCrawlCommand):
         crawler = self.crawler_process.create_crawler(args[0])
         self.crawler_process.crawl(crawler, **opts.spargs)
         self.crawler_process.start()
-        if self.crawler_process.bootstrap_failed or _went_wrong(crawler):
+        went_wrong = self.crawler_process.bootstrap_failed or _went_wrong(crawler)
+        if went_wrong:
             self.exitcode = 1
+        # Last, on standard error even when the log goes to a file (what cron mails).
+        summary = getattr(crawler.spider, "summary", None)
+        if summary is not None:
+            print(f"scrapy crawl {args[0]}: {summary(went_wrong)}", file=sys.stderr)
 
 
 def _check_paths(settings: BaseSettings) -> None:

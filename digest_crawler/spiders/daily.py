@@ -239,7 +239,14 @@ class DailySpider(scrapy.Spider):
             meta=_READ_LOCATION,
         )
 
-    def parse(self, response: Response, requested: dt.date) -> Iterator[Any]:
+    def parse(self, response: Response, requested: dt.date | None = None) -> Iterator[Any]:
+        """One listing page -> one ``Listing`` (or a request that follows a
+        redirect on the site). ``requested`` is the day asked for; without it
+        (``scrapy parse --spider daily URL``) the day the URL names."""
+        if requested is None:
+            requested = served_date_from_url(response.url)
+            if requested is None:
+                raise ValueError(f"{response.url} names no listing day (/papers/date/YYYY-MM-DD)")
         try:
             output = self._read(response, requested)
         except Exception as exc:  # a page we did not foresee must not end the crawl
@@ -348,7 +355,11 @@ class DailySpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
         if isinstance(error, HttpError):
-            reason = f"HTTP {error.response.status} after retries"
+            status = error.response.status
+            retried = status in self.settings.getlist("RETRY_HTTP_CODES") and not request.meta.get(
+                "dont_retry"
+            )
+            reason = f"HTTP {status}{' after retries' if retried else ''}"
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         yield self._failed(request.cb_kwargs["requested"], request.url, reason)
@@ -386,4 +397,34 @@ class DailySpider(scrapy.Spider):
 
     def _failed(self, day: dt.date, url: str, reason: str) -> Listing:
         self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, day)
+        assert self.crawler.stats is not None
+        if self.crawler.stats.get_value("digest/first_failure") is None:
+            self.crawler.stats.set_value("digest/first_failure", f"{day}: {reason}")
         return Listing(day=day, url=url, outcome="failed", reason=reason)
+
+    def summary(self, went_wrong: bool) -> str:
+        """The one line a person reads first: what the run did, and the first
+        reason when it did not do it all."""
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+
+        def count(name: str) -> int:
+            return int(stats.get(f"digest/{name}", 0))
+
+        line = (
+            f"{count('days_served')} of {len(self.days)} days stored"
+            f" ({count('papers_stored')} papers, {count('rejected_items')} rejected),"
+            f" {count('no_digest_days')} without a digest, {count('days_failed')} failed"
+        )
+        if count("days_carried_over"):
+            line += f", {count('days_carried_over')} done by the interrupted run it resumed"
+        reason = stats.get("finish_reason")
+        if reason != "finished":
+            line += f"; stopped early ({reason or 'forced'})"
+        if count("days_left"):
+            line += f"; {count('days_left')} left for the next run"
+        if count("stale_days"):
+            line += f"; nothing new from the site for {count('stale_days')} days"
+        if stats.get("digest/first_failure"):
+            line += f"; first failure {stats['digest/first_failure']}"
+        return f"{'FAILED' if went_wrong else 'OK'}: {line}"

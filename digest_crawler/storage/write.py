@@ -48,6 +48,8 @@ class Written:
     rejected: int
     #: Papers an earlier read listed that day and this one does not: kept.
     missing: int = 0
+    #: Papers whose stored values this read changed (new ones included).
+    changed: int = 0
 
 
 def write_listing(
@@ -92,6 +94,14 @@ def write_listing(
                 listings.c.arxiv_id.not_in([paper.arxiv_id for _, paper in ranked]),
             )
         ).scalar_one()
+    changed = 0
+    if ranked:
+        changed = connection.execute(
+            sa.select(sa.func.count()).where(
+                papers.c.arxiv_id.in_([paper.arxiv_id for _, paper in ranked]),
+                papers.c.changed_at == now,
+            )
+        ).scalar_one()
     snapshots = _record_snapshots(connection, [paper.arxiv_id for _, paper in ranked], now)
     if rejected:
         connection.execute(
@@ -109,7 +119,7 @@ def write_listing(
                 for reject in rejected
             ],
         )
-    return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing)
+    return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing, changed)
 
 
 def record_read(connection: Connection, day: dt.date, now: dt.datetime, settles: bool) -> None:

@@ -71,7 +71,9 @@ def default_routes() -> dict[str, Answer | Answers]:
 
 
 class LocalSite:
-    def __init__(self, routes: dict[str, Answer | Answers], host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, routes: dict[str, Answer | Answers], host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.routes = routes
         self.requests: list[str] = []
         self.faults = 0  # answers that were errors or broken on purpose
@@ -110,7 +112,7 @@ class LocalSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server = ThreadingHTTPServer((host, port), Handler)
         self.url = f"http://{host}:{self.server.server_address[1]}"
 
     def add_days(self, pages: dict[str, str]) -> None:
@@ -137,13 +139,34 @@ def serve(
         site.server.server_close()
 
 
-if __name__ == "__main__":  # python -m tests.support.site: browse the fixtures
-    with serve() as local:
-        print(f"serving the fixtures at {local.url} (Ctrl-C to stop)", flush=True)
-        for path in sorted(local.routes):
-            print(f"  {local.url}{path}", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+def main(argv: list[str] | None = None) -> None:
+    """python -m tests.support.site [--host H] [--port P]: browse the fixtures."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.support.site",
+        description="Serve the fixtures as the Daily Papers site, on a loopback address.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="a loopback address (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=0, help="default: any free port")
+    options = parser.parse_args(argv)
+    site = LocalSite(default_routes(), options.host, options.port)
+    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+    thread.start()
+    print(f"serving the fixtures at {site.url} (Ctrl-C to stop)", flush=True)
+    for path in sorted(site.routes):
+        print(f"  {site.url}{path}", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        site.server.shutdown()
+        site.server.server_close()
+
+
+if __name__ == "__main__":
+    main()

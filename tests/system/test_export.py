@@ -343,3 +343,14 @@ def test_export_reads_an_archive_on_a_read_only_mount(
         if writer is not None:
             writer.close()
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_the_feed_reads_in_pandas_as_readme_says(workdir: Path) -> None:
+    """pandas guesses types from JSON values: an id such as 2401.76000 would
+    become the float 2401.76 without the dtype README gives."""
+    import pandas as pd
+
+    records = run(workdir)
+    papers = pd.read_json(workdir / "feed.jsonl", lines=True, dtype={"arxiv_id": str})
+    assert list(papers["arxiv_id"]) == [record["arxiv_id"] for record in records]
+    assert any(record["arxiv_id"].endswith("0") for record in records)  # the ids at risk
