@@ -219,13 +219,28 @@ class FailFastMiddleware:
     """Errors that retrying cannot help are not retried: a host name that
     does not resolve (a night without network) fails its day at once
     instead of after every retry. Placed before RetryMiddleware sees the
-    exception (``DOWNLOADER_MIDDLEWARES``)."""
+    exception (``DOWNLOADER_MIDDLEWARES``).
+
+    A robots.txt that cannot be fetched is logged in one line, not with the
+    traceback Scrapy's robots.txt middleware adds (the failed day says why).
+    """
+
+    def __init__(self) -> None:
+        robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
+        if not any(isinstance(f, _WithoutTraceback) for f in robots.filters):
+            robots.addFilter(_WithoutTraceback())
 
     def process_exception(
         self, request: Request, exception: BaseException, spider: Any = None
     ) -> None:
         if isinstance(exception, _UNRESOLVED):
             request.meta["dont_retry"] = True
+
+
+class _WithoutTraceback(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info, record.exc_text = None, None
+        return True
 
 
 def number_setting(settings: BaseSettings, name: str, minimum: float) -> float:

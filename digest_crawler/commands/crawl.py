@@ -14,6 +14,7 @@ exit status 1, so that a scheduler notices.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -68,7 +69,7 @@ class Command(ScrapyCrawlCommand):
             for check in checks:
                 check(self.settings)
         except ValueError as exc:
-            print(f"scrapy crawl {args[0]}: error: {exc}", file=sys.stderr)
+            _say(f"scrapy crawl {args[0]}: error: {exc}", self.settings.get("LOG_FILE"))
             sys.exit(2)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
@@ -84,7 +85,16 @@ class Command(ScrapyCrawlCommand):
         # Last, on standard error even when the log goes to a file (what cron mails).
         summary = getattr(crawler.spider, "summary", None)
         if summary is not None:
-            print(f"scrapy crawl {args[0]}: {summary(went_wrong)}", file=sys.stderr)
+            _say(f"scrapy crawl {args[0]}: {summary(went_wrong)}", crawler.settings.get("LOG_FILE"))
+
+
+def _say(line: str, log_file: str | None) -> None:
+    """``line`` on standard error, and last in the log file if there is one
+    (a scheduler such as Scrapyd shows the log, not standard error)."""
+    print(line, file=sys.stderr)
+    if log_file:
+        with contextlib.suppress(OSError), open(log_file, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
 
 
 def _check_paths(settings: BaseSettings) -> None:

@@ -11,6 +11,14 @@ indexes and constraints.
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import tempfile
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -21,7 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from digest_crawler.storage.schema import metadata
 
-_SCRIPTS = "digest_crawler.storage:migrations"
+_SCRIPTS = Path(__file__).with_name("migrations")
 # Any number: two crawls upgrading one PostgreSQL database take turns.
 _PG_LOCK = 73110211
 
@@ -30,9 +38,31 @@ class SchemaError(Exception):
     """The archive's schema version is not one this release can use."""
 
 
+@functools.cache
+def _scripts() -> str:
+    """The migrations' directory. Alembic reads them as files: from a zipped
+    egg (as Scrapyd installs the project) they are copied out first."""
+    if _SCRIPTS.is_dir():
+        return str(_SCRIPTS)
+    copy = Path(tempfile.mkdtemp(prefix="digest_crawler_migrations_"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+
+    def extract(source: Traversable, target: Path) -> None:
+        target.mkdir(exist_ok=True)
+        for entry in source.iterdir():
+            if entry.is_dir():
+                if entry.name != "__pycache__":
+                    extract(entry, target / entry.name)
+            elif entry.name.endswith((".py", ".mako")):
+                (target / entry.name).write_bytes(entry.read_bytes())
+
+    extract(resources.files("digest_crawler.storage").joinpath("migrations"), copy)
+    return str(copy)
+
+
 def _config(connection: Connection | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", _SCRIPTS)
+    config.set_main_option("script_location", _scripts())
     config.attributes["connection"] = connection
     return config
 

@@ -517,3 +517,22 @@ def test_a_forced_shutdown_exits_1(site: LocalSite, tmp_path: Path) -> None:
     assert process.returncode == 1, output[-3000:]
     (run,) = table(tmp_path / "papers.sqlite", "crawl_runs")
     assert run["complete"] == 0
+
+
+def test_a_night_without_network_fails_fast_in_a_few_lines(tmp_path: Path) -> None:
+    """A host name that does not resolve: no retries, no traceback, and the
+    last line says what happened (the .invalid name never resolves)."""
+    import time
+
+    started = time.monotonic()
+    result = crawl(
+        "http://digest-crawler-test.invalid", tmp_path, "-s", "DIGEST_TODAY=2026-03-20", feed=None
+    )
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 1
+    assert time.monotonic() - started < 60
+    assert "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrapy crawl daily: FAILED: 0 of 6 days stored")
+    assert "6 failed" in last and "DNS lookup failed" in last
+    assert "'retry/count'" not in result.stderr

@@ -1,0 +1,135 @@
+"""Scrapyd, for real: deploy the project with scrapyd-deploy as README says,
+schedule crawls of the local test site, and read their outcomes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.cli import PROJECT, table
+from tests.support.site import LocalSite
+
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def call(url: str, data: dict[str, Any] | list[tuple[str, str]] | None = None) -> Any:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    with urllib.request.urlopen(url, data=body, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+@pytest.fixture
+def scrapyd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A Scrapyd on a loopback port, with the project deployed to it by
+    scrapyd-deploy from a copy of the checkout."""
+    home = tmp_path / "scrapyd"
+    home.mkdir()
+    port = free_port()
+    (home / "scrapyd.conf").write_text(
+        "[scrapyd]\n"
+        f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
+        f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
+        "items_dir =\nmax_proc = 1\npoll_interval = 0.2\n"
+    )
+    server = subprocess.Popen(
+        [str(BIN / "scrapyd")], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                call(f"{url}/daemonstatus.json")
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("Scrapyd did not start")
+                time.sleep(0.2)
+        checkout = tmp_path / "checkout"
+        shutil.copytree(
+            PROJECT,
+            checkout,
+            ignore=shutil.ignore_patterns(
+                ".venv", ".git", "__pycache__", "*.sqlite*", "build", "*.egg-info"
+            ),
+        )
+        config = (checkout / "scrapy.cfg").read_text()
+        (checkout / "scrapy.cfg").write_text(config.replace("http://localhost:6800/", f"{url}/"))
+        deployed = subprocess.run(
+            [str(BIN / "scrapyd-deploy")], cwd=checkout, capture_output=True, text=True, timeout=300
+        )
+        assert deployed.returncode == 0, deployed.stderr[-3000:]
+        assert json.loads(deployed.stdout.strip().splitlines()[-1])["status"] == "ok"
+        yield url, home
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def run_job(url: str, *fields: tuple[str, str]) -> str:
+    job = call(
+        f"{url}/schedule.json", [("project", "digest_crawler"), ("spider", "daily"), *fields]
+    )
+    assert job["status"] == "ok", job
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        jobs = call(f"{url}/listjobs.json?project=digest_crawler")
+        if any(finished["id"] == job["jobid"] for finished in jobs["finished"]):
+            return str(job["jobid"])
+        time.sleep(0.3)
+    pytest.fail("the job did not finish")
+
+
+def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_ended(
+    site: LocalSite, scrapyd: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, home = scrapyd
+    archive = tmp_path / "archive" / "papers.sqlite"
+    settings = [
+        ("setting", f"DIGEST_BASE_URL={site.url}"),
+        ("setting", f"DIGEST_DATABASE_URL=sqlite:///{archive}"),
+        ("setting", "DOWNLOAD_DELAY=0"),
+        ("setting", "AUTOTHROTTLE_ENABLED=False"),
+    ]
+    job = run_job(url, ("date", "2026-07-31"), *settings)
+    assert len(table(archive)) == 30
+    log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
+    assert (
+        log.rstrip()
+        .splitlines()[-1]
+        .endswith(
+            "scrapy crawl daily: OK: 1 of 1 days stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+        )
+    )
+
+    # A day that fails: the outcome is in the job's log, last line, and in the ledger.
+    job = run_job(url, ("date", "2026-03-03"), *settings)  # the test site has no such page
+    log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
+    assert "scrapy crawl daily: FAILED: 0 of 1 days stored" in log.rstrip().splitlines()[-1]
+    runs = table(archive, "crawl_runs")
+    assert (runs[-1]["days_failed"], runs[-1]["complete"]) == (1, 0)
+
+    # A bad argument: refused before anything, and said in the job's log.
+    job = run_job(url, ("date", "yesterday"), *settings)
+    log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
+    assert "scrapy crawl daily: error: argument date: 'yesterday' is not a date" in log
+    assert len(table(archive, "crawl_runs")) == 2
