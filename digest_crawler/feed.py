@@ -17,8 +17,8 @@ from pydantic import BaseModel, ConfigDict
 from digest_crawler.items import Paper
 
 #: Bump when a field is added, or changes meaning or type (the schema allows
-#: no other fields). 2: ``settled``.
-SCHEMA_VERSION = 2
+#: no other fields). 2: ``settled``. 3: ``ai_summary``, ``ai_keywords``, ``thumbnail``.
+SCHEMA_VERSION = 3
 SCHEMA_FILE = "paper.schema.json"
 
 

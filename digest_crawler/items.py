@@ -50,6 +50,9 @@ class Paper(BaseModel):
     url: Text
     title: Text
     abstract: Text | None = None
+    #: The site's own summary and keywords of the paper, where it made them.
+    ai_summary: Text | None = None
+    ai_keywords: list[Text] | None = None
     authors: list[Text] | None = None
     author_count: Count | None = None
     organization: Text | None = None
@@ -62,6 +65,7 @@ class Paper(BaseModel):
     github_repo: Text | None = None
     github_stars: Count | None = None
     project_page: Text | None = None
+    thumbnail: Text | None = None
     submitted_by: Text | None = None
     scraped_at: UtcMoment
 

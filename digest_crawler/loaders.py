@@ -53,12 +53,12 @@ class PaperLoader(ItemLoader):
     default_input_processor = MapCompose(collapse_whitespace)
     default_output_processor = TakeFirst()
 
-    url_in = github_repo_in = project_page_in = MapCompose(clean_url)
+    url_in = github_repo_in = project_page_in = thumbnail_in = MapCompose(clean_url)
     author_count_in = upvotes_in = num_comments_in = github_stars_in = MapCompose(to_int)
     published_at_in = MapCompose(listing_day_date)
     submitted_at_in = scraped_at_in = MapCompose(utc_moment)
     listing_date_in = Identity()
-    authors_out = Identity()
+    authors_out = ai_keywords_out = Identity()
 
 
 def load_paper(
@@ -74,6 +74,7 @@ def load_paper(
     paper: dict[str, Any] = loader.load_item()
     # No names on the page (cards) is unknown: left out; an empty JSON list
     # is known to be empty.
-    if raw.get("authors") == []:
-        paper["authors"] = []
+    for name in ("authors", "ai_keywords"):
+        if raw.get(name) == []:
+            paper[name] = []
     return paper

@@ -144,6 +144,8 @@ def _paper_from_entry(entry: Any) -> RawPaper:
         "arxiv_id": paper.get("id"),
         "title": paper.get("title") or entry.get("title"),
         "abstract": paper.get("summary") or entry.get("summary"),
+        "ai_summary": paper.get("ai_summary"),
+        "ai_keywords": keywords if isinstance(keywords := paper.get("ai_keywords"), list) else None,
         # Hidden authors count on the cards too ("6 authors" for six, one hidden).
         "authors": None if authors is None else [_dict(a).get("name") for a in authors],
         "author_count": None if authors is None else len(authors),
@@ -160,6 +162,7 @@ def _paper_from_entry(entry: Any) -> RawPaper:
         "github_repo": paper.get("githubRepo"),
         "github_stars": paper.get("githubStars"),
         "project_page": paper.get("projectPage"),
+        "thumbnail": entry.get("thumbnail"),
         "submitted_by": submitter.get("name") or submitter.get("user"),
     }
 
@@ -232,6 +235,8 @@ def _paper_from_card(card: Selector) -> RawPaper:
         "arxiv_id": match[1] if match else None,
         "title": card.xpath("normalize-space(.//h3//a)").get(),
         "abstract": None,
+        "ai_summary": None,
+        "ai_keywords": None,
         "authors": None,
         "author_count": count[1] if count else None,
         "organization": chip.xpath("normalize-space(./span)").get() or None,
@@ -247,5 +252,6 @@ def _paper_from_card(card: Selector) -> RawPaper:
         "github_repo": None,
         "github_stars": None,
         "project_page": None,
+        "thumbnail": None,
         "submitted_by": (submitted or "").removeprefix("Submitted by").strip() or None,
     }

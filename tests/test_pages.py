@@ -105,6 +105,8 @@ def test_real_2026_entry_maps_every_field() -> None:
         "arxiv_id": "2609.31620",
         "title": "FuseReg: Regularizing Layer Fusion Mitigates the Reconstruction-Generation Gap in Representation Autoencoders",
         "abstract": first_entry["paper"]["summary"],
+        "ai_summary": first_entry["paper"].get("ai_summary"),
+        "ai_keywords": first_entry["paper"].get("ai_keywords"),
         "authors": [a["name"] for a in first_entry["paper"]["authors"]],
         "author_count": 16,
         "organization": "USC Physical Superintelligence (PSI) Lab",
@@ -116,6 +118,7 @@ def test_real_2026_entry_maps_every_field() -> None:
         "github_repo": "https://github.com/Hongyang-Du/FuseReg",
         "github_stars": 12,
         "project_page": "https://hongyang-du.github.io/FuseReg/",
+        "thumbnail": first_entry["thumbnail"],
         "submitted_by": "Hongyang-Du",
     }
 
@@ -263,3 +266,23 @@ def test_json_nested_too_deep_falls_back_to_the_cards() -> None:
     page = parse_listing(text, "http://127.0.0.1/papers/date/2026-03-11")
     assert page.source == "cards" and len(page.papers) == 20
     assert page.problem is not None and "RecursionError" in page.problem
+
+
+def test_the_site_s_ai_summary_keywords_and_thumbnail_are_read() -> None:
+    """The real 2026-07-13 entries: 2 of 14 carry the site's summary and keywords."""
+    page = parse_listing(
+        fixture_text("listing-2026-07-13.html"), "http://127.0.0.1/papers/date/2026-07-13"
+    )
+    with_ai = [p for p in page.papers if p["ai_summary"]]
+    assert len(page.papers) == 14 and len(with_ai) == 2
+    flow = next(p for p in page.papers if p["arxiv_id"] == "2607.06957")
+    assert flow["ai_summary"].startswith("Flow-ERD is a multi-agent traffic simulator")
+    assert flow["ai_keywords"][:2] == ["multi-agent simulator", "flow matching"]
+    assert flow["thumbnail"] == (
+        "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2607.06957.png"
+    )
+    assert all(
+        p["ai_summary"] is None and p["ai_keywords"] is None
+        for p in page.papers
+        if p not in with_ai
+    )

@@ -63,6 +63,7 @@ def default_routes() -> dict[str, Answer | Answers]:
         "/papers/date/2026-03-11": page("listing-2026-03-11-no-hydration.html"),
         "/papers/date/2026-03-12": page("listing-2026-03-12-broken-json.html"),
         "/papers/date/2026-07-31": page("listing-2026-07-31.html"),
+        "/papers/date/2026-07-13": page("listing-2026-07-13.html"),
         # A Sunday without a digest: the site redirects to its latest day.
         "/papers/date/2026-03-08": redirect("/papers/date/2026-07-31"),
         # A day answered in place with another day's page (other dateString).

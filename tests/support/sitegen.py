@@ -26,6 +26,7 @@ from tests.support.seed import SeedPaper, seed_papers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 API_CAPTURE = FIXTURES / "sources" / "api-daily-papers-2026-07-31.json"
+API_CAPTURE_LIMIT25 = FIXTURES / "sources" / "api-daily-papers-limit25-2026-07-13.json"
 
 Entry = dict[str, Any]
 
@@ -43,6 +44,13 @@ def api_entries() -> list[Entry]:
     """The 30 real ``dailyPapers`` entries of 2026-07-31."""
     entries: list[Entry] = json.loads(API_CAPTURE.read_text(encoding="utf-8"))
     return entries
+
+
+def api_entries_with_ai_fields() -> list[Entry]:
+    """The real entries of 2026-07-13 (the day a paper entered the digest),
+    some with ``ai_summary`` and ``ai_keywords``, from the limit-25 answer."""
+    entries: list[Entry] = json.loads(API_CAPTURE_LIMIT25.read_text(encoding="utf-8"))
+    return [e for e in entries if e["paper"]["submittedOnDailyAt"].startswith("2026-07-13")]
 
 
 def _digest(*parts: object) -> int:
@@ -293,6 +301,9 @@ def build() -> dict[str, str]:
             props=broken[: len(broken) // 2],
         ),
         "listing-2026-07-31.html": render_listing(api, api_day, prev_date=D(2026, 7, 30)),
+        "listing-2026-07-13.html": render_listing(
+            api_entries_with_ai_fields(), D(2026, 7, 13), prev_date=D(2026, 7, 10)
+        ),
     }
 
 

@@ -295,7 +295,7 @@ def test_a_crawl_upgrades_an_archive_of_version_1_before_its_first_write(
     result = crawl(site, tmp_path, "-a", "date=2026-07-31")
     assert result.returncode == 0, result.stderr[-3000:]
     assert (
-        "Upgraded the archive sqlite:///papers.sqlite from schema version 1 to 3" in result.stderr
+        "Upgraded the archive sqlite:///papers.sqlite from schema version 1 to 4" in result.stderr
     )
     runs = db_rows(tmp_path / "papers.sqlite", "crawl_runs")
     assert len(runs) == runs_before + 1 and runs[-1]["started_at"].endswith("Z")
@@ -330,3 +330,24 @@ def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) 
     flat = " ".join(usage.stdout.split())
     for name in ("date", "start", "end", "days", "refresh", "refresh_days"):
         assert f"-a {name}=..." in flat
+
+
+def test_the_site_s_ai_summary_keywords_and_thumbnail_are_stored_and_exported(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    result = crawl(site, tmp_path, "-a", "date=2026-07-13", feed="crawl.jsonl")
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {r["arxiv_id"]: r for r in db_rows(tmp_path / "papers.sqlite")}
+    flow = rows["2607.06957"]
+    assert flow["ai_summary"].startswith("Flow-ERD is a multi-agent traffic simulator")
+    assert json.loads(flow["ai_keywords"])[:2] == ["multi-agent simulator", "flow matching"]
+    assert all(
+        r["thumbnail"].startswith("https://cdn-thumbnails.huggingface.co/") for r in rows.values()
+    )
+    assert sum(r["ai_summary"] is not None for r in rows.values()) == 2
+    exported = run_export(tmp_path, None)
+    assert exported.returncode == 0, exported.stderr
+    records = {r["arxiv_id"]: r for r in feed_lines(tmp_path / "export.jsonl")}
+    assert records["2607.06957"]["ai_keywords"] == json.loads(flow["ai_keywords"])
+    crawled = {r["arxiv_id"]: r for r in feed_lines(tmp_path / "crawl.jsonl")}
+    assert crawled["2607.06957"]["thumbnail"] == flow["thumbnail"]

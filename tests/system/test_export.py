@@ -270,15 +270,15 @@ def test_an_archive_of_version_1_is_refused_until_scrapy_upgrade(tmp_path: Path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "scrapy export: error: sqlite:///papers.sqlite has schema version 1, this release reads"
-        " version 3: run scrapy upgrade (or a crawl) to upgrade it in place"
+        " version 4: run scrapy upgrade (or a crawl) to upgrade it in place"
     )
     assert not (tmp_path / "feed.jsonl").exists()
 
     result = upgrade(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == "Upgraded sqlite:///papers.sqlite from schema version 1 to 3"
+    assert result.stderr.strip() == "Upgraded sqlite:///papers.sqlite from schema version 1 to 4"
     assert upgrade(tmp_path).stderr.strip() == (
-        "sqlite:///papers.sqlite is at schema version 3: nothing to do"
+        "sqlite:///papers.sqlite is at schema version 4: nothing to do"
     )
     records = run(tmp_path)
     assert sorted(r["arxiv_id"] for r in records) == [r["arxiv_id"] for r in before]
@@ -321,11 +321,10 @@ def test_export_reads_an_archive_on_a_read_only_mount(
         if wal:  # one more paper, committed to the log only
             writer = sqlite3.connect(workdir / "papers.sqlite", isolation_level=None)
             writer.execute("PRAGMA wal_autocheckpoint=0")
+            columns = [row[1] for row in writer.execute("PRAGMA table_info(papers)")]
+            copied = ", ".join("'2699.00001'" if c == "arxiv_id" else c for c in columns)
             writer.execute(
-                "INSERT INTO papers SELECT '2699.00001', url, title, abstract, authors, author_count,"
-                " organization, organization_id, published_at, listing_date, submitted_at, upvotes,"
-                " num_comments, github_repo, github_stars, project_page, submitted_by, scraped_at,"
-                " first_seen_at, last_seen_at, changed_at FROM papers LIMIT 1"
+                f"INSERT INTO papers ({', '.join(columns)}) SELECT {copied} FROM papers LIMIT 1"
             )
             assert (workdir / "papers.sqlite-wal").stat().st_size > 0
         for name in ("papers.sqlite", "papers.sqlite-wal", "papers.sqlite-shm"):
