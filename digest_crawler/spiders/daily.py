@@ -193,7 +193,6 @@ class DailySpider(scrapy.Spider):
         an optional path: no user name or password (they would end up in
         the log and the archive), no query or fragment.
         """
-        refresh_schedule(settings)
         stale = settings.get("DIGEST_STALE_DAYS")
         if not str(stale).isascii() or not str(stale).strip().isdigit():
             raise ValueError(f"setting DIGEST_STALE_DAYS: {stale!r} is not a number of days")
@@ -325,27 +324,24 @@ class DailySpider(scrapy.Spider):
             return self._failed(
                 requested, response.url, f"HTTP {response.status} without a Location"
             )
-        target = response.urljoin(location.decode("latin-1"))
-        if not _on_site(target, self.base_url):
+        redirects = response.meta.get("digest_redirects", 0)
+        follow = response.request.replace(  # type: ignore[union-attr]
+            url=response.urljoin(location.decode("latin-1")),
+            meta={**_READ_LOCATION, "digest_redirects": redirects + 1},
+        )
+        # Judged as Scrapy will send it: what its URL handling made of the Location.
+        if not _on_site(follow.url, self.base_url):
             # Quoted, and without a user name or password the Location carried.
-            shown = _without_credentials(target)
+            shown = _without_credentials(follow.url)
             return self._failed(requested, response.url, f"redirected off the site to {shown!r}")
-        served = served_date_from_url(target)
+        served = served_date_from_url(follow.url)
         if served is not None and served != requested:
             self._served(served)  # a day without a digest is sent to the newest one
             return self._no_digest(requested, f"the site redirects to {served}", response.url)
         # The same day elsewhere, or a page that names no date: follow it and
         # let the page say which day it shows.
-        redirects = response.meta.get("digest_redirects", 0)
         if redirects >= _MAX_REDIRECTS:
             return self._failed(requested, response.url, "too many redirects")
-        follow = response.request.replace(  # type: ignore[union-attr]
-            url=target, meta={**_READ_LOCATION, "digest_redirects": redirects + 1}
-        )
-        # Judged again as Scrapy will send it: what its URL handling made of it.
-        if not _on_site(follow.url, self.base_url):
-            shown = _without_credentials(follow.url)
-            return self._failed(requested, response.url, f"redirected off the site to {shown!r}")
         return follow
 
     def failed(self, failure: Failure) -> Iterator[Any]:
