@@ -146,6 +146,26 @@ listings = sa.Table(
     sa.Index("ix_listings_arxiv_id", "arxiv_id"),
 )
 
+period_listings = sa.Table(
+    "period_listings",
+    metadata,
+    # A week's or a month's list: "week" (starting on its ISO Monday) or
+    # "month" (starting on its first day).
+    sa.Column("period", sa.String(8), primary_key=True),
+    sa.Column("period_start", sa.Date, primary_key=True),
+    sa.Column(
+        "arxiv_id",
+        sa.String(32),
+        sa.ForeignKey("papers.arxiv_id", name="fk_period_listings_arxiv_id"),
+        primary_key=True,
+    ),
+    # 1-based position in that period's list.
+    sa.Column("rank", sa.Integer),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Index("ix_period_listings_arxiv_id", "arxiv_id"),
+)
+
 upvote_snapshots = sa.Table(
     "upvote_snapshots",
     metadata,
@@ -169,6 +189,9 @@ crawl_runs = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("spider", sa.String(64), nullable=False),
     sa.Column("arguments", sa.Text, nullable=False),  # JSON of the -a arguments
+    # What its listings are: "day", "week" or "month"; first_day, last_day
+    # and crawl_days.day are the first days of its periods.
+    sa.Column("period", sa.String(8), nullable=False, server_default="day"),
     sa.Column("first_day", sa.Date, nullable=False),
     sa.Column("last_day", sa.Date, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
