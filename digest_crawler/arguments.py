@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from digest_crawler.dates import parse_iso_day
+from digest_crawler.periods import Kind, Period
 
 # Arguments that schedulers add on their own (Scrapyd passes ``_job``).
 _SCHEDULER_ARGUMENTS = frozenset({"_job", "_version"})
@@ -70,6 +71,18 @@ class DailyArguments(BaseModel):
     refresh_days: int | None = Field(
         default=None, description="Daily run: today and every day back to this many days before."
     )
+    week: str | None = Field(default=None, description="One ISO week's list, YYYY-Www.")
+    month: str | None = Field(default=None, description="One month's list, YYYY-MM.")
+    period: Kind | None = Field(
+        default=None,
+        description="With start/end or days: read the list of every week (or month) that"
+        " touches the range (default: day, each day's list).",
+    )
+    source: Literal["html", "api"] = Field(
+        default="html",
+        description="Where to read the listings: html (the listing pages) or api"
+        " (/api/daily_papers: a budget of its own, five times the pages').",
+    )
 
     _today: dt.date = PrivateAttr(default_factory=today_utc)
     _schedule: tuple[int, ...] = PrivateAttr(default=(0,))
@@ -117,6 +130,20 @@ class DailyArguments(BaseModel):
             return int(text)
         return value
 
+    @field_validator("week", "month")
+    @classmethod
+    def _period_within_the_digest(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        kind: Kind = "week" if info.field_name == "week" else "month"
+        period = Period.parse(kind, value)
+        today = _today(info)
+        if period.start > today:
+            raise ValueError(f"{period} is in the future (today is {today} UTC)")
+        if period.end < FIRST_DIGEST_DAY:
+            raise ValueError(f"{period} is before the first digest ({FIRST_DIGEST_DAY})")
+        return period.key
+
     @field_validator("date", "start", "end")
     @classmethod
     def _within_the_digest(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
@@ -146,6 +173,16 @@ class DailyArguments(BaseModel):
 
     @model_validator(mode="after")
     def _one_way_to_say_which_days(self) -> DailyArguments:
+        one_list = [name for name in ("week", "month") if getattr(self, name) is not None]
+        if one_list and (
+            len(one_list) > 1 or self.date or self.start or self.days is not None or self.period
+        ):
+            raise ValueError(
+                f"{one_list[0]}: give either week, or month, or date, or start/end, or days,"
+                " not several (period goes with start/end or days)"
+            )
+        if self.period is not None and not self.is_backfill:
+            raise ValueError("period: give start/end or days too: the range whose lists to read")
         if self.date is not None and (self.start or self.end or self.days is not None):
             raise ValueError("date: give either date, or start/end, or days, not several")
         if self.days is not None and (self.start or self.end):
@@ -153,7 +190,9 @@ class DailyArguments(BaseModel):
         if self.end is not None and self.start is None:
             raise ValueError("end: give start too")
         for name in ("refresh", "refresh_days"):
-            if name in self.model_fields_set and (self.date or self.is_backfill):
+            if name in self.model_fields_set and (
+                self.date or self.is_backfill or self.week or self.month
+            ):
                 raise ValueError(f"{name}: only for the daily run (without date, start or days)")
         if self.refresh is not None and self.refresh_days is not None:
             raise ValueError("refresh: give either refresh or refresh_days, not both")
@@ -206,8 +245,17 @@ class DailyArguments(BaseModel):
             return tuple(range(self.refresh_days + 1))
         return self.refresh if self.refresh is not None else self._schedule
 
+    @property
+    def kind(self) -> Kind:
+        """What this run's listings are: days, weeks or months."""
+        if self.week is not None:
+            return "week"
+        if self.month is not None:
+            return "month"
+        return self.period or "day"
+
     def days_to_crawl(self) -> list[dt.date]:
-        """The listing days of this run, oldest first."""
+        """The listing days of this run, oldest first (of a run of days)."""
         today = self._today
         if self.date is not None:
             return [self.date]
@@ -218,3 +266,15 @@ class DailyArguments(BaseModel):
         else:
             return [today - dt.timedelta(days=n) for n in sorted(self.schedule, reverse=True)]
         return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+    def listings_to_crawl(self) -> list[Period]:
+        """The listings of this run, oldest first: its days, or the one
+        week or month named, or every week or month touching the range."""
+        if self.week is not None:
+            return [Period.parse("week", self.week)]
+        if self.month is not None:
+            return [Period.parse("month", self.month)]
+        days = self.days_to_crawl()
+        if self.kind == "day":
+            return [Period("day", day) for day in days]
+        return Period.touching(self.kind, days[0], days[-1])

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from digest_crawler.periods import Kind, Period
+
 # New-style arXiv ids (2407.21783, optionally with a version) and old-style
 # ones (hep-th/9901001), the only forms the site uses for paper pages. ASCII
 # digits only: the regex engine's \d also matches other scripts' digits.
@@ -98,7 +100,7 @@ class Rejected:
 
 @dataclass
 class Listing:
-    """One listing the spider read: which (``period`` starting on ``day``),
+    """One listing the spider read: which (the ``period`` starting on ``day``),
     from where, its outcome (with the reason when it is not ``served``),
     and its papers in page order as the loader filled them. The validation
     pipeline fills ``valid`` (rank, paper) and ``rejected``."""
@@ -107,7 +109,14 @@ class Listing:
     url: str
     outcome: Outcome
     reason: str | None = None
-    period: Literal["day"] = "day"
-    papers: list[dict[str, Any]] = field(default_factory=list)
+    period: Kind = "day"
+    #: ``None`` marks a paper the spider already kept aside in ``rejected``
+    #: (one of another listing): its rank stays taken.
+    papers: list[dict[str, Any] | None] = field(default_factory=list)
     valid: list[tuple[int, Paper]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """How the site names the listing: ``2026-07-31``, ``2026-W31``, ``2026-07``."""
+        return Period(self.period, self.day).key

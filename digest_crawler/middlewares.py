@@ -16,6 +16,11 @@ reads neither header. This one, placed before it:
   the published rate (``w/q``, plus ``DIGEST_RATELIMIT_MARGIN``), in place
   of ``DOWNLOAD_DELAY`` and AutoThrottle's guess: never faster than the site
   allows, and no slower than it needs to be.
+
+The site counts API calls (``/api/...``) in a bucket of their own (500 per
+window, five times the pages'): they go through a download slot of their
+own (``<host> api``), paced at ``DIGEST_API_DELAY`` until an answer
+publishes the API's policy, and paused and slowed apart from the pages.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import asyncio
 import datetime as dt
 import email.utils
 import logging
+import os
 import re
 import time
 from typing import Any
@@ -109,7 +115,7 @@ class RateLimitMiddleware:
     @staticmethod
     def check_settings(settings: BaseSettings) -> None:
         """One-line ``ValueError`` for a setting this middleware cannot use."""
-        for name in ("DIGEST_RATELIMIT_MAX_WAIT", "DIGEST_RATELIMIT_MARGIN"):
+        for name in ("DIGEST_RATELIMIT_MAX_WAIT", "DIGEST_RATELIMIT_MARGIN", "DIGEST_API_DELAY"):
             number_setting(settings, name, minimum=0.0)
         try:
             statuses = [int(code) for code in settings.getlist("DIGEST_RATELIMIT_STATUSES")]
@@ -130,9 +136,11 @@ class RateLimitMiddleware:
         self.statuses = set(map(int, settings.getlist("DIGEST_RATELIMIT_STATUSES")))
         self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
         self.margin = settings.getfloat("DIGEST_RATELIMIT_MARGIN")
-        # host -> time.monotonic() before which nothing is sent to it
+        self.api_delay = settings.getfloat("DIGEST_API_DELAY")
+        # Keyed by bucket (a host's pages, or "<host> api": its API calls):
+        # time.monotonic() before which nothing is sent to it
         self.paused_until: dict[str, float] = {}
-        # host -> seconds between requests, from its published RateLimit-Policy
+        # seconds between requests, from its published RateLimit-Policy
         self.paces: dict[str, float] = {}
 
     @classmethod
@@ -149,12 +157,21 @@ class RateLimitMiddleware:
             self._pace(request, policy)
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
-        host = _host(request)
-        if host in self.paces:
+        bucket = _bucket(request)
+        if bucket != _host(request):
+            # An API call: a download slot of its own, paced at the API's
+            # budget (AutoThrottle would hold it to DOWNLOAD_DELAY, the pages').
+            request.meta.setdefault("download_slot", bucket)
+            request.meta["autothrottle_dont_adjust_delay"] = True
+            downloader = self._downloader()
+            if downloader is not None:
+                # The delay a new slot of this name starts with (DOWNLOAD_SLOTS).
+                downloader.per_slot_settings.setdefault(bucket, {"delay": self.api_delay})
+        if bucket in self.paces:
             # The site's published pace sets this slot's delay: AutoThrottle
             # leaves it alone (its documented per-request switch).
             request.meta["autothrottle_dont_adjust_delay"] = True
-        wait = self.paused_until.get(host, 0.0) - time.monotonic()
+        wait = self.paused_until.get(bucket, 0.0) - time.monotonic()
         if wait > 0:
             self.stats.inc_value("digest/ratelimit_waits")
             await asyncio.sleep(wait)
@@ -184,12 +201,12 @@ class RateLimitMiddleware:
             logger.warning(
                 "RateLimit-Policy for %s asks for %.3g s between requests; pacing at"
                 " DIGEST_RATELIMIT_MAX_WAIT (%.1f s)",
-                _host(request),
+                _bucket(request),
                 pace,
                 self.max_wait,
             )
             pace = self.max_wait
-        self.paces[_host(request)] = pace
+        self.paces[_bucket(request)] = pace
         slot = self._slot(request)
         if slot is not None:
             slot.delay = pace
@@ -197,12 +214,12 @@ class RateLimitMiddleware:
 
     def _pause(self, request: Request, seconds: float, why: str) -> None:
         seconds = min(seconds, self.max_wait)
-        host = _host(request)
+        bucket = _bucket(request)
         until = time.monotonic() + seconds
-        if until > self.paused_until.get(host, 0.0):
-            self.paused_until[host] = until
+        if until > self.paused_until.get(bucket, 0.0):
+            self.paused_until[bucket] = until
             logger.warning(
-                "%s for %s: pausing requests to %s for %.1f s", why, request.url, host, seconds
+                "%s for %s: pausing requests to %s for %.1f s", why, request.url, bucket, seconds
             )
 
     def _slow_down(self, request: Request) -> None:
@@ -211,8 +228,61 @@ class RateLimitMiddleware:
             slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)
 
     def _slot(self, request: Request) -> Any:
-        downloader = self.crawler.engine.downloader if self.crawler.crawling else None
+        downloader = self._downloader()
         return downloader.slots.get(request.meta.get("download_slot", "")) if downloader else None
+
+    def _downloader(self) -> Any:
+        return self.crawler.engine.downloader if self.crawler.crawling else None
+
+
+#: The site whose own host gets the token (never a mirror's).
+HUB_HOST = "huggingface.co"
+
+
+class HubTokenMiddleware:
+    """Sends a Hugging Face token, which raises the site's budgets (a free
+    account: 200 pages and 1,000 API calls per window), as ``Authorization:
+    Bearer`` to the site's own host only.
+
+    The token is ``DIGEST_HF_TOKEN``, or else the ``HF_TOKEN`` environment
+    variable. It goes only to ``https://huggingface.co`` (never to a mirror
+    named by ``DIGEST_BASE_URL`` on another host, never over plain HTTP),
+    never with a request that follows a redirect, nor robots.txt's; it is
+    neither logged nor stored. The pacing follows the budget the answers
+    publish (``RateLimitMiddleware``).
+    """
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HubTokenMiddleware:
+        token = crawler.settings.get("DIGEST_HF_TOKEN") or os.environ.get("HF_TOKEN") or ""
+        return cls(token.strip())
+
+    def process_request(self, request: Request, spider: Any = None) -> None:
+        if self.token and self.goes_to_hub(request):
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        else:
+            # A request built from another (a followed redirect) keeps its headers.
+            request.headers.pop("Authorization", None)
+
+    @staticmethod
+    def goes_to_hub(request: Request) -> bool:
+        """Is ``request`` for the site's own host, first-hand?"""
+        parts = urlparse_cached(request)
+        try:
+            port = parts.port
+        except ValueError:
+            return False
+        return (
+            parts.scheme == "https"
+            and parts.hostname == HUB_HOST
+            and port in (None, 443)
+            and "@" not in parts.netloc
+            and not request.meta.get("digest_redirects")
+            and not request.meta.get("dont_obey_robotstxt")  # robots.txt's own request
+        )
 
 
 class FailFastMiddleware:
@@ -264,6 +334,13 @@ def number_setting(settings: BaseSettings, name: str, minimum: float) -> float:
 
 def _host(request: Request) -> str:
     return urlparse_cached(request).hostname or ""
+
+
+def _bucket(request: Request) -> str:
+    """What the site counts ``request`` against: its host's pages, or
+    (``<host> api``) its host's API calls."""
+    host = _host(request)
+    return f"{host} api" if "/api/" in urlparse_cached(request).path else host
 
 
 def _header(response: Response, name: str) -> str | None:

@@ -21,11 +21,13 @@ from typing import Any, Literal
 
 from parsel import Selector
 
-from digest_crawler.dates import parse_shown_date, to_date
+from digest_crawler.dates import parse_shown_date, to_date, to_moment
+from digest_crawler.periods import KINDS, Period
 
 RawPaper = dict[str, Any]
 
 _URL_DATE = re.compile(r"/papers/date/(\d{4}-\d{2}-\d{2})|[?&]date=(\d{4}-\d{2}-\d{2})")
+_URL_PERIOD = re.compile(r"(?:/papers/|[?&])(date|week|month)[/=]([0-9W-]+)")
 _PAPER_HREF = re.compile(r"^/papers/([^/?#]+)$")
 _AUTHOR_COUNT = re.compile(r"(\d[\d,]*)\s+authors?\b")
 _HEADER_DATE = r"^[A-Z][a-z]{2} \d{1,2}$"
@@ -36,7 +38,8 @@ class ListingPage:
     """What one listing page holds."""
 
     url: str
-    #: The date the page says it shows; ``None`` when it cannot be told.
+    #: The date the page says it shows (of a week or month page: its first
+    #: day); ``None`` when it cannot be told.
     served_date: dt.date | None
     #: ``"hydration"`` (the JSON props) or ``"cards"`` (the fallback).
     source: Literal["hydration", "cards"]
@@ -92,6 +95,41 @@ def served_date_from_url(url: str) -> dt.date | None:
         return None
 
 
+def period_from_url(url: str) -> Period | None:
+    """The listing a page or API URL names, if any.
+
+    >>> period_from_url("https://huggingface.co/papers/week/2026-W31")
+    Period(kind='week', start=datetime.date(2026, 7, 27))
+    >>> period_from_url("http://127.0.0.1:8/api/daily_papers?month=2026-07&limit=100&p=0").key
+    '2026-07'
+    >>> period_from_url("https://huggingface.co/papers/date/2026-02-30") is None
+    True
+    """
+    match = _URL_PERIOD.search(url)
+    if match is None:
+        return None
+    kind = {"date": "day", "week": "week", "month": "month"}[match[1]]
+    try:
+        return Period.parse(kind, match[2])  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def submitted_day(paper: RawPaper) -> dt.date | None:
+    """The day a raw paper entered the digest (``paper.submittedOnDailyAt``,
+    UTC), if it says.
+
+    >>> submitted_day({"submitted_at": "2026-07-31T04:49:29.000Z"})
+    datetime.date(2026, 7, 31)
+    >>> submitted_day({"submitted_at": "soon"}) is None
+    True
+    """
+    try:
+        return to_moment(paper.get("submitted_at")).date()
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 # -- the hydration JSON ---------------------------------------------------
 
 HYDRATION_PROPS_XPATH = '//*[@data-target="DailyPapers"]/@data-props'
@@ -113,21 +151,39 @@ def _page_from_props(props: dict[str, Any], url: str) -> ListingPage:
     # 2026 pages say "dateString": "2026-09-28"; 2024 pages say
     # "date": "2024-08-01T00:00:00.000Z".
     shown = props.get("dateString") or props.get("date")
-    try:
-        served = to_date(shown) if shown else None
-    except ValueError:
-        served = None
     period = props.get("periodType")
+    period = period if isinstance(period, str) else "day"
     return ListingPage(
         url=url,
-        served_date=served,
+        served_date=_served_date(shown, period),
         source="hydration",
-        period=period if isinstance(period, str) else "day",
-        papers=[_paper_from_entry(entry) for entry in props["dailyPapers"]],
+        period=period,
+        papers=[paper_from_entry(entry) for entry in props["dailyPapers"]],
     )
 
 
-def _paper_from_entry(entry: Any) -> RawPaper:
+def _served_date(shown: Any, period: str) -> dt.date | None:
+    """The first day of the listing the props name: a week's or a month's
+    by its key (``2026-W31``) or by a day within it.
+
+    >>> _served_date("2026-W31", "week"), _served_date("2026-07-29", "week")
+    (datetime.date(2026, 7, 27), datetime.date(2026, 7, 27))
+    """
+    if not shown:
+        return None
+    kind = period if period in KINDS else "day"
+    if kind != "day" and isinstance(shown, str):
+        try:
+            return Period.parse(kind, shown).start
+        except ValueError:
+            pass
+    try:
+        return Period.containing(kind, to_date(shown)).start
+    except ValueError:
+        return None
+
+
+def paper_from_entry(entry: Any) -> RawPaper:
     """Map one ``dailyPapers[]`` entry to raw item fields.
 
     A malformed entry still gives a dict (perhaps empty): validation then

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler.arguments import DailyArguments
 from digest_crawler.items import Listing, Paper, Rejected
+from digest_crawler.periods import Period
 from digest_crawler.storage import ledger, make_engine, migrate
 from digest_crawler.storage.engine import check_database
 from digest_crawler.storage.write import record_read, write_listing
@@ -53,6 +54,8 @@ class ValidatePipeline:
             return item
         seen: set[str] = set()
         for rank, fields in enumerate(item.papers, start=1):
+            if fields is None:  # kept aside by the spider
+                continue
             try:
                 paper = Paper.model_validate(fields)
             except ValidationError as exc:
@@ -161,6 +164,7 @@ class StoragePipeline:
                         spider.arguments.model_dump(mode="json", exclude_unset=True),
                         spider.days,
                         dt.datetime.now(dt.UTC),
+                        spider.arguments.kind,
                     )
             except SQLAlchemyError as exc:
                 self._cannot_start("Could not store the run record", exc)
@@ -192,9 +196,15 @@ class StoragePipeline:
         try:
             with self.engine.begin() as connection:
                 written = write_listing(
-                    connection, item.valid, item.rejected, item.url, now, self.batch_size
+                    connection,
+                    item.valid,
+                    item.rejected,
+                    item.url,
+                    now,
+                    self.batch_size,
+                    Period(item.period, item.day),
                 )
-                if item.outcome == "served":
+                if item.outcome == "served" and item.period == "day":
                     settles = (self.read_on - item.day).days >= self.horizon
                     record_read(connection, item.day, now, settles)
                 if self.run_id is not None:
@@ -209,8 +219,8 @@ class StoragePipeline:
                         url=item.url,
                     )
         except SQLAlchemyError as exc:
-            self._storage_failed(f"{len(item.valid)} papers listed on {item.day}", exc)
-            raise DropItem(f"the listing of {item.day} could not be stored") from exc
+            self._storage_failed(f"{len(item.valid)} papers listed on {item.name}", exc)
+            raise DropItem(f"the listing of {item.name} could not be stored") from exc
         self.counts["items_stored"] += written.papers
         self.counts["papers_new"] += written.new
         self.counts["papers_updated"] += written.updated
@@ -229,12 +239,12 @@ class StoragePipeline:
                     "%d papers listed on %s before are not on this read of it; their"
                     " listings are kept",
                     written.missing,
-                    item.day,
+                    item.name,
                 )
             logger.info(
                 "Stored %d papers listed on %s (%d new, %d changed, %d as before)",
                 written.papers,
-                item.day,
+                item.name,
                 written.new,
                 written.changed - written.new,
                 written.papers - written.changed,
@@ -255,7 +265,7 @@ class StoragePipeline:
                 if summary.left:
                     self.stats.set_value("digest/days_left", summary.left)
                     logger.error(
-                        "%d of %d days were neither stored nor found without a digest;"
+                        "%d of %d listings were neither stored nor found without a digest;"
                         " run the same command again to fetch them",
                         summary.left,
                         len(self.crawler.spider.days),  # type: ignore[union-attr]

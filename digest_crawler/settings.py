@@ -82,11 +82,20 @@ DOWNLOADER_MIDDLEWARES = {
     "digest_crawler.middlewares.RateLimitMiddleware": 560,
     # Also before RetryMiddleware: a host name that does not resolve is not retried.
     "digest_crawler.middlewares.FailFastMiddleware": 555,
+    # Adds the token (if any) to requests for huggingface.co only.
+    "digest_crawler.middlewares.HubTokenMiddleware": 565,
 }
 DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
 DIGEST_RATELIMIT_STATUSES = [429, 503]
 # A published RateLimit-Policy sets the pace: window/quota, plus this margin.
 DIGEST_RATELIMIT_MARGIN = 0.02
+# The API door's calls (-a source=api) have a budget of their own: 500 per
+# 5-minute window (one per 0.6 s); until an answer publishes its policy,
+# one call every 0.62 s (484 per window).
+DIGEST_API_DELAY = 0.62
+# A Hugging Face token raises both budgets (200 pages, 1,000 API calls). Empty:
+# the HF_TOKEN environment variable, if set. Sent to huggingface.co only.
+DIGEST_HF_TOKEN = ""
 
 # Retry 429 and 5xx answers (Scrapy's default codes) a few more times.
 RETRY_TIMES = 4  # default 2

@@ -11,6 +11,7 @@ from scrapy.http import HtmlResponse, Request, TextResponse
 
 from digest_crawler.arguments import ArgumentError, DailyArguments
 from digest_crawler.items import Listing
+from digest_crawler.periods import Period
 from digest_crawler.spiders.daily import DailySpider
 from tests.conftest import FIXTURES
 from tests.support.crawler import make_spider
@@ -137,7 +138,7 @@ def test_start_requests_the_day_from_the_base_url() -> None:
     spider = make_spider(date="2026-03-09")
     (request,) = asyncio.run(_requests(spider))
     assert request.url == "http://127.0.0.1:9/papers/date/2026-03-09"
-    assert request.cb_kwargs == {"requested": D(2026, 3, 9)}
+    assert request.cb_kwargs == {"requested": Period("day", D(2026, 3, 9))}
 
 
 def test_default_day_is_today_in_utc() -> None:
@@ -156,7 +157,7 @@ def test_default_day_is_today_in_utc() -> None:
         ({"date": "2999-01-01"}, "argument date: 2999-01-01 is in the future"),
         (
             {"datum": "2026-01-01"},
-            "unknown argument 'datum' (known: date, start, end, days, refresh, refresh_days)",
+            "unknown argument 'datum' (known: date, start, end, days, refresh, refresh_days, week, month, period, source)",
         ),
     ],
 )

@@ -16,11 +16,13 @@ from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from digest_crawler.api import MAX_PAGES, PAGE_SIZE, api_path, parse_answer
 from digest_crawler.arguments import DailyArguments
 from digest_crawler.dates import parse_iso_day
-from digest_crawler.items import Listing
+from digest_crawler.items import Listing, Rejected
 from digest_crawler.loaders import load_paper
-from digest_crawler.pages import parse_listing, served_date_from_url
+from digest_crawler.pages import RawPaper, parse_listing, period_from_url, submitted_day
+from digest_crawler.periods import KINDS, Period
 from digest_crawler.processors import LINK_FIELDS, collapse_whitespace
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -117,7 +119,7 @@ _MAX_REDIRECTS = 5
 
 
 class DailySpider(scrapy.Spider):
-    """Crawl Daily Papers listing pages into ``Listing`` items.
+    """Crawl Daily Papers listings (pages or API answers) into ``Listing`` items.
 
     Spider arguments (all optional; see ``DailyArguments``):
 
@@ -129,23 +131,35 @@ class DailySpider(scrapy.Spider):
         attribute ``start`` would hide Scrapy's ``start()`` method.)
     days
         A backfill of the last N days ending today.
-    refresh_days
-        Without any of the above (the scheduled daily run): today and this
-        many days before it (default 7), so recent upvotes stay current.
+    refresh, refresh_days
+        Without any of the above (the scheduled daily run): the days before
+        today to read (default ``DIGEST_REFRESH``), or today and every day
+        back to ``refresh_days``.
+    week, month
+        One ISO week's (``YYYY-Www``) or one month's (``YYYY-MM``) list.
+    period
+        ``week`` or ``month``, with start/end or days: every such list that
+        touches the range.
+    source
+        ``html`` (the listing pages, default) or ``api`` (``/api/daily_papers``,
+        paged by 100).
 
     Settings: ``DIGEST_BASE_URL`` (the site or a mirror).
 
-    Every day gives one ``Listing``: its papers, filed under the date the
-    page says it shows; or "no digest" when the site answers the day with
-    another one (a redirect, or a page for another date); or "failed" with
-    the reason. Days in ``done`` are not fetched: the storage pipeline puts
-    there, when the spider opens, the days that the run ledger says an
-    interrupted run with the same days already did.
+    Every listing gives one ``Listing``: its papers, filed under the date the
+    page says it shows (in a week's or month's list, the day each entered
+    the digest); or "no digest" when the site answers with another listing
+    (a redirect, a page for another date, an empty API list); or "failed"
+    with the reason. Listings starting on a day in ``done`` are not fetched:
+    the storage pipeline puts there, when the spider opens, the ones that
+    the run ledger says an interrupted run of the same listings already did.
     """
 
     name = "daily"
     arguments: DailyArguments
-    #: The listing days of this run, oldest first.
+    #: The listings of this run, oldest first.
+    listings: list[Period]
+    #: Their first days (the days of a run of days): the run ledger's keys.
     days: list[dt.date]
     allowed_domains: list[str]
 
@@ -158,14 +172,15 @@ class DailySpider(scrapy.Spider):
         self.done: set[dt.date] = set()
         #: The newest digest day the site served in this run (not after today).
         self.newest: dt.date | None = None
-        self._todo: deque[dt.date] = deque()
+        self._todo: deque[Period] = deque()
         super().__init__(name)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.arguments = cls.parse_arguments(kwargs, crawler.settings)
-        spider.days = spider.arguments.days_to_crawl()
+        spider.listings = spider.arguments.listings_to_crawl()
+        spider.days = [period.start for period in spider.listings]
         # Scrapy's offsite middleware then keeps every request, robots.txt
         # and its redirects too, on the base URL's host.
         host = urlsplit(spider.base_url).hostname or ""
@@ -204,60 +219,87 @@ class DailySpider(scrapy.Spider):
         return self.check_settings(self.settings)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        todo = [day for day in self.days if day not in self.done]
+        todo = [period for period in self.listings if period.start not in self.done]
         assert self.crawler.stats is not None
-        self.crawler.stats.set_value("digest/days_requested", len(self.days))
+        self.crawler.stats.set_value("digest/days_requested", len(self.listings))
         self.crawler.stats.set_value("digest/days_to_fetch", len(todo))
-        skipped = len(self.days) - len(todo)
+        skipped = len(self.listings) - len(todo)
         self.logger.info(
-            "Crawling %d day(s) from %s to %s%s",
+            "Crawling %d %s(s) from %s to %s through the %s%s",
             len(todo),
-            self.days[0],
-            self.days[-1],
+            self.arguments.kind,
+            self.listings[0],
+            self.listings[-1],
+            "API" if self.arguments.source == "api" else "listing pages",
             f" ({skipped} already done by an interrupted run)" if skipped else "",
         )
-        # One day at a time, oldest first: the next day's request is yielded
-        # when the previous day's answer has been handled.
+        # One listing at a time, oldest first: the next listing's request is
+        # yielded when the previous listing's answer has been handled.
         self._todo = deque(todo)
-        for request in self._next_day():
+        for request in self._next_listing():
             yield request
 
-    def _next_day(self) -> Iterator[scrapy.Request]:
-        if not self._todo:
-            return
-        day = self._todo.popleft()
-        yield scrapy.Request(
-            f"{self.base_url}/papers/date/{day.isoformat()}",
+    def _next_listing(self) -> Iterator[scrapy.Request]:
+        if self._todo:
+            yield self._request(self._todo.popleft())
+
+    def _request(
+        self, period: Period, page: int = 0, earlier: list[RawPaper] | None = None
+    ) -> scrapy.Request:
+        """The request for ``period``'s list (through the API: page ``page``
+        of it, after the ``earlier`` pages' papers)."""
+        if self.arguments.source == "api":
+            url = f"{self.base_url}{api_path(period, page)}"
+            cb_kwargs = {"requested": period, "page": page, "earlier": earlier or []}
+        else:
+            url = f"{self.base_url}/papers/{period.path_name}/{period.key}"
+            cb_kwargs = {"requested": period}
+        return scrapy.Request(
+            url,
             callback=self.parse,
             errback=self.failed,
-            cb_kwargs={"requested": day},
-            # The run ledger, not the duplicate filter, knows which days are done.
+            cb_kwargs=cb_kwargs,
+            # The run ledger, not the duplicate filter, knows which listings are done.
             dont_filter=True,
             # A redirect to another day is read from its Location header
-            # rather than followed: one request per day.
+            # rather than followed: one request per listing.
             meta=_READ_LOCATION,
         )
 
-    def parse(self, response: Response, requested: dt.date | None = None) -> Iterator[Any]:
-        """One listing page -> one ``Listing`` (or a request that follows a
-        redirect on the site). ``requested`` is the day asked for; without it
-        (``scrapy parse --spider daily URL``) the day the URL names."""
+    def parse(
+        self,
+        response: Response,
+        requested: Period | dt.date | None = None,
+        page: int = 0,
+        earlier: list[RawPaper] | None = None,
+    ) -> Iterator[Any]:
+        """One listing page or API answer -> one ``Listing`` (or a request
+        for the API's next page, or one that follows a redirect on the
+        site). ``requested`` is the listing asked for; without it (``scrapy
+        parse --spider daily URL``) the one the URL names."""
         if requested is None:
-            requested = served_date_from_url(response.url)
+            requested = period_from_url(response.url)
             if requested is None:
-                raise ValueError(f"{response.url} names no listing day (/papers/date/YYYY-MM-DD)")
+                raise ValueError(
+                    f"{response.url} names no listing (/papers/date/YYYY-MM-DD,"
+                    " /papers/week/YYYY-Www, /papers/month/YYYY-MM or the API's date=, week=, month=)"
+                )
+        elif isinstance(requested, dt.date):
+            requested = Period("day", requested)
         try:
-            output = self._read(response, requested)
-        except Exception as exc:  # a page we did not foresee must not end the crawl
+            output = self._read(response, requested, page, earlier or [])
+        except Exception as exc:  # an answer we did not foresee must not end the crawl
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("digest/parse_errors")
             self.logger.exception("Could not parse %s", response.url)
             output = self._failed(requested, response.url, f"{type(exc).__name__}: {exc}")
         yield output
-        if isinstance(output, Listing):  # a followed redirect is still this day
-            yield from self._next_day()
+        if isinstance(output, Listing):  # not a request for more of this listing
+            yield from self._next_listing()
 
-    def _read(self, response: Response, requested: dt.date) -> Listing | scrapy.Request:
+    def _read(
+        self, response: Response, requested: Period, page: int, earlier: list[RawPaper]
+    ) -> Listing | scrapy.Request:
         stats = self.crawler.stats
         assert stats is not None
         if response.status in _REDIRECTS:
@@ -269,10 +311,27 @@ class DailySpider(scrapy.Spider):
                 response.url,
                 f"not a text page ({response.headers.get('Content-Type')!r})",
             )
-        page = parse_listing(response.text, response.url, requested)
+        if urlsplit(response.url).path.endswith("/api/daily_papers"):
+            return self._read_api(response, requested, page, earlier)
+        return self._read_page(response, requested)
+
+    def _read_page(self, response: TextResponse, requested: Period) -> Listing:
+        stats = self.crawler.stats
+        assert stats is not None
+        page = parse_listing(
+            response.text, response.url, requested.start if requested.kind == "day" else None
+        )
         stats.inc_value("digest/pages")
         if page.source == "cards":
             stats.inc_value("digest/fallback_pages")
+            if requested.kind != "day":
+                # Cards say neither the period nor the day each paper entered the digest.
+                stats.inc_value("digest/unreadable_pages")
+                return self._failed(
+                    requested,
+                    response.url,
+                    f"{page.problem}; the cards of a {requested.kind}'s list say no listing days",
+                )
             self.logger.warning(
                 "%s: %s; read %d papers from the page's cards instead",
                 response.url,
@@ -284,23 +343,84 @@ class DailySpider(scrapy.Spider):
             return self._failed(requested, response.url, "cannot tell which day the page shows")
         if page.papers and page.period == "day":
             self._served(page.served_date)
-        if page.period != "day" or page.served_date != requested:
+        if page.period != requested.kind or page.served_date != requested.start:
             # The period is the page's text: quoted, it cannot forge a log line.
-            period = "day" if page.period == "day" else repr(page.period)
+            shown = page.period if page.period in KINDS else repr(page.period)
             return self._no_digest(
-                requested, f"the site served the {period} of {page.served_date}", response.url
+                requested, f"the site served the {shown} of {page.served_date}", response.url
             )
         if not page.papers:
             stats.inc_value("digest/empty_pages")
             self.logger.warning("%s: the page for %s lists no papers", response.url, requested)
-        stats.inc_value("digest/papers_seen", len(page.papers))
+        # A day's page names its day; a week's or month's list says each
+        # paper's day in its entry.
+        return self._listing(
+            requested, response.url, page.papers, check_days=requested.kind != "day"
+        )
+
+    def _read_api(
+        self, response: TextResponse, requested: Period, page: int, earlier: list[RawPaper]
+    ) -> Listing | scrapy.Request:
+        stats = self.crawler.stats
+        assert stats is not None
+        answer = parse_answer(response.text)
+        stats.inc_value("digest/api_answers")
+        if answer.problem is not None:
+            stats.inc_value("digest/unreadable_pages")
+            return self._failed(requested, response.url, answer.problem)
+        papers = earlier + answer.papers
+        if not answer.is_last:
+            if page + 1 >= MAX_PAGES:
+                return self._failed(
+                    requested,
+                    response.url,
+                    f"the API's list goes on past {MAX_PAGES} pages of {PAGE_SIZE}",
+                )
+            return self._request(requested, page + 1, papers)
+        if not papers:
+            # The API filters by the day a paper entered the digest: none did.
+            return self._no_digest(requested, "the API lists no papers for it", response.url)
+        days = [submitted_day(paper) for paper in papers]
+        if all(day is not None and day not in requested for day in days):
+            shown = sorted({day for day in days if day is not None})
+            return self._no_digest(
+                requested,
+                f"the API answered with papers of {shown[0]}"
+                + (f" to {shown[-1]}" if len(shown) > 1 else ""),
+                response.url,
+            )
+        if requested.kind == "day":
+            self._served(requested.start)
+        return self._listing(requested, response.url, papers, check_days=True)
+
+    def _listing(self, period: Period, url: str, raws: list[RawPaper], check_days: bool) -> Listing:
+        """The ``Listing`` of ``raws`` (in list order) through the loader.
+
+        With ``check_days``, each paper's own day in the digest is checked
+        against the period: one of another day is kept aside with its reason
+        (its place in the list stays taken), and in a week's or month's list
+        each paper is filed under its own day.
+        """
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("digest/papers_seen", len(raws))
         scraped_at = dt.datetime.now(dt.UTC)
-        papers = []
-        for raw in page.papers:
+        listing = Listing(day=period.start, period=period.kind, url=url, outcome="served")
+        for raw in raws:
             arxiv_id = collapse_whitespace(raw.get("arxiv_id"))
+            listing_date: dt.date | None = period.start
+            if check_days:
+                day = submitted_day(raw)
+                if day is None and period.kind != "day":
+                    self._keep_aside(listing, raw, f"says no day it entered the digest ({period})")
+                    continue
+                if day is not None and day not in period:
+                    self._keep_aside(listing, raw, f"entered the digest on {day}, not in {period}")
+                    continue
+                listing_date = day or period.start
             paper = load_paper(
                 raw,
-                listing_date=page.served_date,
+                listing_date=listing_date,
                 # Under the base URL's own path; an id the pattern refuses
                 # (say "../x") is rejected in validation.
                 url=f"{self.base_url}/papers/{arxiv_id}" if arxiv_id else None,
@@ -312,13 +432,25 @@ class DailySpider(scrapy.Spider):
                 self.logger.info(
                     "Paper %r on %s: dropped %s (not an http(s) URL)",
                     arxiv_id,
-                    response.url,
+                    url,
                     ", ".join(f"{name}={raw[name]!r}" for name in dropped),
                 )
-            papers.append(paper)
-        return Listing(day=requested, url=response.url, outcome="served", papers=papers)
+            listing.papers.append(paper)
+        return listing
 
-    def _redirected(self, response: Response, requested: dt.date) -> Listing | scrapy.Request:
+    def _keep_aside(self, listing: Listing, raw: RawPaper, why: str) -> None:
+        """A paper of another listing: kept aside with its reason, its rank left empty."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("digest/rejected_items")
+        arxiv_id = raw.get("arxiv_id")
+        reason = f"paper {arxiv_id!r} {why}"
+        self.logger.warning("On %s: %s", listing.url, reason)
+        listing.rejected.append(
+            Rejected(str(arxiv_id) if arxiv_id is not None else None, reason, raw)
+        )
+        listing.papers.append(None)
+
+    def _redirected(self, response: Response, requested: Period) -> Listing | scrapy.Request:
         location = response.headers.get("Location")
         if location is None:
             return self._failed(
@@ -334,18 +466,19 @@ class DailySpider(scrapy.Spider):
             # Quoted, and without a user name or password the Location carried.
             shown = _without_credentials(follow.url)
             return self._failed(requested, response.url, f"redirected off the site to {shown!r}")
-        served = served_date_from_url(follow.url)
+        served = period_from_url(follow.url)
         if served is not None and served != requested:
-            self._served(served)  # a day without a digest is sent to the newest one
+            if served.kind == "day":
+                self._served(served.start)  # a day without a digest is sent to the newest one
             return self._no_digest(requested, f"the site redirects to {served}", response.url)
-        # The same day elsewhere, or a page that names no date: follow it and
-        # let the page say which day it shows.
+        # The same listing elsewhere, or a page that names none: follow it and
+        # let the page say which listing it shows.
         if redirects >= _MAX_REDIRECTS:
             return self._failed(requested, response.url, "too many redirects")
         return follow
 
     def failed(self, failure: Failure) -> Iterator[Any]:
-        """A page that could not be fetched (after retries): a failed day."""
+        """A page that could not be fetched (after retries): a failed listing."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digest/failed_pages")
         request = failure.request  # type: ignore[attr-defined]
@@ -359,7 +492,7 @@ class DailySpider(scrapy.Spider):
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         yield self._failed(request.cb_kwargs["requested"], request.url, reason)
-        yield from self._next_day()
+        yield from self._next_listing()
 
     def _served(self, day: dt.date) -> None:
         if day <= self.arguments.today and (self.newest is None or day > self.newest):
@@ -369,7 +502,7 @@ class DailySpider(scrapy.Spider):
         """A run that reads today notices a stalled site: the newest digest
         day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
         today, stale_after = self.arguments.today, self.settings.getint("DIGEST_STALE_DAYS")
-        if self.newest is None or self.days[-1] != today:
+        if self.newest is None or self.arguments.kind != "day" or self.days[-1] != today:
             return
         age = (today - self.newest).days
         if age > stale_after:
@@ -384,19 +517,24 @@ class DailySpider(scrapy.Spider):
                 stale_after,
             )
 
-    def _no_digest(self, day: dt.date, reason: str, url: str) -> Listing:
-        """The site answered ``day`` with another day: a normal outcome."""
+    def _no_digest(self, period: Period, reason: str, url: str) -> Listing:
+        """The site answered ``period`` with another listing (or an empty
+        one, through the API): a normal outcome."""
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("digest/no_digest_days")
-        self.logger.info("No digest for %s: %s; nothing filed under %s", day, reason, day)
-        return Listing(day=day, url=url, outcome="no_digest", reason=reason)
+        self.logger.info("No digest for %s: %s; nothing filed under %s", period, reason, period)
+        return Listing(
+            day=period.start, period=period.kind, url=url, outcome="no_digest", reason=reason
+        )
 
-    def _failed(self, day: dt.date, url: str, reason: str) -> Listing:
-        self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, day)
+    def _failed(self, period: Period, url: str, reason: str) -> Listing:
+        self.logger.error("Could not fetch %s: %s; nothing stored for %s", url, reason, period)
         assert self.crawler.stats is not None
         if self.crawler.stats.get_value("digest/first_failure") is None:
-            self.crawler.stats.set_value("digest/first_failure", f"{day}: {reason}")
-        return Listing(day=day, url=url, outcome="failed", reason=reason)
+            self.crawler.stats.set_value("digest/first_failure", f"{period}: {reason}")
+        return Listing(
+            day=period.start, period=period.kind, url=url, outcome="failed", reason=reason
+        )
 
     def summary(self, went_wrong: bool) -> str:
         """The one line a person reads first: what the run did, and the first
@@ -407,8 +545,9 @@ class DailySpider(scrapy.Spider):
         def count(name: str) -> int:
             return int(stats.get(f"digest/{name}", 0))
 
+        kind = self.arguments.kind
         line = (
-            f"{count('days_served')} of {len(self.days)} days stored"
+            f"{count('days_served')} of {len(self.days)} {kind}s stored"
             f" ({count('papers_stored')} papers, {count('rejected_items')} rejected),"
             f" {count('no_digest_days')} without a digest, {count('days_failed')} failed"
         )

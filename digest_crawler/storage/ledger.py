@@ -45,10 +45,12 @@ def start_run(
     arguments: Mapping[str, Any],
     days: Sequence[dt.date],
     now: dt.datetime,
+    period: str = "day",
 ) -> Run:
-    """Record a new run of ``days`` and take over an interrupted one.
+    """Record a new run of ``days`` (the first days of its listings, of
+    kind ``period``) and take over an interrupted one.
 
-    The latest earlier run with the same spider and days that did not
+    The latest earlier run with the same spider, period and days that did not
     complete and was not taken over yet is resumed: its done days are
     copied to the new run (``carried_over``) and are not fetched again, and
     it is marked ``resumed_by``. A complete run is never resumed: a new run
@@ -58,6 +60,7 @@ def start_run(
         crawl_runs.insert().values(
             spider=spider,
             arguments=json.dumps(dict(arguments), sort_keys=True, default=str),
+            period=period,
             first_day=days[0],
             last_day=days[-1],
             started_at=now,
@@ -71,6 +74,7 @@ def start_run(
         sa.select(crawl_runs.c.id, crawl_runs.c.complete)
         .where(
             crawl_runs.c.spider == spider,
+            crawl_runs.c.period == period,
             crawl_runs.c.first_day == days[0],
             crawl_runs.c.last_day == days[-1],
             crawl_runs.c.id < run_id,

@@ -15,11 +15,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from digest_crawler.items import PAPER_FIELDS, Paper, Rejected
+from digest_crawler.periods import Period
 from digest_crawler.storage.schema import (
     UTCDateTime,
     listing_days,
     listings,
     papers,
+    period_listings,
     rejected_items,
     upvote_snapshots,
 )
@@ -59,9 +61,12 @@ def write_listing(
     page_url: str,
     now: dt.datetime,
     batch_size: int,
+    period: Period | None = None,
 ) -> Written:
     """Store one listing's valid papers (each once) with their ranks, new
-    upvote snapshots and the listing's rejected papers."""
+    upvote snapshots and the listing's rejected papers. The ranks are a
+    day's (``listings``, by each paper's listing date) unless ``period`` is
+    a week or a month (``period_listings``)."""
     # Rows in key order: two crawls writing the same papers at once (listed
     # in another order, as ranks change) then lock them in the same order
     # instead of deadlocking on PostgreSQL.
@@ -69,22 +74,17 @@ def write_listing(
     new = 0
     for start in range(0, len(ranked), batch_size):
         new += _upsert_papers(connection, [p for _, p in ranked[start : start + batch_size]], now)
-    if ranked:
+    moments = {"first_seen_at": now, "last_seen_at": now}
+    missing = 0
+    if ranked and (period is None or period.kind == "day"):
         connection.execute(
             _listing_upsert(connection.dialect.name),
             [
-                {
-                    "listing_date": paper.listing_date,
-                    "arxiv_id": paper.arxiv_id,
-                    "rank": rank,
-                    "first_seen_at": now,
-                    "last_seen_at": now,
-                }
+                {"listing_date": paper.listing_date, "arxiv_id": paper.arxiv_id, "rank": rank}
+                | moments
                 for rank, paper in ranked
             ],
         )
-    missing = 0
-    if ranked:
         day = ranked[0][1].listing_date
         missing = connection.execute(
             sa.select(sa.func.count())
@@ -92,6 +92,24 @@ def write_listing(
             .where(
                 listings.c.listing_date == day,
                 listings.c.arxiv_id.not_in([paper.arxiv_id for _, paper in ranked]),
+            )
+        ).scalar_one()
+    elif ranked and period is not None:
+        where = {"period": period.kind, "period_start": period.start}
+        connection.execute(
+            _period_listing_upsert(connection.dialect.name),
+            [
+                where | {"arxiv_id": paper.arxiv_id, "rank": rank} | moments
+                for rank, paper in ranked
+            ],
+        )
+        missing = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(period_listings)
+            .where(
+                period_listings.c.period == period.kind,
+                period_listings.c.period_start == period.start,
+                period_listings.c.arxiv_id.not_in([paper.arxiv_id for _, paper in ranked]),
             )
         ).scalar_one()
     changed = 0
@@ -211,6 +229,19 @@ def _listing_upsert(dialect: str) -> Any:
     statement: Any = _insert(dialect, listings)
     return statement.on_conflict_do_update(
         index_elements=[listings.c.listing_date, listings.c.arxiv_id],
+        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
+    )
+
+
+@functools.cache
+def _period_listing_upsert(dialect: str) -> Any:
+    statement: Any = _insert(dialect, period_listings)
+    return statement.on_conflict_do_update(
+        index_elements=[
+            period_listings.c.period,
+            period_listings.c.period_start,
+            period_listings.c.arxiv_id,
+        ],
         set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
     )
 

@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+from digest_crawler.periods import Period
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -51,9 +54,52 @@ def redirect(location: str, status: int = 302) -> Answer:
     return Answer(status=status, headers={"Location": location})
 
 
+def json_answer(body: bytes) -> Answer:
+    return Answer(body=body, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def api_routes(period: Period, entries: Any, limit: int | None = None) -> dict[str, Answer]:
+    """The API's answers for ``period``'s list of ``entries`` (paged by ``limit``)."""
+    from tests.support.sitegen import PAGE_SIZE, api_answers
+
+    answers = api_answers(period, entries, limit or PAGE_SIZE)
+    return {path: json_answer(body) for path, body in answers.items()}
+
+
+def period_routes() -> dict[str, Answer]:
+    """The API's answers for the fixture days, and a week's and a month's
+    list through both doors (generated from the same real entries)."""
+    from tests.support import sitegen
+
+    july13, july31 = sitegen.api_entries_with_ai_fields(), sitegen.api_entries()
+    week, month = Period.parse("week", "2026-W31"), Period.parse("month", "2026-07")
+    week_list = sitegen.ranked_by_upvotes(july31)
+    month_list = sitegen.ranked_by_upvotes(july13 + july31)
+    routes = {
+        # The real answer the 2026-07-31 page was built from, as captured.
+        "/api/daily_papers?date=2026-07-31&limit=100&p=0": json_answer(
+            (FIXTURES / "sources" / "api-daily-papers-2026-07-31.json").read_bytes()
+        ),
+        **api_routes(Period.parse("day", "2026-07-13"), july13),
+        **api_routes(
+            Period.parse("day", "2026-03-09"), sitegen.seed_entries(sitegen.D(2026, 3, 9))
+        ),
+        **api_routes(Period.parse("day", "2026-03-10"), sitegen.hostile_entries()),
+        # A Sunday without a digest: the API lists nothing for it.
+        **api_routes(Period.parse("day", "2026-03-08"), []),
+        **api_routes(week, week_list),
+        **api_routes(month, month_list),
+    }
+    for period, entries in ((week, week_list), (month, month_list)):
+        page = sitegen.render_listing(entries, period.start, period=period)
+        routes[f"/papers/{period.kind}/{period.key}"] = Answer(body=page.encode())
+    return routes
+
+
 def default_routes() -> dict[str, Answer | Answers]:
     """The fixtures as the site would serve them."""
     return {
+        **period_routes(),
         "/robots.txt": Answer(
             body=b"User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"}
         ),
@@ -120,6 +166,10 @@ class LocalSite:
         """Serve generated pages: {"YYYY-MM-DD": page text}."""
         for day, text in pages.items():
             self.routes[f"/papers/date/{day}"] = Answer(body=text.encode())
+
+    def add_api(self, period: Period, entries: Any, limit: int | None = None) -> None:
+        """Serve the API's answers for ``period``'s list of ``entries``."""
+        self.routes.update(api_routes(period, entries, limit))
 
     def page_requests(self) -> list[str]:
         return [path for path in self.requests if path != "/robots.txt"]

@@ -21,7 +21,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from digest_crawler.api import PAGE_SIZE, api_path
 from digest_crawler.dates import to_date
+from digest_crawler.periods import Period
 from tests.support.seed import SeedPaper, seed_papers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -117,10 +119,17 @@ def seed_entries(listing_date: dt.date, papers: Sequence[SeedPaper] | None = Non
     return [seed_entry(p, listing_date, pool) for p in (papers or seed_papers())]
 
 
-def props_json(entries: Sequence[Entry], listing_date: dt.date, prev_date: dt.date | None) -> str:
+def props_json(
+    entries: Sequence[Entry],
+    listing_date: dt.date,
+    prev_date: dt.date | None,
+    period: Period | None = None,
+) -> str:
+    """The page's props; a week's or month's page (no real capture: assumed
+    to name itself by its key, ``2026-W31``, with ``periodType``)."""
     props: dict[str, Any] = {
         "canSubmit": False,
-        "dateString": listing_date.isoformat(),
+        "dateString": period.key if period else listing_date.isoformat(),
         "dailyPapers": list(entries),
         "prevDate": prev_date.isoformat() if prev_date else None,
         "publisher": {
@@ -129,7 +138,7 @@ def props_json(entries: Sequence[Entry], listing_date: dt.date, prev_date: dt.da
             "user": "akhaliq",
             "type": "user",
         },
-        "periodType": "day",
+        "periodType": period.kind if period else "day",
         "query": {},
         "isTrending": False,
     }
@@ -193,9 +202,11 @@ def render_listing(
     next_date: dt.date | None = None,
     props: str | None = None,
     hydration: bool = True,
+    period: Period | None = None,
 ) -> str:
-    """A full listing page; ``props`` overrides the JSON (e.g. cut short)."""
-    props = props if props is not None else props_json(entries, listing_date, prev_date)
+    """A full listing page; ``props`` overrides the JSON (e.g. cut short);
+    ``period``: a week's or month's page."""
+    props = props if props is not None else props_json(entries, listing_date, prev_date, period)
     hydrater = (
         f'<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{attribute(props)}">'
         if hydration
@@ -311,6 +322,39 @@ def main() -> None:
     for name, page in build().items():
         (FIXTURES / name).write_text(page, encoding="utf-8")
         print(f"wrote fixtures/{name} ({len(page):,} chars)")
+
+
+def api_answers(
+    period: Period, entries: Sequence[Entry], limit: int = PAGE_SIZE
+) -> dict[str, bytes]:
+    """The API's answers for ``period``: path -> JSON body, ``limit`` entries
+    a page (a full last page is followed by an empty one, as the API pages)."""
+    answers = {}
+    for page in range(len(entries) // limit + 1):
+        chunk = list(entries[page * limit : (page + 1) * limit])
+        answers[api_path(period, page)] = json.dumps(chunk, ensure_ascii=False).encode()
+    return answers
+
+
+def ranked_by_upvotes(entries: Sequence[Entry]) -> list[Entry]:
+    """A week's or month's list: no capture exists, so the order is assumed
+    (most upvoted first, ties in day order) — a rank unlike the day's."""
+    return sorted(entries, key=lambda entry: -int(entry["paper"]["upvotes"]))
+
+
+def many_entries(day: dt.date, count: int) -> list[Entry]:
+    """``count`` distinct entries listed on ``day`` (seed papers, again and
+    again, each time under another arXiv id), for a list longer than a page."""
+    papers = seed_papers()
+    entries = []
+    for n in range(count):
+        entry = seed_entries(day, [papers[n % len(papers)]])[0]
+        arxiv_id = f"{day:%y%m}.{n + 1:05d}"
+        entry["paper"]["id"] = arxiv_id
+        entry["paper"]["title"] = entry["title"] = f"{entry['title']} ({n + 1})"
+        entry["thumbnail"] = entry["thumbnail"].rsplit("/", 1)[0] + f"/{arxiv_id}.png"
+        entries.append(entry)
+    return entries
 
 
 def day_page(day: dt.date, count: int = 6, offset: int = 0, **changes: Any) -> str:

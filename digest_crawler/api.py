@@ -1,0 +1,67 @@
+"""One ``/api/daily_papers`` answer -> plain data, like ``pages.py``.
+
+The API is what the listing page is built from: its answer is a JSON list of
+entries shaped like the page's ``dailyPapers[]``, so each entry becomes the
+same raw paper through ``pages.paper_from_entry`` and the same loader and
+model make the same record from either door. Knows nothing of Scrapy.
+
+The API filters by the day a paper entered the digest (``date=``, ``week=``
+or ``month=``), pages with ``limit`` (at most 100) and ``p`` (from 0), and
+does not page on its own: a page as long as ``limit`` may have a next one.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from digest_crawler.pages import RawPaper, paper_from_entry
+from digest_crawler.periods import Period
+
+#: Entries per call: the most the API gives.
+PAGE_SIZE = 100
+#: Calls for one listing before it is given up: a month has about 1,500
+#: papers; an answer that never ends is no listing.
+MAX_PAGES = 50
+
+
+def api_path(period: Period, page: int = 0) -> str:
+    """The path and query of one call for ``period``'s list.
+
+    >>> api_path(Period.parse("week", "2026-W31"), 2)
+    '/api/daily_papers?week=2026-W31&limit=100&p=2'
+    """
+    return f"/api/daily_papers?{period.path_name}={period.key}&limit={PAGE_SIZE}&p={page}"
+
+
+@dataclass
+class ApiPage:
+    """What one answer holds: its raw papers, or why it holds none."""
+
+    papers: list[RawPaper] = field(default_factory=list)
+    #: Why the answer is not a list of entries; ``None`` when it is.
+    problem: str | None = None
+
+    @property
+    def is_last(self) -> bool:
+        """Fewer entries than asked for: no page follows."""
+        return len(self.papers) < PAGE_SIZE
+
+
+def parse_answer(text: str) -> ApiPage:
+    """Read one answer; never raises on a malformed one.
+
+    >>> parse_answer('[{"paper": {"id": "2607.00001"}}]').papers[0]["arxiv_id"]
+    '2607.00001'
+    >>> parse_answer('{"error": "Invalid date"}').problem
+    'the answer is not a JSON list of entries (a dict)'
+    """
+    try:
+        entries = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
+        return ApiPage(problem=f"the answer does not parse as JSON: {type(exc).__name__}: {exc}")
+    if not isinstance(entries, list):
+        return ApiPage(
+            problem=f"the answer is not a JSON list of entries (a {type(entries).__name__})"
+        )
+    return ApiPage(papers=[paper_from_entry(entry) for entry in entries])
