@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from scrapy import Request
 from scrapy.http import Response
 
-from digest_crawler.middlewares import RateLimitMiddleware
+from digest_crawler.middlewares import HubTokenMiddleware, RateLimitMiddleware
 from tests.support.crawler import make_crawler
 
 POLICY = {"RateLimit-Policy": '"fixed window";"pages";q=100;w=300'}
@@ -50,3 +51,61 @@ def test_a_429_waits_what_retry_after_says_capped() -> None:
     wait = limits.paused_until["huggingface.co"] - time.monotonic()
     assert 299 < wait <= 300  # DIGEST_RATELIMIT_MAX_WAIT
     assert limits.stats.get_value("digest/ratelimit_status/429") == 1
+
+
+API_POLICY = {"RateLimit-Policy": '"fixed window";"api";q=500;w=300'}
+
+
+def test_api_calls_are_a_bucket_of_their_own_with_the_api_pace() -> None:
+    limits = middleware()
+    page = Request("https://huggingface.co/papers/date/2026-07-31")
+    call = Request("https://huggingface.co/api/daily_papers?date=2026-07-31&limit=100&p=0")
+    asyncio.run(limits.process_request(page))
+    asyncio.run(limits.process_request(call))
+    assert "download_slot" not in page.meta  # the host's slot, as Scrapy names it
+    assert call.meta["download_slot"] == "huggingface.co api"
+    # AutoThrottle would hold the API to DOWNLOAD_DELAY, the pages' pace.
+    assert call.meta["autothrottle_dont_adjust_delay"] is True
+    limits.response_downloaded(Response(call.url, headers=API_POLICY), call)
+    assert limits.paces == {"huggingface.co api": 300 / 500 * 1.02}
+    # A 429 on the API pauses API calls only.
+    limits.process_response(call, Response(call.url, status=429, headers={"Retry-After": "30"}))
+    assert set(limits.paused_until) == {"huggingface.co api"}
+
+
+@pytest.mark.parametrize(
+    ("url", "meta", "sent"),
+    [
+        ("https://huggingface.co/api/daily_papers?date=2026-07-31", {}, True),
+        ("https://huggingface.co:443/papers/date/2026-07-31", {}, True),
+        ("http://huggingface.co/papers/date/2026-07-31", {}, False),  # plain HTTP
+        ("https://huggingface.co.evil.example/papers", {}, False),
+        ("https://mirror.example/api/daily_papers", {}, False),
+        ("http://127.0.0.1:8080/api/daily_papers", {}, False),
+        ("https://huggingface.co:8443/papers", {}, False),
+        ("https://huggingface.co/papers/date/2026-07-30", {"digest_redirects": 1}, False),
+        ("https://huggingface.co/robots.txt", {"dont_obey_robotstxt": True}, False),
+    ],
+)
+def test_the_token_goes_to_the_site_s_own_host_first_hand_only(
+    url: str, meta: dict[str, object], sent: bool
+) -> None:
+    tokens = HubTokenMiddleware("hf_secret")
+    # A request built from another (a followed redirect) carries its headers.
+    request = Request(url, meta=meta, headers={"Authorization": "Bearer hf_secret"})
+    tokens.process_request(request)
+    assert (request.headers.get("Authorization") == b"Bearer hf_secret") is sent
+
+
+def test_the_token_is_the_setting_or_else_hf_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_TOKEN", "from-env")
+    assert HubTokenMiddleware.from_crawler(make_crawler()).token == "from-env"
+    assert (
+        HubTokenMiddleware.from_crawler(make_crawler(DIGEST_HF_TOKEN="from-setting")).token
+        == "from-setting"
+    )
+    monkeypatch.delenv("HF_TOKEN")
+    quiet = HubTokenMiddleware.from_crawler(make_crawler())
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    quiet.process_request(request)
+    assert quiet.token == "" and "Authorization" not in request.headers

@@ -431,3 +431,60 @@ def test_a_shorter_read_of_a_day_keeps_what_an_earlier_read_listed(database_url:
         ("2607.00004", 5),
     ]
     assert len(rows(database_url)) == 5
+
+
+def test_a_week_list_keeps_its_ranks_apart_from_the_days(database_url: str) -> None:
+    """A week's list: each paper's rank in it, first and last seen; the
+    papers filed under their own days; no day's ranks or reads touched."""
+    crawler = make_crawler(DIGEST_DATABASE_URL=database_url, DIGEST_TODAY="2026-08-02")
+    spider = DailySpider.from_crawler(crawler, week="2026-W31")
+    crawler.spider = spider
+    validate, store = ValidatePipeline.from_crawler(crawler), StoragePipeline.from_crawler(crawler)
+    store.open_spider()
+    week = Listing(
+        day=D(2026, 7, 27),
+        period="week",
+        url="http://127.0.0.1/papers/week/2026-W31",
+        outcome="served",
+        papers=[paper(arxiv_id="2607.16922", listing_date=D(2026, 7, 30)), None, paper()],
+    )
+    store.process_item(validate.process_item(week))
+    # A later read of the week in which the ranks changed.
+    again = Listing(
+        day=D(2026, 7, 27),
+        period="week",
+        url=week.url,
+        outcome="served",
+        papers=[paper(), paper(arxiv_id="2607.16922", listing_date=D(2026, 7, 30))],
+    )
+    store.process_item(validate.process_item(again))
+    store.spider_closed(spider, "finished")
+    ranks = rows(database_url, storage.period_listings)
+    assert [(r["period"], r["period_start"], r["arxiv_id"], r["rank"]) for r in ranks] == [
+        ("week", D(2026, 7, 27), "2607.16922", 2),
+        ("week", D(2026, 7, 27), "2607.28618", 1),
+    ]
+    assert all(r["first_seen_at"] < r["last_seen_at"] for r in ranks)
+    assert {r["arxiv_id"]: r["listing_date"] for r in rows(database_url)} == {
+        "2607.16922": D(2026, 7, 30),
+        "2607.28618": D(2026, 7, 31),
+    }
+    assert rows(database_url, storage.listings) == []
+    assert rows(database_url, storage.listing_days) == []
+    (run,) = rows(database_url, storage.crawl_runs)
+    assert (run["period"], run["first_day"], run["complete"]) == ("week", D(2026, 7, 27), True)
+    (day,) = rows(database_url, storage.crawl_days)
+    assert (day["day"], day["outcome"], day["papers"]) == (D(2026, 7, 27), "stored", 2)
+
+
+def test_a_run_of_weeks_never_resumes_a_run_of_days(database_url: str) -> None:
+    with Run(database_url, days=(D(2026, 7, 27), D(2026, 7, 27))) as run:
+        run.record(D(2026, 7, 27), "stored", None)  # type: ignore[arg-type]
+        run.finish_reason = "shutdown"
+    crawler = make_crawler(DIGEST_DATABASE_URL=database_url, DIGEST_TODAY="2026-08-02")
+    spider = DailySpider.from_crawler(crawler, week="2026-W31")
+    crawler.spider = spider
+    store = StoragePipeline.from_crawler(crawler)
+    store.open_spider()
+    store.spider_closed(spider, "finished")
+    assert spider.done == set()  # the interrupted run was of a day, not of the week

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from typing import Any
 
@@ -219,3 +220,180 @@ def test_one_unreadable_value_costs_only_that_value() -> None:
     askchem = next(p for p in listing.papers if p["arxiv_id"] == "2607.28618")
     assert "github_repo" not in askchem and askchem["upvotes"] == 292
     assert any(p.get("num_comments") == "9" * 5000 for p in listing.papers)
+
+
+# -- the API door and the week and month lists --------------------------------
+
+
+def api_response(url: str, entries: Any) -> TextResponse:
+    return TextResponse(
+        url=url,
+        body=json.dumps(entries).encode(),
+        encoding="utf-8",
+        headers={"Content-Type": "application/json"},
+        request=Request(url),
+    )
+
+
+def entries_of(day: dt.date, count: int) -> list[dict[str, Any]]:
+    from tests.support.sitegen import many_entries
+
+    return many_entries(day, count)
+
+
+def test_the_api_door_follows_the_pages_until_a_short_one_and_keeps_the_order() -> None:
+    spider = make_spider(date="2026-03-09", source="api")
+    entries = entries_of(D(2026, 3, 9), 130)
+    base = "http://127.0.0.1:9/api/daily_papers?date=2026-03-09&limit=100"
+    (following,) = spider.parse(api_response(f"{base}&p=0", entries[:100]), **_first(spider))
+    assert following.url == f"{base}&p=1"
+    (listing,) = spider.parse(api_response(following.url, entries[100:]), **following.cb_kwargs)
+    assert (listing.outcome, listing.day, listing.period) == ("served", D(2026, 3, 9), "day")
+    assert [p["arxiv_id"] for p in listing.papers] == [e["paper"]["id"] for e in entries]
+    assert {p["listing_date"] for p in listing.papers} == {D(2026, 3, 9)}
+    assert stats(spider)["api_answers"] == 2 and stats(spider)["papers_seen"] == 130
+
+
+def test_an_empty_api_list_is_no_digest() -> None:
+    spider = make_spider(date="2026-03-08", source="api")
+    url = "http://127.0.0.1:9/api/daily_papers?date=2026-03-08&limit=100&p=0"
+    (listing,) = spider.parse(api_response(url, []), **_first(spider))
+    assert (listing.outcome, listing.reason) == ("no_digest", "the API lists no papers for it")
+
+
+def test_an_api_answer_of_other_days_files_nothing_and_a_stray_paper_is_kept_aside() -> None:
+    spider = make_spider(date="2026-03-09", source="api")
+    url = "http://127.0.0.1:9/api/daily_papers?date=2026-03-09&limit=100&p=0"
+    # A mirror that ignores date= answers with the newest day's papers.
+    (listing,) = spider.parse(api_response(url, entries_of(D(2026, 7, 31), 3)), **_first(spider))
+    assert (listing.outcome, listing.reason, listing.papers) == (
+        "no_digest",
+        "the API answered with papers of 2026-07-31",
+        [],
+    )
+    mixed = entries_of(D(2026, 3, 9), 3)
+    mixed[1] = entries_of(D(2026, 3, 6), 2)[1]
+    (listing,) = spider.parse(api_response(url, mixed), **_first(spider))
+    assert listing.outcome == "served"
+    assert [p and p["arxiv_id"] for p in listing.papers] == ["2603.00001", None, "2603.00003"]
+    (kept,) = listing.rejected
+    assert kept.reason == "paper '2603.00002' entered the digest on 2026-03-06, not in 2026-03-09"
+    assert stats(spider)["rejected_items"] == 1
+
+
+def test_an_api_list_without_end_fails_its_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("digest_crawler.spiders.daily.MAX_PAGES", 2)
+    spider = make_spider(date="2026-03-09", source="api")
+    base = "http://127.0.0.1:9/api/daily_papers?date=2026-03-09&limit=100"
+    full = entries_of(D(2026, 3, 9), 100)
+    (following,) = spider.parse(api_response(f"{base}&p=0", full), **_first(spider))
+    (listing,) = spider.parse(api_response(following.url, full), **following.cb_kwargs)
+    assert (listing.outcome, listing.reason) == (
+        "failed",
+        "the API's list goes on past 2 pages of 100",
+    )
+
+
+def test_an_api_answer_that_is_no_list_fails_its_listing() -> None:
+    spider = make_spider(date="2026-03-09", source="api")
+    url = "http://127.0.0.1:9/api/daily_papers?date=2026-03-09&limit=100&p=0"
+    (listing,) = spider.parse(api_response(url, {"error": "Invalid date"}), **_first(spider))
+    assert listing.outcome == "failed" and "not a JSON list" in listing.reason
+    assert stats(spider)["unreadable_pages"] == 1
+
+
+@pytest.mark.parametrize("source", ["html", "api"])
+def test_a_week_list_files_each_paper_under_its_own_day(source: str) -> None:
+    from tests.support.site import period_routes
+
+    spider = make_spider(week="2026-W31", source=source)
+    (request,) = _requests_of(spider)
+    answer = period_routes()[request.url.removeprefix("http://127.0.0.1:9")]
+    page = TextResponse(url=request.url, body=answer.body, encoding="utf-8", request=request)
+    (listing,) = spider.parse(page, **request.cb_kwargs)
+    assert (listing.outcome, listing.period, listing.day, listing.name) == (
+        "served",
+        "week",
+        D(2026, 7, 27),
+        "2026-W31",
+    )
+    assert len(listing.papers) == 30 and {p["listing_date"] for p in listing.papers} == {
+        D(2026, 7, 31)
+    }
+    upvotes = [p["upvotes"] for p in listing.papers]
+    assert upvotes == sorted(upvotes, reverse=True)  # the week's order, not the day's
+
+
+def test_a_page_of_another_period_is_no_digest_and_cards_cannot_make_a_week() -> None:
+    from tests.support.sitegen import api_entries, render_listing
+
+    spider = make_spider(week="2026-W31")
+    url = "http://127.0.0.1:9/papers/week/2026-W31"
+    day_page = HtmlResponse(url=url, body=render_listing(api_entries(), D(2026, 7, 31)).encode())
+    (listing,) = spider.parse(day_page, requested=Period.parse("week", "2026-W31"))
+    assert (listing.outcome, listing.reason) == (
+        "no_digest",
+        "the site served the day of 2026-07-31",
+    )
+    cards = render_listing(api_entries(), D(2026, 7, 31), hydration=False)
+    (listing,) = spider.parse(
+        HtmlResponse(url=url, body=cards.encode()), requested=Period.parse("week", "2026-W31")
+    )
+    assert listing.outcome == "failed" and "cards of a week's list say no listing days" in (
+        listing.reason
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "weeks"),
+    [
+        ({"week": "2026-W31"}, ["2026-W31"]),
+        ({"period": "week", "start": "2026-07-26", "end": "2026-07-31"}, ["2026-W30", "2026-W31"]),
+        ({"period": "month", "days": "3"}, ["2026-07"]),
+    ],
+)
+def test_week_and_month_arguments_name_their_lists(
+    arguments: dict[str, str], weeks: list[str]
+) -> None:
+    parsed = DailyArguments.parse(arguments, today=D(2026, 7, 31))
+    assert [p.key for p in parsed.listings_to_crawl()] == weeks
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"week": "2026-W54"}, "argument week: '2026-W54' is not a week (2026 has 53 ISO weeks)"),
+        ({"month": "2026-13"}, "argument month: '2026-13' is not a month (expected YYYY-MM)"),
+        (
+            {"week": "2026-W32"},
+            "argument week: 2026-W32 is in the future (today is 2026-07-31 UTC)",
+        ),
+        ({"month": "2023-04"}, "argument month: 2023-04 is before the first digest (2023-05-01)"),
+        ({"week": "2026-W31", "month": "2026-07"}, "argument week: give either week, or month"),
+        ({"week": "2026-W31", "date": "2026-07-31"}, "argument week: give either week, or month"),
+        ({"period": "week"}, "argument period: give start/end or days too"),
+        (
+            {"period": "year", "days": "3"},
+            "argument period: Input should be 'day', 'week' or 'month'",
+        ),
+        ({"source": "rss"}, "argument source: Input should be 'html' or 'api'"),
+        ({"week": "2026-W31", "refresh": "0,1"}, "argument refresh: only for the daily run"),
+    ],
+)
+def test_bad_week_month_and_source_arguments_are_one_line_errors(
+    arguments: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ArgumentError) as caught:
+        DailyArguments.parse(arguments, today=D(2026, 7, 31))
+    assert str(caught.value).startswith(message) and "\n" not in str(caught.value)
+
+
+def _requests_of(spider: DailySpider) -> list[Any]:
+    import asyncio
+
+    return asyncio.run(_requests(spider))
+
+
+def _first(spider: DailySpider) -> dict[str, Any]:
+    """The callback arguments of the spider's first request."""
+    return dict(_requests_of(spider)[0].cb_kwargs)

@@ -11,6 +11,7 @@ from digest_crawler.storage.schema import (
     listings,
     metadata,
     papers,
+    period_listings,
     rejected_items,
     upvote_snapshots,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "make_reader",
     "metadata",
     "papers",
+    "period_listings",
     "rejected_items",
     "upvote_snapshots",
 ]

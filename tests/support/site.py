@@ -125,12 +125,14 @@ class LocalSite:
         self.requests: list[str] = []
         self.faults = 0  # answers that were errors or broken on purpose
         self.times: list[tuple[str, float]] = []  # (path, time.monotonic()) of each request
+        self.headers: list[dict[str, str]] = []  # the headers of each request
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
                 site.times.append((self.path, time.monotonic()))
+                site.headers.append(dict(self.headers))
                 route = site.routes.get(self.path, Answer(status=404, body=b"Not found"))
                 answer = route.next() if isinstance(route, Answers) else route
                 if answer.delay:

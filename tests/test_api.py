@@ -1,0 +1,46 @@
+"""API answers -> raw papers: the same as the listing page's, entry by entry."""
+
+from __future__ import annotations
+
+import json
+
+from digest_crawler.api import PAGE_SIZE, api_path, parse_answer
+from digest_crawler.pages import parse_listing
+from digest_crawler.periods import Period
+from tests.conftest import FIXTURES, fixture_text
+
+
+def test_the_real_answer_gives_the_same_raw_papers_as_the_page_built_from_it() -> None:
+    answer = parse_answer(
+        (FIXTURES / "sources" / "api-daily-papers-2026-07-31.json").read_text(encoding="utf-8")
+    )
+    page = parse_listing(fixture_text("listing-2026-07-31.html"), "http://x/papers/date/2026-07-31")
+    assert answer.problem is None and len(answer.papers) == 30
+    assert answer.papers == page.papers
+    assert answer.is_last  # 30 < 100: no page follows
+
+
+def test_a_full_page_may_have_a_next_one() -> None:
+    entries = [{"paper": {"id": f"2607.{n:05d}"}} for n in range(PAGE_SIZE)]
+    answer = parse_answer(json.dumps(entries))
+    assert len(answer.papers) == PAGE_SIZE and not answer.is_last
+
+
+def test_an_empty_list_is_a_list_of_no_papers() -> None:
+    answer = parse_answer("[]")
+    assert (answer.papers, answer.problem, answer.is_last) == ([], None, True)
+
+
+def test_what_is_not_a_list_of_entries_says_why_and_gives_no_papers() -> None:
+    assert parse_answer("<html>").problem.startswith("the answer does not parse as JSON")
+    assert parse_answer("[" * 100_000).problem.startswith("the answer does not parse as JSON")
+    assert parse_answer('{"error": "Invalid date"}').papers == []
+    # An entry that is no object is still a paper (of nothing): validation says what is missing.
+    assert parse_answer('[1, "x", null]').papers[0]["arxiv_id"] is None
+
+
+def test_every_view_is_asked_by_its_own_word() -> None:
+    assert api_path(Period.parse("day", "2026-07-31")) == (
+        "/api/daily_papers?date=2026-07-31&limit=100&p=0"
+    )
+    assert api_path(Period.parse("month", "2026-07"), 3).endswith("?month=2026-07&limit=100&p=3")
