@@ -2,13 +2,15 @@
 
 Serves ``--days`` generated listing days from ``--first`` on
 (``/papers/date/YYYY-MM-DD``): full-size pages of 50 papers each in the real
-2026 markup, papers drawn from the seed with ids unique per day. With
-``--quota Q --window W`` it enforces a fixed-window rate limit the way the
-site does: every answer carries ``RateLimit: "pages";r=..;t=..`` and
-``RateLimit-Policy: "fixed window";"pages";q=Q;w=W``; over the quota the
-answer is 429 with ``Retry-After``. ``/__stats`` reports what it served.
+2026 markup, papers drawn from the seed with ids unique per day; and the same
+entries through the API (``/api/daily_papers?date=YYYY-MM-DD&limit=..&p=..``).
+With ``--quota Q --window W`` it enforces a fixed-window rate limit on pages
+the way the site does: every answer carries ``RateLimit: "pages";r=..;t=..``
+and ``RateLimit-Policy: "fixed window";"pages";q=Q;w=W``; over the quota the
+answer is 429 with ``Retry-After``. ``--api-quota`` does the same for API
+calls, in a bucket of their own (``"api"``). ``/__stats`` reports what it served.
 
-    python -m benchmarks.localsite --days 500 [--quota 20 --window 10]
+    python -m benchmarks.localsite --days 500 [--quota 20 --api-quota 100 --window 10]
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import math
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from tests.support.seed import seed_papers
 from tests.support.sitegen import render_listing, seed_entries
@@ -28,17 +32,26 @@ from tests.support.sitegen import render_listing, seed_entries
 PAPERS_PER_DAY = 50
 
 
-@functools.lru_cache(maxsize=32)
-def listing(day: dt.date) -> bytes:
+def entries(day: dt.date) -> list[dict[str, Any]]:
     papers = seed_papers()
     ordinal = day.toordinal()
     chosen = [papers[(ordinal * 7 + n) % len(papers)] for n in range(PAPERS_PER_DAY)]
-    entries = seed_entries(day, chosen)
-    for n, entry in enumerate(entries):
+    found = seed_entries(day, chosen)
+    for n, entry in enumerate(found):
         arxiv_id = f"{day:%y%m}.{day.day:02d}{n:03d}"
         entry["paper"]["id"] = arxiv_id
         entry["paper"]["upvotes"] = (ordinal + 13 * n) % 300
-    return render_listing(entries, day, prev_date=day - dt.timedelta(days=1)).encode()
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def listing(day: dt.date) -> bytes:
+    return render_listing(entries(day), day, prev_date=day - dt.timedelta(days=1)).encode()
+
+
+@functools.lru_cache(maxsize=32)
+def api_answer(day: dt.date, limit: int, page: int) -> bytes:
+    return json.dumps(entries(day)[page * limit : (page + 1) * limit]).encode()
 
 
 class RateLimit:
@@ -64,10 +77,20 @@ class RateLimit:
 
 
 def make_server(
-    first: dt.date, days: int, limit: RateLimit | None, port: int = 0
+    first: dt.date,
+    days: int,
+    limit: RateLimit | None,
+    port: int = 0,
+    api_limit: RateLimit | None = None,
 ) -> ThreadingHTTPServer:
     last = first + dt.timedelta(days=days - 1)
-    stats: dict[str, float] = {"pages": 0, "robots": 0, "too_many_requests": 0, "not_found": 0}
+    stats: dict[str, float] = {
+        "pages": 0,
+        "api_calls": 0,
+        "robots": 0,
+        "too_many_requests": 0,
+        "not_found": 0,
+    }
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -76,11 +99,13 @@ def make_server(
             if self.path == "/__stats":
                 return self._send(200, json.dumps(stats).encode(), "application/json")
             headers: dict[str, str] = {}
-            if limit is not None:
-                allowed, remaining, reset = limit.take()
-                headers["RateLimit"] = f'"pages";r={remaining};t={math.ceil(reset)}'
+            api = self.path.startswith("/api/")
+            bucket, counter = ("api", api_limit) if api else ("pages", limit)
+            if counter is not None:
+                allowed, remaining, reset = counter.take()
+                headers["RateLimit"] = f'"{bucket}";r={remaining};t={math.ceil(reset)}'
                 headers["RateLimit-Policy"] = (
-                    f'"fixed window";"pages";q={limit.quota};w={limit.window:g}'
+                    f'"fixed window";"{bucket}";q={counter.quota};w={counter.window:g}'
                 )
                 if not allowed:
                     stats["too_many_requests"] += 1
@@ -89,6 +114,8 @@ def make_server(
             if self.path == "/robots.txt":
                 stats["robots"] += 1
                 return self._send(200, b"User-agent: *\nAllow: /\n", "text/plain", headers)
+            if api:
+                return self._api(headers)
             day = _day(self.path)
             if day is None or not first <= day <= last:
                 stats["not_found"] += 1
@@ -98,6 +125,21 @@ def make_server(
             stats.setdefault("first_page_at", time.monotonic())
             stats["last_page_at"] = time.monotonic()
             self._send(200, listing(day), "text/html; charset=utf-8", headers)
+
+        def _api(self, headers: dict[str, str]) -> None:
+            query = parse_qs(urlsplit(self.path).query)
+            try:
+                day = dt.date.fromisoformat(query["date"][0])
+                limit, page = int(query["limit"][0]), int(query["p"][0])
+            except (KeyError, ValueError):
+                stats["not_found"] += 1
+                return self._send(400, b'{"error": "bad query"}', "application/json", headers)
+            stats["api_calls"] += 1
+            stats.setdefault("first_call_at", time.monotonic())
+            stats["last_call_at"] = time.monotonic()
+            # No digest outside the served days: an empty list, as the API answers.
+            body = api_answer(day, limit, page) if first <= day <= last else b"[]"
+            self._send(200, body, "application/json", headers)
 
         def _send(
             self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
@@ -133,11 +175,13 @@ def main() -> None:
     parser.add_argument("--first", type=dt.date.fromisoformat, default=dt.date(2024, 1, 1))
     parser.add_argument("--days", type=int, default=500)
     parser.add_argument("--quota", type=int)
+    parser.add_argument("--api-quota", type=int)
     parser.add_argument("--window", type=float, default=10.0)
     parser.add_argument("--port", type=int, default=0)
     options = parser.parse_args()
     limit = RateLimit(options.quota, options.window) if options.quota else None
-    server = make_server(options.first, options.days, limit, options.port)
+    api_limit = RateLimit(options.api_quota, options.window) if options.api_quota else None
+    server = make_server(options.first, options.days, limit, options.port, api_limit)
     print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
     server.serve_forever()
 

@@ -73,14 +73,20 @@ def test_a_day_of_more_than_100_entries_comes_through_the_api_pages_complete(
 
 
 @pytest.mark.parametrize(
-    ("argument", "period"), [("week=2026-W31", "week"), ("month=2026-07", "month")]
+    ("arguments", "period"),
+    [
+        (("-a", "week=2026-W31"), "week"),
+        (("-a", "month=2026-07"), "month"),
+        # As README shows it: every week touching the range (here one).
+        (("-a", "period=week", "-a", "start=2026-07-27", "-a", "end=2026-07-31"), "week"),
+    ],
 )
 def test_a_week_and_a_month_list_keep_their_ranks_through_either_door(
-    site: LocalSite, tmp_path: Path, argument: str, period: str
+    site: LocalSite, tmp_path: Path, arguments: tuple[str, ...], period: str
 ) -> None:
     found = {}
     for source in ("html", "api"):
-        database = archive(site, tmp_path / source, source, ("-a", argument))
+        database = archive(site, tmp_path / source, source, arguments)
         found[source] = db_rows(
             database,
             "SELECT period, period_start, arxiv_id, rank, upvotes, listing_date"

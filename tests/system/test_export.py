@@ -16,6 +16,7 @@ import pytest
 
 from digest_crawler.feed import SCHEMA_VERSION, json_schema, shipped_schema
 from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.cli import crawl, crawl_env, db_rows, export, feed_lines
 from tests.support.site import Answer, serve
@@ -23,6 +24,7 @@ from tests.support.site import Answer, serve
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
 DAYS = ("2026-03-09", "2026-03-11", "2026-07-31")
+HEAD = head_version()  # this release's schema version
 ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"  # schema version 1: see fixtures/README.md
 
 
@@ -270,15 +272,17 @@ def test_an_archive_of_version_1_is_refused_until_scrapy_upgrade(tmp_path: Path)
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "scrapy export: error: sqlite:///papers.sqlite has schema version 1, this release reads"
-        " version 4: run scrapy upgrade (or a crawl) to upgrade it in place"
+        f" version {HEAD}: run scrapy upgrade (or a crawl) to upgrade it in place"
     )
     assert not (tmp_path / "feed.jsonl").exists()
 
     result = upgrade(tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.strip() == "Upgraded sqlite:///papers.sqlite from schema version 1 to 4"
+    assert result.stderr.strip() == (
+        f"Upgraded sqlite:///papers.sqlite from schema version 1 to {HEAD}"
+    )
     assert upgrade(tmp_path).stderr.strip() == (
-        "sqlite:///papers.sqlite is at schema version 4: nothing to do"
+        f"sqlite:///papers.sqlite is at schema version {HEAD}: nothing to do"
     )
     records = run(tmp_path)
     assert sorted(r["arxiv_id"] for r in records) == [r["arxiv_id"] for r in before]
