@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -147,3 +148,17 @@ def test_an_archive_made_before_the_index_gets_it_by_the_upgrade(tmp_path: Path)
     engine.dispose()
     word = max(title.split(), key=len).strip(":,.()")
     assert arxiv_id in {m.arxiv_id for m in find(f"sqlite:///{path}", f'"{word}"', limit=100)}
+
+
+def test_the_rebuild_readme_gives_after_a_vacuum_leaves_a_sound_index(tmp_path: Path) -> None:
+    path = tmp_path / "papers.sqlite"
+    store(f"sqlite:///{path}", PAPERS)
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("VACUUM")
+        connection.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
+        # FTS5's own check of the index against the content table.
+        connection.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        connection.close()
+    assert find(f"sqlite:///{path}", "quokka")[0].arxiv_id == "2607.00002"
