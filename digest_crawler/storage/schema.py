@@ -233,3 +233,78 @@ crawl_days = sa.Table(
     # Done by an earlier, interrupted run that this one resumed.
     sa.Column("carried_over", sa.Boolean, nullable=False),
 )
+
+
+# The full-text index over the papers' texts (``storage/search.py`` reads it),
+# kept in step with every write by the database itself, so the writer does not
+# know it exists. SQLite: an FTS5 table with external content (it stores only
+# the index and reads the texts from ``papers`` by rowid; Datasette's search
+# box finds it by its ``content=``) and the triggers of the FTS5 manual's
+# external-content recipe. An upsert keeps a paper's rowid. PostgreSQL: a
+# stored generated ``tsvector`` (title A, abstract and keywords B, the rest C)
+# with a GIN index. Migration 0006 builds the same for an older archive; the
+# texts are JSON lists for authors and keywords, indexed as their JSON text.
+SEARCH_TABLE = "papers_fts"
+SEARCH_VECTOR = "search_vector"
+SEARCH_INDEX = "ix_papers_search_vector"
+#: The indexed columns of ``papers``, as the FTS5 table names them (the order
+#: of ``bm25()``'s weights in ``storage/search.py``).
+SEARCH_COLUMNS = ("title", "abstract", "authors", "organization", "ai_summary", "ai_keywords")
+
+
+def _sqlite_search_ddl() -> list[str]:
+    columns = ", ".join(SEARCH_COLUMNS)
+    new = ", ".join(f"new.{c}" for c in SEARCH_COLUMNS)
+    old = ", ".join(f"old.{c}" for c in SEARCH_COLUMNS)
+    changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in SEARCH_COLUMNS)
+    remove = f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}, rowid, {columns}) VALUES ('delete', old.rowid, {old});"
+    add = f"INSERT INTO {SEARCH_TABLE}(rowid, {columns}) VALUES (new.rowid, {new});"
+    return [
+        f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5({columns}, content='papers',"
+        " content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER {SEARCH_TABLE}_insert AFTER INSERT ON papers BEGIN {add} END",
+        f"CREATE TRIGGER {SEARCH_TABLE}_delete AFTER DELETE ON papers BEGIN {remove} END",
+        # Only when an indexed text changes: a re-crawl's upsert sets every
+        # column (most keep their value), and mostly moves counts.
+        f"CREATE TRIGGER {SEARCH_TABLE}_update AFTER UPDATE OF {columns} ON papers"
+        f" WHEN {changed} BEGIN {remove} {add} END",
+    ]
+
+
+def _postgresql_search_ddl() -> list[str]:
+    weights = {"title": "A", "abstract": "B", "ai_keywords": "B"}
+    parts = " || ".join(
+        f"setweight(to_tsvector('english', coalesce({c}{'::text' if c in ('authors', 'ai_keywords') else ''}, '')),"
+        f" '{weights.get(c, 'C')}')"
+        for c in SEARCH_COLUMNS
+    )
+    return [
+        f"ALTER TABLE papers ADD COLUMN {SEARCH_VECTOR} tsvector GENERATED ALWAYS AS ({parts}) STORED",
+        f"CREATE INDEX {SEARCH_INDEX} ON papers USING gin ({SEARCH_VECTOR})",
+    ]
+
+
+#: What makes the search index, per backend: run after ``papers`` is made.
+SEARCH_DDL = {"sqlite": _sqlite_search_ddl(), "postgresql": _postgresql_search_ddl()}
+
+
+def _ddl(statement: str, dialect: str) -> sa.ExecutableDDLElement:
+    return sa.DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+
+
+for _dialect, _statements in SEARCH_DDL.items():
+    for _statement in _statements:
+        sa.event.listen(papers, "after_create", _ddl(_statement, _dialect))
+sa.event.listen(papers, "before_drop", _ddl(f"DROP TABLE IF EXISTS {SEARCH_TABLE}", "sqlite"))
+
+
+def is_search_object(name: str | None) -> bool:
+    """Whether ``name`` is part of the search index, which the table
+    definitions above do not declare (so schema comparisons leave it to a
+    check of its own): the FTS5 table and its shadow tables, the generated
+    column and its index."""
+    return name is not None and (
+        name == SEARCH_TABLE
+        or name.startswith(f"{SEARCH_TABLE}_")
+        or name in (SEARCH_VECTOR, SEARCH_INDEX)
+    )

@@ -16,16 +16,31 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from digest_crawler.storage import make_engine, metadata, migrate
+from digest_crawler.storage.schema import is_search_object
 from tests.conftest import FIXTURES
 
 # Made by `scrapy crawl daily` of the last release without migrations
 # (commit 1e15530) over the fixture days: see fixtures/README.md.
 ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"
 HEAD = migrate.head_version()
+# The FTS5 table, its shadow tables and its three triggers: the structure
+# compared below holds them (the comparison is not empty for them).
+SQLITE_SEARCH_OBJECTS = {
+    "papers_fts",
+    "papers_fts_config",
+    "papers_fts_data",
+    "papers_fts_delete",
+    "papers_fts_docsize",
+    "papers_fts_idx",
+    "papers_fts_insert",
+    "papers_fts_update",
+}
 
 
 def structure(engine: sa.Engine) -> dict[str, Any]:
-    """Tables, columns (name, type, nullable), keys and indexes, as reflected."""
+    """Tables, columns (name, type, nullable, generation expression), keys,
+    indexes (with their method), and on SQLite the virtual tables and
+    triggers as written, as reflected."""
     inspector = sa.inspect(engine)
     found: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
@@ -33,7 +48,8 @@ def structure(engine: sa.Engine) -> dict[str, Any]:
             # As a set: a column a migration adds comes last in the table,
             # wherever the model declares it.
             "columns": sorted(
-                (c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)
+                (c["name"], str(c["type"]), c["nullable"], str(c.get("computed")))
+                for c in inspector.get_columns(table)
             ),
             "primary key": inspector.get_pk_constraint(table)["constrained_columns"],
             "foreign keys": sorted(
@@ -41,19 +57,47 @@ def structure(engine: sa.Engine) -> dict[str, Any]:
                 for fk in inspector.get_foreign_keys(table)
             ),
             "indexes": sorted(
-                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                (
+                    i["name"],
+                    tuple(i["column_names"]),
+                    bool(i["unique"]),
+                    str(i.get("dialect_options", {}).get("postgresql_using")),
+                )
                 for i in inspector.get_indexes(table)
             ),
         }
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            # What reflection does not show: the FTS5 table's definition and
+            # the triggers that keep it in step.
+            found["sqlite_master"] = connection.exec_driver_sql(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                " WHERE type = 'trigger' OR sql LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"
+            ).all()
     return found
 
 
+def search_objects(found: dict[str, Any]) -> set[str]:
+    """The names of the search index's parts in a ``structure``."""
+    names = set(found) | {row[1] for row in found.get("sqlite_master", [])}
+    names |= {column[0] for column in found.get("papers", {}).get("columns", [])}
+    names |= {index[0] for index in found.get("papers", {}).get("indexes", [])}
+    return {name for name in names if is_search_object(name)}
+
+
 def differences(engine: sa.Engine) -> list[Any]:
+    """What the archive lacks or has beyond the tables of ``schema.py``. The
+    search index is not declared as tables: ``structure`` compares it."""
     with engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), metadata)
+        context = MigrationContext.configure(
+            connection,
+            opts={"include_name": lambda name, _type, _parents: not is_search_object(name)},
+        )
+        return compare_metadata(context, metadata)
 
 
 def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table but the search index (an index of ``papers``)."""
     connection = sqlite3.connect(path)
     try:
         tables = [
@@ -62,6 +106,7 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
                 " AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
+            if not is_search_object(name)
         ]
         return {
             t: connection.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables
@@ -93,6 +138,7 @@ def test_every_migration_run_from_an_empty_file_gives_the_same_schema(tmp_path: 
     migrate.upgrade(engines[1])
     assert differences(engines[0]) == []
     assert structure(engines[0]) == structure(engines[1])
+    assert search_objects(structure(engines[1])) == SQLITE_SEARCH_OBJECTS
     for engine in engines:
         engine.dispose()
 
@@ -163,6 +209,14 @@ def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
             keys = {fk["name"] for fk in sa.inspect(connection).get_foreign_keys("listings")}
         assert authors == {"2603.00001": None, "2603.00002": ["A"]}
         assert keys == {"fk_listings_arxiv_id"}
+        upgraded = structure(engine)
+        assert search_objects(upgraded) == {"search_vector", "ix_papers_search_vector"}
+        # A new archive in the same place: the same structure.
+        with engine.begin() as connection:
+            for table in sa.inspect(connection).get_table_names():
+                connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
+        assert migrate.upgrade(engine) == (None, HEAD)
+        assert structure(engine) == upgraded
     finally:
         engine.dispose()
 

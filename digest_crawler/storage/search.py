@@ -1,0 +1,139 @@
+"""Full-text search over the archive (``scrapy search``): the best matches
+of a query among the papers a ``PaperFilter`` chooses, relevance first.
+
+The index is the one ``schema.py`` makes: SQLite's FTS5 table ``papers_fts``
+(the query is FTS5's own syntax: words, ``"phrases"``, ``OR``, ``NOT``,
+``prefix*``; one it cannot parse is a ``SearchError``) ranked by ``bm25()``
+with the title weighed most; PostgreSQL's ``search_vector`` queried with
+``websearch_to_tsquery`` (the syntax of a web search box, which never fails
+to parse) ranked by ``ts_rank`` over its A/B/C weights.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from digest_crawler.storage.queries import PaperFilter, select_papers
+from digest_crawler.storage.schema import SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_VECTOR, papers
+
+#: What marks a matched word in a snippet, on both backends.
+MARK = ("**", "**")
+SNIPPET_WORDS = 16
+#: bm25() weight of each of SEARCH_COLUMNS (title, abstract, authors,
+#: organization, AI summary, keywords): a word in the title outweighs the
+#: same word in a long abstract.
+_BM25_WEIGHTS = {
+    "title": 10.0,
+    "abstract": 3.0,
+    "authors": 1.0,
+    "organization": 1.0,
+    "ai_summary": 2.0,
+    "ai_keywords": 3.0,
+}
+
+
+class SearchError(Exception):
+    """A one-line reason the query cannot be run (e.g. FTS5 cannot parse it)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One paper found, with a short snippet of where the query matched."""
+
+    arxiv_id: str
+    title: str
+    url: str
+    listing_date: dt.date
+    upvotes: int
+    organization: str | None
+    snippet: str
+
+
+def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) -> list[Match]:
+    """The ``limit`` best matches of ``query`` among the papers ``chosen``
+    names: relevance first, then the newer listing, then ``arxiv_id``."""
+    statement = (
+        _sqlite_search(query) if connection.dialect.name == "sqlite" else _postgresql_search(query)
+    )
+    # The filter's own query, as a set of ids: one definition of the filters.
+    chosen_ids = (
+        select_papers(chosen).with_only_columns(papers.c.arxiv_id).order_by(None).scalar_subquery()
+    )
+    statement = statement.where(papers.c.arxiv_id.in_(chosen_ids)).limit(limit)
+    if connection.dialect.name == "sqlite":
+        _check_fts5_query(connection, query)
+    rows = connection.execute(statement).all()
+    return [
+        Match(
+            arxiv_id=row.arxiv_id,
+            title=row.title,
+            url=row.url,
+            listing_date=row.listing_date,
+            upvotes=row.upvotes,
+            organization=row.organization,
+            snippet=" ".join((row.snippet or "").split()),
+        )
+        for row in rows
+    ]
+
+
+def _check_fts5_query(connection: Connection, query: str) -> None:
+    """A ``SearchError`` for a query FTS5 refuses (a lone quote, a bare
+    ``AND``, ``self-supervised`` read as a column filter): asked on its own,
+    so that any other error of the search is not taken for the query's."""
+    try:
+        connection.exec_driver_sql(
+            f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ? LIMIT 1", (query,)
+        ).all()
+    except sa.exc.OperationalError as exc:
+        reason = str(exc.orig).splitlines()[0]
+        raise SearchError(
+            f"cannot parse the query {query!r}: {reason} (FTS5 syntax: words,"
+            ' "quoted phrases", OR, NOT, prefix*)'
+        ) from None
+
+
+def _columns() -> list[Any]:
+    return [
+        papers.c.arxiv_id,
+        papers.c.title,
+        papers.c.url,
+        papers.c.listing_date,
+        papers.c.upvotes,
+        papers.c.organization,
+    ]
+
+
+def _sqlite_search(query: str) -> sa.Select[Any]:
+    fts = sa.table(SEARCH_TABLE, sa.column("rowid"))
+    fts_name: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
+    weights = [sa.literal(_BM25_WEIGHTS[name]) for name in SEARCH_COLUMNS]
+    # Column -1: FTS5 picks the column whose snippet matches best.
+    snippet = sa.func.snippet(fts_name, -1, *MARK, "…", SNIPPET_WORDS)
+    score = sa.func.bm25(fts_name, *weights)  # lower is better
+    return (
+        sa.select(*_columns(), snippet.label("snippet"))
+        .select_from(fts.join(papers, sa.literal_column("papers.rowid") == fts.c.rowid))
+        .where(sa.literal_column(SEARCH_TABLE).op("MATCH")(query))
+        .order_by(score, papers.c.listing_date.desc(), papers.c.arxiv_id)
+    )
+
+
+def _postgresql_search(query: str) -> sa.Select[Any]:
+    tsquery = sa.func.websearch_to_tsquery(sa.text("'english'::regconfig"), query)
+    vector: sa.ColumnElement[Any] = sa.literal_column(f"papers.{SEARCH_VECTOR}")
+    text = sa.func.concat_ws(" — ", papers.c.title, papers.c.abstract, papers.c.ai_summary)
+    options = f"StartSel={MARK[0]}, StopSel={MARK[1]}, MaxWords={SNIPPET_WORDS}, MinWords=6"
+    snippet = sa.func.ts_headline(sa.text("'english'::regconfig"), text, tsquery, options)
+    score = sa.func.ts_rank(vector, tsquery)
+    return (
+        sa.select(*_columns(), snippet.label("snippet"))
+        .select_from(papers)
+        .where(vector.op("@@")(tsquery))
+        .order_by(score.desc(), papers.c.listing_date.desc(), papers.c.arxiv_id)
+    )

@@ -1,0 +1,164 @@
+"""Full-text search: relevance, the index following every write (through
+the real writer), filters, unparseable queries; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from digest_crawler.items import Paper
+from digest_crawler.storage import make_engine, migrate
+from digest_crawler.storage.queries import PaperFilter, open_archive
+from digest_crawler.storage.search import Match, SearchError, search
+from digest_crawler.storage.write import write_listing
+from tests.conftest import FIXTURES
+
+NOW = dt.datetime(2026, 7, 31, 21, 30, tzinfo=dt.UTC)
+DAY = dt.date(2026, 7, 31)
+FILLER = "We study large language models and report results on standard benchmarks. "
+
+
+def paper(arxiv_id: str, title: str, abstract: str, **fields: object) -> Paper:
+    values: dict[str, object] = {
+        "arxiv_id": arxiv_id,
+        "url": f"https://huggingface.co/papers/{arxiv_id}",
+        "title": title,
+        "abstract": abstract,
+        "listing_date": DAY,
+        "upvotes": 10,
+        "scraped_at": NOW,
+        **fields,
+    }
+    return Paper.model_validate(values)
+
+
+# One paper has the rare word in its title; the others only in their
+# abstracts, and more often (a plain count of the word would pick them).
+PAPERS = [
+    paper("2607.00001", "Scaling laws revisited", FILLER * 3 + "Quokka quokka quokka."),
+    paper("2607.00002", "Quokka: a small model", FILLER * 3),
+    paper("2607.00003", "Vision transformers", "The quokka of vision, quokka again. " + FILLER),
+    paper(
+        "2607.00004",
+        "Speech at scale",
+        FILLER,
+        authors=["Ada Lovelace", "Alan Turing"],
+        organization="Kling Team",
+        organization_id="KlingTeam",
+        ai_keywords=["speech recognition", "wombat"],
+        listing_date=dt.date(2026, 7, 30),
+    ),
+]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+def store(url: str, papers: list[Paper], now: dt.datetime = NOW) -> None:
+    """Write ``papers`` as one listing, through the crawl's own writer."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        with engine.begin() as connection:
+            write_listing(connection, list(enumerate(papers, 1)), [], "u", now, batch_size=500)
+    finally:
+        engine.dispose()
+
+
+def find(url: str, query: str, chosen: PaperFilter | None = None, limit: int = 10) -> list[Match]:
+    engine = open_archive(url)  # read-only, as scrapy search opens it
+    try:
+        with engine.connect() as connection:
+            return search(connection, query, chosen or PaperFilter(), limit)
+    finally:
+        engine.dispose()
+
+
+def test_a_rare_word_in_the_title_ranks_above_the_same_word_in_abstracts(
+    database_url: str,
+) -> None:
+    store(database_url, PAPERS)
+    found = find(database_url, "quokka")
+    assert found[0].arxiv_id == "2607.00002"
+    assert {m.arxiv_id for m in found} == {"2607.00001", "2607.00002", "2607.00003"}
+    assert "**" in found[0].snippet and "quokka" in found[0].snippet.lower()
+    assert (found[0].listing_date, found[0].upvotes) == (DAY, 10)
+
+
+def test_the_index_follows_a_recrawl_that_changes_a_title(database_url: str) -> None:
+    store(database_url, PAPERS)
+    renamed = PAPERS[1].model_copy(update={"title": "Platypus: a small model"})
+    store(database_url, [renamed], now=NOW + dt.timedelta(days=1))
+    assert [m.arxiv_id for m in find(database_url, "platypus")] == ["2607.00002"]
+    assert "2607.00002" not in {m.arxiv_id for m in find(database_url, "quokka")}
+    assert find(database_url, "platypus")[0].title == "Platypus: a small model"
+
+
+def test_authors_organization_and_keywords_are_searched(database_url: str) -> None:
+    store(database_url, PAPERS)
+    for query in ("lovelace", "kling", "wombat"):
+        assert [m.arxiv_id for m in find(database_url, query)] == ["2607.00004"], query
+
+
+def test_filters_and_limit(database_url: str) -> None:
+    store(database_url, PAPERS)
+    assert find(database_url, "models", PaperFilter(since=DAY, until=DAY), limit=100)
+    assert find(database_url, "speech", PaperFilter(since=DAY)) == []
+    assert [
+        m.arxiv_id for m in find(database_url, "speech", PaperFilter(organization="klingteam"))
+    ] == ["2607.00004"]
+    assert len(find(database_url, "models", limit=2)) == 2
+
+
+@pytest.mark.parametrize("query", ['"unbalanced', "AND", "self-supervised", "title:"])
+def test_a_query_fts5_cannot_parse_is_a_one_line_error(tmp_path: Path, query: str) -> None:
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    store(url, PAPERS)
+    with pytest.raises(SearchError, match="cannot parse the query") as error:
+        find(url, query)
+    assert "\n" not in str(error.value)
+
+
+def test_postgresql_reads_any_query_as_a_web_search(postgres_url: str) -> None:
+    store(postgres_url, PAPERS)
+    assert find(postgres_url, '"unbalanced') == [] and find(postgres_url, "AND") == []
+    assert [m.arxiv_id for m in find(postgres_url, '"small model" -scaling')] == ["2607.00002"]
+
+
+def test_an_archive_made_before_the_index_gets_it_by_the_upgrade(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    shutil.copy(FIXTURES / "archive-v1.sqlite", path)
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.connect() as connection:
+        arxiv_id, title = connection.execute(
+            sa.text("SELECT arxiv_id, title FROM papers ORDER BY arxiv_id LIMIT 1")
+        ).one()
+    engine.dispose()
+    word = max(title.split(), key=len).strip(":,.()")
+    assert arxiv_id in {m.arxiv_id for m in find(f"sqlite:///{path}", f'"{word}"', limit=100)}
+
+
+def test_the_rebuild_readme_gives_after_a_vacuum_leaves_a_sound_index(tmp_path: Path) -> None:
+    path = tmp_path / "papers.sqlite"
+    store(f"sqlite:///{path}", PAPERS)
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        connection.execute("VACUUM")
+        connection.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
+        # FTS5's own check of the index against the content table.
+        connection.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+    finally:
+        connection.close()
+    assert find(f"sqlite:///{path}", "quokka")[0].arxiv_id == "2607.00002"

@@ -1,0 +1,114 @@
+"""``scrapy search`` on an archive crawled with the real command (SQLite
+and PostgreSQL), with the commands README shows."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import crawl
+from tests.support.readers import scrapy
+from tests.support.site import serve
+
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
+
+DAYS = ("2026-03-09", "2026-07-31")
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    workdir = tmp_path_factory.mktemp("archive")
+    with serve() as site:
+        for day in DAYS:
+            result = crawl(site.url, workdir, "-a", f"date={day}", feed=None)
+            assert result.returncode == 0, result.stderr[-2000:]
+    return workdir
+
+
+@pytest.fixture
+def workdir(archive: Path, tmp_path: Path) -> Path:
+    shutil.copy(archive / "papers.sqlite", tmp_path / "papers.sqlite")
+    return tmp_path
+
+
+def test_the_commands_readme_shows(workdir: Path) -> None:
+    best = scrapy(workdir, "search", "memory")
+    assert best.returncode == 0, best.stderr
+    lines = best.stdout.splitlines()
+    assert lines[0] == "1. Memory Decoder at Scale: A Pretrained, Parametric Long-Term Memory"
+    assert lines[1] == "   2607.27919 · listed 2026-07-31 · 49 upvotes"
+    assert "**memory**" in lines[2].lower()
+    assert best.stderr.strip().endswith("for 'memory', best first")
+
+    spanned = scrapy(
+        workdir,
+        "search",
+        '"reinforcement learning" OR agent*',
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-31",
+        "--limit",
+        "20",
+    )
+    assert spanned.returncode == 0, spanned.stderr
+    assert spanned.stderr.startswith("20 matches") and "listed 2026-03-09" in spanned.stdout
+    assert "listed 2026-07-31" not in spanned.stdout
+
+    records = scrapy(workdir, "search", "agent*", "--organization", "Kling Team", "--json")
+    assert records.returncode == 0, records.stderr
+    assert [json.loads(line) for line in records.stdout.splitlines()] == [
+        {
+            "rank": 1,
+            "arxiv_id": "2607.28595",
+            "title": "Beacon: Knowing When and How to Perform Agentic Visual Reasoning",
+            "url": json.loads(records.stdout)["url"],
+            "listing_date": "2026-07-31",
+            "upvotes": 47,
+            "organization": "Kling Team",
+            "snippet": json.loads(records.stdout)["snippet"],
+        }
+    ]
+    assert "**agentic**" in json.loads(records.stdout)["snippet"].lower()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (['"unbalanced'], "scrapy search: error: cannot parse the query '\"unbalanced': "),
+        (["AND"], "scrapy search: error: cannot parse the query 'AND': fts5: syntax error"),
+        ([], 'scrapy search: error: no query (scrapy search "QUERY")'),
+        (["x", "--limit", "0"], "scrapy search: error: option --limit: Input should be greater"),
+        (["x", "--since", "2026-02-30"], "scrapy search: error: option --since: '2026-02-30'"),
+    ],
+)
+def test_a_query_or_option_it_cannot_use_is_one_line_and_exit_2(
+    workdir: Path, arguments: list[str], message: str
+) -> None:
+    result = scrapy(workdir, "search", *arguments)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+def test_no_archive_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = scrapy(tmp_path, "search", "memory")
+    assert result.returncode == 2
+    assert result.stderr.startswith("scrapy search: error: no database at")
+
+
+def test_search_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    with serve() as site:
+        stored = crawl(
+            site.url, tmp_path, "-a", "date=2026-07-31", "-s", f"DIGEST_DATABASE_URL={postgres_url}"
+        )
+        assert stored.returncode == 0, stored.stderr[-2000:]
+    best = scrapy(tmp_path, "search", "memory", "--json", database_url=postgres_url)
+    assert best.returncode == 0, best.stderr
+    records = [json.loads(line) for line in best.stdout.splitlines()]
+    assert records[0]["arxiv_id"] == "2607.27919"  # "Memory" twice in its title
+    assert "**Memory**" in records[0]["snippet"] or "**memory**" in records[0]["snippet"]
+    # websearch_to_tsquery reads any text: a lone quote is no error there.
+    assert scrapy(tmp_path, "search", '"unbalanced', database_url=postgres_url).returncode == 0
