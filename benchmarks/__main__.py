@@ -394,18 +394,19 @@ def politeness(sizes: Sizes, workdir: Path) -> Figure:
     )
 
 
-#: The site's API budget is five times its pages' (500 and 100 calls per window).
-API_BUDGET_FACTOR = 5
+#: The site's published budgets per window: (pages, API calls, window seconds).
+SITE_BUDGETS = (100, 500, 300.0)
 
 
 def politeness_api(sizes: Sizes, workdir: Path) -> Figure:
-    """A backfill through the API door against the floor its published
-    policy sets: five times the pages' quota, and five times the days, so
-    the floor is the pages figure's. The robots.txt request counts in the
-    pages' bucket, not against the API's floor."""
-    quota, window = sizes.politeness_quota
-    days, api_quota = sizes.politeness_days * API_BUDGET_FACTOR, quota * API_BUDGET_FACTOR
-    with local_site(days, quota=(quota, window), api_quota=api_quota) as url:
+    """A backfill through the API door against the floor the site's own
+    published API policy sets (500 calls per 300 s: one per 0.6 s), at that
+    policy: the pace a real backfill runs at, so the crawl's own work per
+    call (about 45 ms) weighs as it does there. The robots.txt request
+    counts in the pages' bucket, not against the API's floor."""
+    pages, api_quota, window = SITE_BUDGETS
+    days = sizes.politeness_days
+    with local_site(days, quota=(pages, window), api_quota=api_quota) as url:
         run = crawl_days(url, days, workdir, "-a", "source=api", "-s", "LOG_LEVEL=WARNING")
         served = site_stats(url)
     calls = int(served["api_calls"])

@@ -20,6 +20,7 @@ FIGURES = (
     "3. storage",
     "4. peak RSS",
     "5. politeness",
+    "5b. politeness through the API",
     "6. requests",
 )
 
