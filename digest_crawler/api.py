@@ -12,10 +12,9 @@ does not page on its own: a page as long as ``limit`` may have a next one.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
-from digest_crawler.pages import RawPaper, paper_from_entry
+from digest_crawler.pages import RawPaper, loads, paper_from_entry
 from digest_crawler.periods import Period
 
 #: Entries per call: the most the API gives.
@@ -57,7 +56,7 @@ def parse_answer(text: str) -> ApiPage:
     'the answer is not a JSON list of entries (a dict)'
     """
     try:
-        entries = json.loads(text)
+        entries = loads(text)
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         return ApiPage(problem=f"the answer does not parse as JSON: {type(exc).__name__}: {exc}")
     if not isinstance(entries, list):

@@ -181,7 +181,7 @@ class DailyArguments(BaseModel):
                 f"{one_list[0]}: give either week, or month, or date, or start/end, or days,"
                 " not several (period goes with start/end or days)"
             )
-        if self.period is not None and not self.is_backfill:
+        if self.period not in (None, "day") and not self.is_backfill:
             raise ValueError("period: give start/end or days too: the range whose lists to read")
         if self.date is not None and (self.start or self.end or self.days is not None):
             raise ValueError("date: give either date, or start/end, or days, not several")

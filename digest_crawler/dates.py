@@ -20,6 +20,9 @@ _MONTHS = {
 }
 # "Aug 15, 2025", "Aug 15 2025", "August 15, 2025" or year-less "Feb 19".
 _ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # ASCII digits only
+# A calendar date first: Python's ISO parser also takes week dates
+# ("2026-W31", a week's key on the site) and ordinal or compact forms.
+_CALENDAR_START = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:$|[T ])")
 _SHOWN_DATE = re.compile(r"^([A-Za-z]{3})[a-z]*\.?\s+(\d{1,2})(?:,?\s+(\d{4}))?$")
 
 
@@ -32,7 +35,12 @@ def parse_moment(value: str) -> dt.datetime:
     datetime.datetime(2026, 9, 28, 14, 59, 32, 932000, tzinfo=datetime.timezone.utc)
     >>> parse_moment("2026-09-28T01:30:00+02:00").isoformat()
     '2026-09-27T23:30:00+00:00'
+    >>> parse_moment("2026-W31")
+    Traceback (most recent call last):
+    ValueError: not a calendar date and time: '2026-W31'
     """
+    if not _CALENDAR_START.match(value.strip()):
+        raise ValueError(f"not a calendar date and time: {value!r}")
     moment = dt.datetime.fromisoformat(value.strip())
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
@@ -92,7 +100,7 @@ def to_date(value: object, reference: dt.date | None = None) -> dt.date:
         raise ValueError(f"not a date: {value!r}")
     text = value.strip()
     if text[:1].isdigit():
-        if len(text) == 10:
+        if _ISO_DAY.match(text):
             return dt.date.fromisoformat(text)
         return parse_moment(text).date()
     return parse_shown_date(text, reference)

@@ -192,6 +192,7 @@ class RateLimitMiddleware:
             if remaining == 0 and reset is not None:
                 self.stats.inc_value("digest/ratelimit_budget_spent")
                 self._pause(request, reset, "the RateLimit budget is spent")
+            self._recover(request)
         return response
 
     def _pace(self, request: Request, policy: tuple[int, float]) -> None:
@@ -221,6 +222,16 @@ class RateLimitMiddleware:
             logger.warning(
                 "%s for %s: pausing requests to %s for %.1f s", why, request.url, bucket, seconds
             )
+
+    def _recover(self, request: Request) -> None:
+        """After an answer that is not over the limit, a bucket AutoThrottle
+        leaves alone (the API's, or one with a published policy) goes back
+        to its pace: a 429 slows it down for the retry, not for the run."""
+        bucket = _bucket(request)
+        pace = self.paces.get(bucket, self.api_delay if bucket != _host(request) else None)
+        slot = self._slot(request)
+        if pace is not None and slot is not None and slot.delay > pace:
+            slot.delay = pace
 
     def _slow_down(self, request: Request) -> None:
         slot = self._slot(request)

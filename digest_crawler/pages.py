@@ -139,7 +139,7 @@ def _load_props(props_text: str) -> tuple[dict[str, Any] | None, str]:
     # The attribute's entities were decoded once, by libxml2; the JSON
     # strings inside are plain text from here on.
     try:
-        props = json.loads(props_text)
+        props = loads(props_text)
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         return None, f"hydration JSON does not parse: {type(exc).__name__}: {exc}"
     if not isinstance(props, dict) or not isinstance(props.get("dailyPapers"), list):
@@ -153,12 +153,15 @@ def _page_from_props(props: dict[str, Any], url: str) -> ListingPage:
     shown = props.get("dateString") or props.get("date")
     period = props.get("periodType")
     period = period if isinstance(period, str) else "day"
+    # 2024 pages (props "date", no "dateString") date an entry's entry into
+    # the digest by its own publishedAt.
+    legacy = "dateString" not in props
     return ListingPage(
         url=url,
         served_date=_served_date(shown, period),
         source="hydration",
         period=period,
-        papers=[paper_from_entry(entry) for entry in props["dailyPapers"]],
+        papers=[paper_from_entry(entry, legacy=legacy) for entry in props["dailyPapers"]],
     )
 
 
@@ -183,11 +186,24 @@ def _served_date(shown: Any, period: str) -> dt.date | None:
         return None
 
 
-def paper_from_entry(entry: Any) -> RawPaper:
+def loads(text: str) -> Any:
+    """JSON as the site writes it; a number too long for ``int()`` (over
+    4,300 digits) stays its text, for the loader to judge, instead of
+    making the whole answer unreadable."""
+    return json.loads(text, parse_int=_whole_number)
+
+
+def _whole_number(digits: str) -> int | str:
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def paper_from_entry(entry: Any, legacy: bool = False) -> RawPaper:
     """Map one ``dailyPapers[]`` entry to raw item fields.
 
     A malformed entry still gives a dict (perhaps empty): validation then
-    says what is missing, and the record is kept aside, not lost.
+    says what is missing, and the record is kept aside, not lost. ``legacy``:
+    an entry of a 2024 page, dated by its own ``publishedAt`` (in 2026 that
+    is the arXiv announcement, days before the listing day).
     """
     entry = entry if isinstance(entry, dict) else {}
     paper = _dict(entry.get("paper"))
@@ -212,7 +228,8 @@ def paper_from_entry(entry: Any) -> RawPaper:
         "published_at": paper.get("publishedAt"),
         # When it entered the digest: 2026 pages say it in
         # paper.submittedOnDailyAt; 2024 pages only in the entry's publishedAt.
-        "submitted_at": paper.get("submittedOnDailyAt") or entry.get("publishedAt"),
+        "submitted_at": paper.get("submittedOnDailyAt")
+        or (entry.get("publishedAt") if legacy else None),
         "upvotes": paper.get("upvotes"),
         "num_comments": entry.get("numComments"),
         "github_repo": paper.get("githubRepo"),

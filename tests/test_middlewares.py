@@ -109,3 +109,23 @@ def test_the_token_is_the_setting_or_else_hf_token(monkeypatch: pytest.MonkeyPat
     request = Request("https://huggingface.co/papers/date/2026-07-31")
     quiet.process_request(request)
     assert quiet.token == "" and "Authorization" not in request.headers
+
+
+def test_a_429_slows_the_api_for_its_retry_not_for_the_run() -> None:
+    from types import SimpleNamespace
+
+    from scrapy.core.downloader import Slot
+
+    crawler = make_crawler()
+    limits = RateLimitMiddleware.from_crawler(crawler)
+    slot = Slot(1, 0.62, 0)
+    crawler.crawling = True
+    crawler.engine = SimpleNamespace(  # type: ignore[assignment]
+        downloader=SimpleNamespace(slots={"huggingface.co api": slot}, per_slot_settings={})
+    )
+    call = Request("https://huggingface.co/api/daily_papers?date=2026-07-31&limit=100&p=0")
+    asyncio.run(limits.process_request(call))
+    limits.process_response(call, Response(call.url, status=429))
+    assert slot.delay == 1.24
+    limits.process_response(call, Response(call.url, status=200))
+    assert slot.delay == 0.62  # DIGEST_API_DELAY: no policy was published

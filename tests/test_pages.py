@@ -286,3 +286,15 @@ def test_the_site_s_ai_summary_keywords_and_thumbnail_are_read() -> None:
         for p in page.papers
         if p not in with_ai
     )
+
+
+def test_a_week_s_key_is_no_day() -> None:
+    """Python's ISO parser reads "2026-W31" as that week's Monday: a page that
+    names a week without saying it is a week's shows no day we can tell."""
+    from tests.support.sitegen import api_entries, props_json, render_listing
+
+    props = json.loads(props_json(api_entries(), D(2026, 7, 27), None))
+    props["dateString"] = "2026-W31"
+    page = render_listing(api_entries(), D(2026, 7, 27), props=json.dumps(props))
+    listing = parse_listing(page, "http://x/papers/date/2026-07-27")
+    assert listing.served_date is None

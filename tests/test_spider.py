@@ -397,3 +397,87 @@ def _requests_of(spider: DailySpider) -> list[Any]:
 def _first(spider: DailySpider) -> dict[str, Any]:
     """The callback arguments of the spider's first request."""
     return dict(_requests_of(spider)[0].cb_kwargs)
+
+
+# -- what a hostile review found ------------------------------------------------
+
+
+def test_a_page_redirected_to_the_api_follows_the_api_pages_to_their_end() -> None:
+    spider = make_spider(date="2026-03-11")  # the pages door
+    page_url = "http://127.0.0.1:9/papers/date/2026-03-11"
+    api_url = "http://127.0.0.1:9/api/daily_papers?date=2026-03-11&limit=100"
+    redirect = HtmlResponse(
+        url=page_url, status=302, headers={"Location": f"{api_url}&p=0"}, request=Request(page_url)
+    )
+    (follow,) = spider.parse(redirect, **_first(spider))
+    entries = entries_of(D(2026, 3, 11), 130)
+    (following,) = spider.parse(api_response(follow.url, entries[:100]), **follow.cb_kwargs)
+    assert following.url == f"{api_url}&p=1" and following.cb_kwargs["page"] == 1
+    (listing,) = spider.parse(api_response(following.url, entries[100:]), **following.cb_kwargs)
+    assert (listing.outcome, len(listing.papers)) == ("served", 130)
+
+
+def test_a_later_api_page_redirected_to_another_day_fails_the_listing() -> None:
+    spider = make_spider(date="2026-03-09", source="api")
+    base = "http://127.0.0.1:9/api/daily_papers?date=2026-03-09&limit=100"
+    (following,) = spider.parse(
+        api_response(f"{base}&p=0", entries_of(D(2026, 3, 9), 100)), **_first(spider)
+    )
+    away = TextResponse(
+        url=following.url,
+        status=302,
+        headers={"Location": "/api/daily_papers?date=2026-03-10&limit=100&p=1"},
+        request=following,
+    )
+    (listing,) = spider.parse(away, **following.cb_kwargs)
+    assert (listing.outcome, listing.reason) == (
+        "failed",
+        "page 1 of the list redirects to 2026-03-10",
+    )
+
+
+def test_a_location_that_is_no_url_fails_the_day_in_one_line() -> None:
+    spider = make_spider(date="2026-03-09")
+    url = "http://127.0.0.1:9/papers/date/2026-03-09"
+    broken = HtmlResponse(
+        url=url, status=302, headers={"Location": "http://[::1"}, request=Request(url)
+    )
+    (listing,) = spider.parse(broken, requested=D(2026, 3, 9))
+    assert listing.outcome == "failed" and listing.reason.startswith(
+        "redirected to 'http://[::1', which is no URL"
+    )
+    assert "parse_errors" not in stats(spider)
+
+
+def test_entries_that_say_no_day_are_the_requested_day_s_or_kept_out_of_a_week() -> None:
+    from tests.support.sitegen import api_entries
+
+    undated = api_entries()
+    for entry in undated:
+        del entry["paper"]["submittedOnDailyAt"]  # entry.publishedAt stays: the arXiv date
+    spider = make_spider(date="2026-07-31", source="api")
+    url = "http://127.0.0.1:9/api/daily_papers?date=2026-07-31&limit=100&p=0"
+    (listing,) = spider.parse(api_response(url, undated), **_first(spider))
+    assert listing.outcome == "served" and len(listing.papers) == 30
+    assert {p["listing_date"] for p in listing.papers} == {D(2026, 7, 31)}
+    assert all("submitted_at" not in p for p in listing.papers)
+    spider = make_spider(week="2026-W31", source="api")
+    url = "http://127.0.0.1:9/api/daily_papers?week=2026-W31&limit=100&p=0"
+    (listing,) = spider.parse(api_response(url, undated), **_first(spider))
+    assert listing.papers == [None] * 30 and len(listing.rejected) == 30
+    assert listing.rejected[0].reason.endswith("says no day it entered the digest (2026-W31)")
+
+
+def test_a_list_that_shifts_while_it_is_paged_keeps_each_paper_once_with_dense_ranks() -> None:
+    spider = make_spider(date="2026-03-09", source="api")
+    entries = entries_of(D(2026, 3, 9), 120)
+    base = "http://127.0.0.1:9/api/daily_papers?date=2026-03-09&limit=100"
+    (following,) = spider.parse(api_response(f"{base}&p=0", entries[:100]), **_first(spider))
+    (listing,) = spider.parse(api_response(following.url, entries[50:]), **following.cb_kwargs)
+    assert [p["arxiv_id"] for p in listing.papers] == [e["paper"]["id"] for e in entries]
+    assert stats(spider)["api_repeats"] == 50
+
+
+def test_period_day_is_the_default_and_goes_with_any_days() -> None:
+    parsed = DailyArguments.parse({"period": "day", "date": "2026-07-31"}, today=D(2026, 7, 31))
+    assert [p.key for p in parsed.listings_to_crawl()] == ["2026-07-31"]

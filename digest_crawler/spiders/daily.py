@@ -118,6 +118,11 @@ def check_base_url(value: str) -> str:
 _MAX_REDIRECTS = 5
 
 
+def _id_of(paper: RawPaper) -> str | None:
+    arxiv_id = paper.get("arxiv_id")
+    return arxiv_id if isinstance(arxiv_id, str) else None
+
+
 class DailySpider(scrapy.Spider):
     """Crawl Daily Papers listings (pages or API answers) into ``Listing`` items.
 
@@ -244,11 +249,15 @@ class DailySpider(scrapy.Spider):
             yield self._request(self._todo.popleft())
 
     def _request(
-        self, period: Period, page: int = 0, earlier: list[RawPaper] | None = None
+        self,
+        period: Period,
+        page: int = 0,
+        earlier: list[RawPaper] | None = None,
+        api: bool | None = None,
     ) -> scrapy.Request:
-        """The request for ``period``'s list (through the API: page ``page``
-        of it, after the ``earlier`` pages' papers)."""
-        if self.arguments.source == "api":
+        """The request for ``period``'s list through the run's door (or the
+        API's, ``api``): page ``page`` of it, after the ``earlier`` pages' papers."""
+        if api or (api is None and self.arguments.source == "api"):
             url = f"{self.base_url}{api_path(period, page)}"
             cb_kwargs = {"requested": period, "page": page, "earlier": earlier or []}
         else:
@@ -303,7 +312,7 @@ class DailySpider(scrapy.Spider):
         stats = self.crawler.stats
         assert stats is not None
         if response.status in _REDIRECTS:
-            return self._redirected(response, requested)
+            return self._redirected(response, requested, page)
         if not isinstance(response, TextResponse):
             stats.inc_value("digest/unreadable_pages")
             return self._failed(
@@ -368,7 +377,19 @@ class DailySpider(scrapy.Spider):
         if answer.problem is not None:
             stats.inc_value("digest/unreadable_pages")
             return self._failed(requested, response.url, answer.problem)
-        papers = earlier + answer.papers
+        # A list that changed while it was paged (a paper added or moved
+        # up) repeats an entry at the next page's start, and may skip one.
+        seen = {_id_of(paper) for paper in earlier} - {None}
+        fresh = [paper for paper in answer.papers if _id_of(paper) not in seen]
+        if len(fresh) < len(answer.papers):
+            stats.inc_value("digest/api_repeats", len(answer.papers) - len(fresh))
+            self.logger.warning(
+                "%s: %d entries of earlier pages again: the list changed while it was"
+                " paged, and a paper may be missing from this read",
+                response.url,
+                len(answer.papers) - len(fresh),
+            )
+        papers = earlier + fresh
         if not answer.is_last:
             if page + 1 >= MAX_PAGES:
                 return self._failed(
@@ -376,7 +397,9 @@ class DailySpider(scrapy.Spider):
                     response.url,
                     f"the API's list goes on past {MAX_PAGES} pages of {PAGE_SIZE}",
                 )
-            return self._request(requested, page + 1, papers)
+            # Through the API, whichever door the run began at (a page may
+            # redirect to the API).
+            return self._request(requested, page + 1, papers, api=True)
         if not papers:
             # The API filters by the day a paper entered the digest: none did.
             return self._no_digest(requested, "the API lists no papers for it", response.url)
@@ -450,23 +473,36 @@ class DailySpider(scrapy.Spider):
         )
         listing.papers.append(None)
 
-    def _redirected(self, response: Response, requested: Period) -> Listing | scrapy.Request:
+    def _redirected(
+        self, response: Response, requested: Period, page: int = 0
+    ) -> Listing | scrapy.Request:
         location = response.headers.get("Location")
         if location is None:
             return self._failed(
                 requested, response.url, f"HTTP {response.status} without a Location"
             )
         redirects = response.meta.get("digest_redirects", 0)
-        follow = response.request.replace(  # type: ignore[union-attr]
-            url=response.urljoin(location.decode("latin-1")),
-            meta={**_READ_LOCATION, "digest_redirects": redirects + 1},
-        )
+        try:
+            follow = response.request.replace(  # type: ignore[union-attr]
+                url=response.urljoin(location.decode("latin-1")),
+                meta={**_READ_LOCATION, "digest_redirects": redirects + 1},
+            )
+        except ValueError as exc:  # "Invalid IPv6 URL", a port out of range
+            shown = location.decode("latin-1")
+            return self._failed(
+                requested, response.url, f"redirected to {shown!r}, which is no URL ({exc})"
+            )
         # Judged as Scrapy will send it: what its URL handling made of the Location.
         if not _on_site(follow.url, self.base_url):
             # Quoted, and without a user name or password the Location carried.
             shown = _without_credentials(follow.url)
             return self._failed(requested, response.url, f"redirected off the site to {shown!r}")
         served = period_from_url(follow.url)
+        if served is not None and served != requested and page > 0:
+            # The earlier pages' papers are of this listing: it cannot be "no digest".
+            return self._failed(
+                requested, response.url, f"page {page} of the list redirects to {served}"
+            )
         if served is not None and served != requested:
             if served.kind == "day":
                 self._served(served.start)  # a day without a digest is sent to the newest one
