@@ -18,7 +18,8 @@ from digest_crawler.items import Paper
 
 #: Bump when a field is added, or changes meaning or type (the schema allows
 #: no other fields). 2: ``settled``. 3: ``ai_summary``, ``ai_keywords``, ``thumbnail``.
-SCHEMA_VERSION = 3
+#: 4: ``rank``.
+SCHEMA_VERSION = 4
 SCHEMA_FILE = "paper.schema.json"
 
 
@@ -47,6 +48,9 @@ class FeedRecord(Paper):
     #: Whether the paper's listing day is settled: read at the end of the
     #: refresh schedule, so its upvotes are final.
     settled: bool = False
+    #: The paper's 1-based place in the week's or month's list exported
+    #: (``--week``/``--month``); null otherwise.
+    rank: int | None = None
     listings: list[Listing] | None = None
     upvote_snapshots: list[UpvoteSnapshot] | None = None
 
@@ -57,8 +61,9 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = (
         "One line of the digest_crawler JSONL feed (`scrapy export`). The crawl-time feed "
-        "(`scrapy crawl daily -O`) has the same fields and types, without schema_version "
-        "and settled. "
+        "(`scrapy crawl daily -O`) has the same fields and types, without schema_version, "
+        "settled and rank. rank is filled only in the export of a week's or month's list "
+        "(--week, --month). "
         "listings and upvote_snapshots appear with --with-history only."
     )
     return schema

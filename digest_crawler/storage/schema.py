@@ -90,7 +90,6 @@ def paper_column(name: str, info: FieldInfo) -> sa.Column[Any]:
         column_type,
         primary_key=name == "arxiv_id",
         nullable=optional,
-        index=name == "listing_date",
     )
 
 
@@ -105,7 +104,14 @@ papers = sa.Table(
     # When a crawl last saw a value differ (or the row was new): lets a
     # consumer poll for changes. Upserts do not run ``onupdate``: set by hand.
     sa.Column("changed_at", UTCDateTime, nullable=False, index=True),
+    # The readers' orders and filters (scrapy export), each served by an
+    # index: the date then the id, so no sort is needed; lower() as the
+    # organization filter compares (one expression both backends index).
+    sa.Index("ix_papers_listing_date", "listing_date", "arxiv_id"),
+    sa.Index("ix_papers_published_at", "published_at", "arxiv_id"),
 )
+sa.Index("ix_papers_organization_lower", sa.func.lower(papers.c.organization))
+sa.Index("ix_papers_organization_id_lower", sa.func.lower(papers.c.organization_id))
 
 listing_days = sa.Table(
     "listing_days",
@@ -164,6 +170,8 @@ period_listings = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
     sa.Index("ix_period_listings_arxiv_id", "arxiv_id"),
+    # One list in rank order, without a sort.
+    sa.Index("ix_period_listings_rank", "period", "period_start", "rank", "arxiv_id"),
 )
 
 upvote_snapshots = sa.Table(

@@ -24,8 +24,23 @@ ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"
 HEAD = migrate.head_version()
 
 
+def expression_indexes(engine: sa.Engine, table: str) -> list[tuple[str, str]]:
+    """SQLite's indexes on expressions (``lower(organization)``), which its
+    reflection skips: their names and definitions from ``sqlite_master``."""
+    if engine.dialect.name != "sqlite":
+        return []  # PostgreSQL reflects them, with their expressions
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql LIKE '%(%(%'",
+            (table,),
+        ).all()
+    return sorted((name, "".join(sql.lower().replace('"', "").split())) for name, sql in rows)
+
+
 def structure(engine: sa.Engine) -> dict[str, Any]:
-    """Tables, columns (name, type, nullable), keys and indexes, as reflected."""
+    """Tables, columns (name, type, nullable), keys and indexes, as reflected
+    (and SQLite's expression indexes, which it does not reflect)."""
     inspector = sa.inspect(engine)
     found: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
@@ -44,6 +59,7 @@ def structure(engine: sa.Engine) -> dict[str, Any]:
                 (i["name"], tuple(i["column_names"]), bool(i["unique"]))
                 for i in inspector.get_indexes(table)
             ),
+            "expression indexes": expression_indexes(engine, table),
         }
     return found
 
