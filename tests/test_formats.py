@@ -1,0 +1,201 @@
+"""Every export format, written from an archive on SQLite and PostgreSQL and
+read back with the tool its users use: the same values as the JSONL, the
+specifications' required elements, empty filters, byte-identical repeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from digest_crawler import formats
+from digest_crawler.commands.export import ExportOptions, export
+from digest_crawler.feed import FeedRecord
+from tests.support.readback import (
+    comparable,
+    read_atom,
+    read_csv,
+    read_jsonfeed,
+    read_parquet,
+    read_rss,
+)
+
+BASE = "https://huggingface.co"
+SUFFIX = {
+    "jsonl": "jsonl",
+    "csv": "csv",
+    "parquet": "parquet",
+    "atom": "atom",
+    "rss": "rss",
+    "jsonfeed": "json",
+}
+
+
+def run(url: str, path: Path, **options: Any) -> int:
+    count, _, _ = export(url, ExportOptions.model_validate({"output": str(path), **options}), BASE)
+    return count
+
+
+def jsonl(url: str, tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
+    path = tmp_path / "reference.jsonl"
+    run(url, path, **options)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("with_history", [False, True], ids=["plain", "with-history"])
+def test_parquet_and_csv_read_back_to_the_jsonl_values(
+    archive_url: str, tmp_path: Path, with_history: bool
+) -> None:
+    extra = {"with_history": True} if with_history else {}
+    reference = comparable(jsonl(archive_url, tmp_path, **extra))
+    assert len(reference) == 1000
+    for kind, read in (("parquet", read_parquet), ("csv", None)):
+        path = tmp_path / f"papers.{kind}"
+        assert run(archive_url, path, **extra) == 1000
+        rows = read_parquet(path) if read else comparable(read_csv(path.read_bytes()))
+        assert rows == reference, kind
+
+
+def test_parquet_has_real_types_in_pandas(archive_url: str, tmp_path: Path) -> None:
+    run(archive_url, tmp_path / "papers.parquet")
+    papers = pd.read_parquet(tmp_path / "papers.parquet")
+    records = jsonl(archive_url, tmp_path)
+    assert list(papers["arxiv_id"]) == [r["arxiv_id"] for r in records]
+    assert any(r["arxiv_id"].endswith("0") for r in records)  # the ids a guess would break
+    assert str(papers["scraped_at"].dtype) == "datetime64[us, UTC]"
+    assert papers["listing_date"].iloc[0] == dt.date(2026, 7, 29)
+    assert papers["upvotes"].dtype == "int64" and papers["settled"].dtype == bool
+    assert list(papers["authors"].iloc[1]) == records[1]["authors"]
+
+
+def test_csv_in_pandas_as_readme_says(archive_url: str, tmp_path: Path) -> None:
+    """CSV has no types: pandas guesses, and reads 2607.00010 as a number
+    unless told (README gives the dtype); lists are JSON text."""
+    run(archive_url, tmp_path / "papers.csv")
+    records = jsonl(archive_url, tmp_path)
+    guessed = pd.read_csv(tmp_path / "papers.csv")
+    assert guessed["arxiv_id"].dtype == float  # what README warns of
+    papers = pd.read_csv(
+        tmp_path / "papers.csv",
+        dtype={"arxiv_id": str},
+        parse_dates=["submitted_at", "scraped_at"],
+        converters={"authors": lambda text: json.loads(text) if text else None},
+    )
+    assert list(papers["arxiv_id"]) == [r["arxiv_id"] for r in records]
+    assert list(papers["authors"]) == [r["authors"] for r in records]
+    assert str(papers["scraped_at"].dtype).startswith("datetime64") and "UTC" in str(
+        papers["scraped_at"].dtype
+    )
+    assert papers["upvotes"].tolist() == [r["upvotes"] for r in records]
+
+
+def test_feeds_have_an_entry_per_paper_newest_listing_first(
+    archive_url: str, tmp_path: Path
+) -> None:
+    records = jsonl(archive_url, tmp_path, since=dt.date(2026, 8, 10))
+    newest = sorted(records, key=lambda r: (r["listing_date"], r["arxiv_id"]), reverse=True)
+    for kind, read in (("atom", read_atom), ("rss", read_rss)):
+        path = tmp_path / f"daily.{kind}"
+        run(archive_url, path, since="2026-08-10")
+        entries = read(path.read_bytes())
+        assert [e["id"] for e in entries] == [r["url"] for r in newest], kind
+        first, paper = entries[0], newest[0]
+        assert first["title"] == paper["title"] and first["link"] == paper["url"]
+        text = first["content"][0]["value"] if kind == "atom" else first["summary"]
+        assert paper["abstract"].split(":")[0] in text and f"{paper['upvotes']} upvotes" in text
+        if paper["authors"]:
+            assert ", ".join(paper["authors"]) in text
+        if paper["ai_summary"]:
+            assert paper["ai_summary"] in text
+    feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since="2026-08-10"))
+    assert [item["id"] for item in feed["items"]] == [r["url"] for r in newest]
+    assert feed["title"] == "Hugging Face Daily Papers: listed since 2026-08-10"
+    item = feed["items"][0]
+    assert item["_digest_crawler"]["arxiv_id"] == newest[0]["arxiv_id"]
+
+
+def test_a_feeds_updated_is_the_newest_scrape_not_now(archive_url: str, tmp_path: Path) -> None:
+    records = jsonl(archive_url, tmp_path, until="2026-07-29")
+    newest = max(dt.datetime.fromisoformat(r["scraped_at"]) for r in records)
+    atom = read_atom_feed(_write(archive_url, tmp_path, "atom", until="2026-07-29"))
+    assert dt.datetime.fromisoformat(atom["updated"]) == newest
+
+
+def read_atom_feed(data: bytes) -> dict[str, Any]:
+    import feedparser
+
+    return dict(feedparser.parse(data).feed)
+
+
+def test_a_weeks_feed_is_in_rank_order_and_says_what_it_holds(
+    archive_url: str, tmp_path: Path
+) -> None:
+    records = jsonl(archive_url, tmp_path, week="2026-W31", min_upvotes=110)
+    assert [r["rank"] for r in records] == sorted(r["rank"] for r in records) and records
+    entries = read_rss(_write(archive_url, tmp_path, "rss", week="2026-W31", min_upvotes=110))
+    assert [e["id"] for e in entries] == [r["url"] for r in records]
+    assert f"rank {records[0]['rank']}" in entries[0]["summary"]
+    import feedparser
+
+    feed = feedparser.parse(
+        _write(archive_url, tmp_path, "atom", week="2026-W31", min_upvotes=110)
+    ).feed
+    assert feed["title"] == "Hugging Face Daily Papers: week 2026-W31, at least 110 upvotes"
+    assert feed["link"] == "https://huggingface.co/papers/week/2026-W31"
+
+
+@pytest.mark.parametrize("kind", formats.FORMATS)
+def test_an_empty_filter_gives_a_valid_empty_file(
+    archive_url: str, tmp_path: Path, kind: str
+) -> None:
+    data = _write(archive_url, tmp_path, kind, min_upvotes=10**6)
+    if kind == "atom":
+        assert read_atom(data) == []
+    elif kind == "rss":
+        assert read_rss(data) == []
+    elif kind == "jsonfeed":
+        assert read_jsonfeed(data)["items"] == []
+    elif kind == "parquet":
+        assert read_parquet(tmp_path / "papers.parquet") == []
+        import pyarrow.parquet as pq
+
+        assert pq.read_schema(tmp_path / "papers.parquet").names == list(
+            name for name in FeedRecord.model_fields if name not in formats._HISTORY
+        )
+    elif kind == "csv":
+        assert data.decode().splitlines() == [
+            ",".join(formats.about(ExportOptions(), BASE, False).fields)
+        ]
+    else:
+        assert data == b""
+
+
+@pytest.mark.parametrize("kind", formats.FORMATS)
+def test_two_exports_are_identical(archive_url: str, tmp_path: Path, kind: str) -> None:
+    one = _write(archive_url, tmp_path / "one", kind, until="2026-08-05")
+    two = _write(archive_url, tmp_path / "two", kind, until="2026-08-05")
+    if kind == "parquet":
+        assert read_parquet(tmp_path / "one" / "papers.parquet") == read_parquet(
+            tmp_path / "two" / "papers.parquet"
+        )
+    else:
+        assert one == two and one
+
+
+def _write(url: str, directory: Path, kind: str, **options: Any) -> bytes:
+    directory.mkdir(exist_ok=True)
+    path = directory / f"papers.{SUFFIX[kind]}"
+    run(url, path, **options)
+    return path.read_bytes()
+
+
+def test_control_characters_are_dropped_from_the_feeds_xml() -> None:
+    record = FeedRecord.model_construct(
+        abstract="a\x0bb", upvotes=1, authors=None, ai_summary=None, organization=None
+    )
+    record = record.model_copy(update={"listing_date": dt.date(2026, 1, 1), "rank": None})
+    assert formats.entry_html(record) == "<p>ab</p>\n<p>1 upvote · listed 2026-01-01</p>"
