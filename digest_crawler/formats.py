@@ -1,5 +1,6 @@
 """The formats ``scrapy export`` writes: one small writer per format, all fed
-by the same stream of ``FeedRecord``s, each writing bytes to a stream.
+by the same stream of records (``feed.Record``: ``FeedRecord``'s fields as a
+dict), each writing bytes to a stream.
 
 - ``jsonl``: one record per line (``feed.dumps``), the default.
 - ``csv``: a header of the record's fields, then a row per record; lists as
@@ -32,7 +33,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from digest_crawler.feed import FeedRecord, dumps
+from digest_crawler.feed import FeedRecord, Record, dumps, json_form
 from digest_crawler.storage.queries import PaperFilter, week_name
 
 #: Every format, the default first.
@@ -73,7 +74,7 @@ class About:
     link: str
 
 
-Writer = Callable[[Iterable[FeedRecord], IO[bytes], About], None]
+Writer = Callable[[Iterable[Record], IO[bytes], About], None]
 
 
 def format_of(name: str | None, output: str) -> str:
@@ -158,21 +159,21 @@ def writer(name: str) -> Writer:
 # -- tables ---------------------------------------------------------------------
 
 
-def write_jsonl(records: Iterable[FeedRecord], stream: IO[bytes], about: About) -> None:
+def write_jsonl(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """One JSON object per line, UTF-8."""
     for record in records:
         stream.write(dumps(record).encode("utf-8"))
         stream.write(b"\n")
 
 
-def write_csv(records: Iterable[FeedRecord], stream: IO[bytes], about: About) -> None:
+def write_csv(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """RFC 4180 CSV (CRLF rows, as the csv module writes), UTF-8, a header row."""
     text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
     try:
         rows = csv.writer(text)
         rows.writerow(about.fields)
         for record in records:
-            values = record.model_dump(mode="json", include=set(about.fields))
+            values = json_form(record)
             rows.writerow([_cell(values[name]) for name in about.fields])
     finally:
         text.detach()  # the stream is the caller's to close
@@ -193,17 +194,14 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def write_parquet(records: Iterable[FeedRecord], stream: IO[bytes], about: About) -> None:
+def write_parquet(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """Parquet with the record's types, a row group per ``PARQUET_CHUNK`` records."""
     pa, pq = _pyarrow()
     schema = arrow_schema(about.fields)
     with pq.ParquetWriter(stream, schema) as parquet:
         iterator = iter(records)
         while chunk := list(islice(iterator, PARQUET_CHUNK)):
-            columns = {
-                name: [_arrow_value(getattr(record, name)) for record in chunk]
-                for name in about.fields
-            }
+            columns = {name: [record[name] for record in chunk] for name in about.fields}
             parquet.write_table(pa.Table.from_pydict(columns, schema=schema))
 
 
@@ -260,38 +258,32 @@ def _arrow_type(annotation: Any) -> Any:
     return simple[annotation]
 
 
-def _arrow_value(value: Any) -> Any:
-    if isinstance(value, list) and value and isinstance(value[0], BaseModel):
-        return [item.model_dump() for item in value]
-    return value
-
-
 # -- feeds ------------------------------------------------------------------------
 
 
-def entry_html(record: FeedRecord) -> str:
+def entry_html(record: Record) -> str:
     """An entry's text: the abstract, the AI summary where kept, authors,
     organization, upvotes (and the list's rank), as HTML.
 
-    >>> print(entry_html(FeedRecord.model_construct(abstract="A <b>", upvotes=3, authors=["X"],
-    ...     ai_summary=None, organization=None, listing_date=dt.date(2026, 7, 31), rank=None)))
+    >>> print(entry_html(dict(abstract="A <b>", upvotes=3, authors=["X"], ai_summary=None,
+    ...     organization=None, listing_date=dt.date(2026, 7, 31), rank=None)))
     <p>A &lt;b&gt;</p>
     <p>Authors: X</p>
     <p>3 upvotes · listed 2026-07-31</p>
     """
     paragraphs = []
-    if record.abstract:
-        paragraphs.append(html.escape(record.abstract))
-    if record.ai_summary:
-        paragraphs.append(f"AI summary: {html.escape(record.ai_summary)}")
-    if record.authors:
-        paragraphs.append(f"Authors: {html.escape(', '.join(record.authors))}")
-    if record.organization:
-        paragraphs.append(f"Organization: {html.escape(record.organization)}")
-    counts = f"{record.upvotes} upvote{'' if record.upvotes == 1 else 's'}"
-    counts += f" · listed {record.listing_date}"
-    if record.rank is not None:
-        counts += f" · rank {record.rank}"
+    if record["abstract"]:
+        paragraphs.append(html.escape(record["abstract"]))
+    if record["ai_summary"]:
+        paragraphs.append("AI summary: " + html.escape(record["ai_summary"]))
+    if record["authors"]:
+        paragraphs.append("Authors: " + html.escape(", ".join(record["authors"])))
+    if record["organization"]:
+        paragraphs.append("Organization: " + html.escape(record["organization"]))
+    upvotes, rank = record["upvotes"], record["rank"]
+    counts = f"{upvotes} upvote{'' if upvotes == 1 else 's'} · listed {record['listing_date']}"
+    if rank is not None:
+        counts += f" · rank {rank}"
     paragraphs.append(counts)
     return "\n".join(f"<p>{_xml_text(p)}</p>" for p in paragraphs)
 
@@ -304,16 +296,17 @@ def _moment(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-def _published(record: FeedRecord) -> dt.datetime:
+def _published(record: Record) -> dt.datetime:
     """When the paper entered the digest (its listing day's midnight UTC
     where the page does not say)."""
-    if record.submitted_at is not None:
-        return record.submitted_at
-    day = record.listing_date
+    submitted: dt.datetime | None = record["submitted_at"]
+    if submitted is not None:
+        return submitted
+    day: dt.date = record["listing_date"]
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def _feed_generator(records: Iterable[FeedRecord], about: About) -> Any:
+def _feed_generator(records: Iterable[Record], about: About) -> Any:
     """A feedgen feed of the records, in their order; updated: the newest
     ``scraped_at`` among them."""
     try:
@@ -330,36 +323,36 @@ def _feed_generator(records: Iterable[FeedRecord], about: About) -> Any:
     newest = EPOCH
     for record in records:
         entry = feed.add_entry(order="append")
-        entry.id(record.url)
-        entry.guid(record.url, permalink=True)
-        entry.title(_xml_text(record.title))
-        entry.link(href=record.url)
+        entry.id(record["url"])
+        entry.guid(record["url"], permalink=True)
+        entry.title(_xml_text(record["title"]))
+        entry.link(href=record["url"])
         entry.published(_published(record))
-        entry.updated(record.scraped_at)
-        if record.authors:
-            entry.author([{"name": _xml_text(name)} for name in record.authors])
-        for keyword in record.ai_keywords or ():
+        entry.updated(record["scraped_at"])
+        if record["authors"]:
+            entry.author([{"name": _xml_text(name)} for name in record["authors"]])
+        for keyword in record["ai_keywords"] or ():
             entry.category(term=_xml_text(keyword))
         text = entry_html(record)
         entry.description(text)  # RSS; content() after it: Atom's content, as HTML
         entry.content(text, type="html")
-        newest = max(newest, record.scraped_at)
+        newest = max(newest, record["scraped_at"])
     feed.updated(newest)
     feed.lastBuildDate(newest)
     return feed
 
 
-def write_atom(records: Iterable[FeedRecord], stream: IO[bytes], about: About) -> None:
+def write_atom(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """Atom 1.0 (RFC 4287), written by feedgen."""
     stream.write(_feed_generator(records, about).atom_str(pretty=True))
 
 
-def write_rss(records: Iterable[FeedRecord], stream: IO[bytes], about: About) -> None:
+def write_rss(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """RSS 2.0, written by feedgen."""
     stream.write(_feed_generator(records, about).rss_str(pretty=True))
 
 
-def write_jsonfeed(records: Iterable[FeedRecord], stream: IO[bytes], about: About) -> None:
+def write_jsonfeed(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """JSON Feed 1.1, streamed: the feed's members, then an item per line."""
     head = {
         "version": "https://jsonfeed.org/version/1.1",
@@ -376,30 +369,30 @@ def write_jsonfeed(records: Iterable[FeedRecord], stream: IO[bytes], about: Abou
     stream.write(b"\n]}\n")
 
 
-def _json_items(records: Iterable[FeedRecord]) -> Iterator[dict[str, Any]]:
+def _json_items(records: Iterable[Record]) -> Iterator[dict[str, Any]]:
     for record in records:
         item: dict[str, Any] = {
-            "id": record.url,
-            "url": record.url,
-            "title": record.title,
+            "id": record["url"],
+            "url": record["url"],
+            "title": record["title"],
             "content_html": entry_html(record),
             "date_published": _moment(_published(record)),
-            "date_modified": _moment(record.scraped_at),
+            "date_modified": _moment(record["scraped_at"]),
         }
-        if record.ai_summary:
-            item["summary"] = record.ai_summary
-        if record.thumbnail:
-            item["image"] = record.thumbnail
-        if record.authors:
-            item["authors"] = [{"name": name} for name in record.authors]
-        if record.ai_keywords:
-            item["tags"] = record.ai_keywords
+        if record["ai_summary"]:
+            item["summary"] = record["ai_summary"]
+        if record["thumbnail"]:
+            item["image"] = record["thumbnail"]
+        if record["authors"]:
+            item["authors"] = [{"name": name} for name in record["authors"]]
+        if record["ai_keywords"]:
+            item["tags"] = record["ai_keywords"]
         # JSON Feed's extension member: the record's own fields a reader may use.
         item["_digest_crawler"] = {
-            "arxiv_id": record.arxiv_id,
-            "upvotes": record.upvotes,
-            "organization": record.organization,
-            "listing_date": str(record.listing_date),
-            "rank": record.rank,
+            "arxiv_id": record["arxiv_id"],
+            "upvotes": record["upvotes"],
+            "organization": record["organization"],
+            "listing_date": str(record["listing_date"]),
+            "rank": record["rank"],
         }
         yield item

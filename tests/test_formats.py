@@ -194,8 +194,33 @@ def _write(url: str, directory: Path, kind: str, **options: Any) -> bytes:
 
 
 def test_control_characters_are_dropped_from_the_feeds_xml() -> None:
-    record = FeedRecord.model_construct(
-        abstract="a\x0bb", upvotes=1, authors=None, ai_summary=None, organization=None
+    record = dict(
+        abstract="a\x0bb",
+        upvotes=1,
+        authors=None,
+        ai_summary=None,
+        organization=None,
+        listing_date=dt.date(2026, 1, 1),
+        rank=None,
     )
-    record = record.model_copy(update={"listing_date": dt.date(2026, 1, 1), "rank": None})
     assert formats.entry_html(record) == "<p>ab</p>\n<p>1 upvote · listed 2026-01-01</p>"
+
+
+@pytest.mark.parametrize("with_history", [False, True], ids=["plain", "with-history"])
+def test_records_serialize_as_the_model_does(archive_url: str, with_history: bool) -> None:
+    """The export's JSON values, derived from the model's types, are the
+    model's own (pydantic's ``model_dump(mode="json")``), and every record
+    validates against ``FeedRecord``."""
+    import sqlalchemy as sa
+
+    from digest_crawler.commands.export import records
+    from digest_crawler.feed import json_form
+
+    options = ExportOptions(with_history=with_history)
+    engine = sa.create_engine(archive_url)
+    with engine.connect() as connection:
+        for record in records(connection, options):
+            model = FeedRecord.model_validate(record)
+            dumped = model.model_dump(mode="json", exclude_unset=not with_history)
+            assert json_form(record) == dumped
+    engine.dispose()

@@ -30,8 +30,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler import formats
 from digest_crawler.dates import parse_iso_day, to_moment
-from digest_crawler.feed import FeedRecord, Listing, UpvoteSnapshot
-from digest_crawler.items import COUNT_MAX
+from digest_crawler.feed import SCHEMA_VERSION, Record
+from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
 from digest_crawler.storage import queries
 
 _OPTIONS = (
@@ -50,6 +50,10 @@ _OPTIONS = (
 
 class ExportError(Exception):
     """A one-line reason the export cannot be made."""
+
+
+# Where a row of queries.select_papers holds settled (then rank): after the paper's fields.
+_SETTLED = len(PAPER_FIELDS)
 
 
 class ReaderGone(Exception):
@@ -327,10 +331,11 @@ class _Tally:
         self.first: dt.date | None = None
         self.last: dt.date | None = None
 
-    def count(self, stream: Iterator[FeedRecord]) -> Iterator[FeedRecord]:
+    def count(self, stream: Iterator[Record]) -> Iterator[Record]:
+        date = "listing_date" if self.by == "listing" else "published_at"
         for record in stream:
             self.records += 1
-            day = record.listing_date if self.by == "listing" else record.published_at
+            day = record[date]
             if day is not None:
                 self.first = day if self.first is None or day < self.first else self.first
                 self.last = day if self.last is None or day > self.last else self.last
@@ -343,9 +348,9 @@ class _Tally:
 
 def records(
     connection: Connection, options: ExportOptions, newest_first: bool = False
-) -> Iterator[FeedRecord]:
-    """The chosen papers as feed records, streamed (with their history when
-    ``options.with_history``)."""
+) -> Iterator[Record]:
+    """The chosen papers as feed records (``FeedRecord``'s fields, as dicts),
+    streamed, with their history when ``options.with_history``."""
     for chunk in queries.paper_chunks(connection, options, newest_first=newest_first):
         history = (
             queries.histories(connection, [row.arxiv_id for row in chunk])
@@ -353,20 +358,22 @@ def records(
             else {}
         )
         for row in chunk:
-            values = row._asdict()
+            record = dict(zip(PAPER_FIELDS, row, strict=False))
+            record["schema_version"] = SCHEMA_VERSION
+            record["settled"] = row[_SETTLED]
+            record["rank"] = row[_SETTLED + 1]
             if options.with_history:
                 paper = history[row.arxiv_id]
-                values["listings"] = [
-                    Listing.model_construct(listing_date=r.listing_date, rank=r.rank)
-                    for r in paper.listings
+                record["listings"] = [
+                    {"listing_date": r.listing_date, "rank": r.rank} for r in paper.listings
                 ]
-                values["upvote_snapshots"] = [
-                    UpvoteSnapshot.model_construct(
-                        observed_at=r.observed_at,
-                        upvotes=r.upvotes,
-                        num_comments=r.num_comments,
-                        github_stars=r.github_stars,
-                    )
+                record["upvote_snapshots"] = [
+                    {
+                        "observed_at": r.observed_at,
+                        "upvotes": r.upvotes,
+                        "num_comments": r.num_comments,
+                        "github_stars": r.github_stars,
+                    }
                     for r in paper.snapshots
                 ]
-            yield FeedRecord.model_construct(**values)
+            yield record

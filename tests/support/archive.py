@@ -30,7 +30,9 @@ def paper_row(number: int, day: dt.date, **values: Any) -> dict[str, Any]:
         "organization_id": "KlingTeam" if number % 4 == 0 else None,
         "published_at": day - dt.timedelta(days=2) if number % 5 else None,
         "listing_date": day,
-        "submitted_at": dt.datetime(day.year, day.month, day.day, 9, number % 60, tzinfo=dt.UTC),
+        "submitted_at": dt.datetime(
+            day.year, day.month, day.day, 9, number % 60, 0, number, tzinfo=dt.UTC
+        ),
         "upvotes": number * 7 % 120,
         "num_comments": number % 4,
         "github_repo": None,

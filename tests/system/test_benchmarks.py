@@ -21,6 +21,7 @@ FIGURES = (
     "4. peak RSS",
     "5. politeness",
     "6. requests",
+    "7. export",
 )
 
 
