@@ -8,18 +8,17 @@ has the same fields and types) plus ``schema_version``, ``settled`` and
 ``FeedRecord`` defines it. The export streams records as plain dicts of its
 fields (``Record``: values of the model's types, read from the archive,
 which only ever stored validated papers): building a pydantic object per
-paper cost three times the rest of an export. ``json_form`` turns one into
-JSON values by rules derived from the model's types, and a test holds it to
-``FeedRecord.model_dump(mode="json")``.
+paper cost three times the rest of an export.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -89,64 +88,85 @@ def shipped_schema() -> dict[str, Any]:
 
 #: A record as the export streams it: ``FeedRecord``'s fields, in its order.
 Record = dict[str, Any]
-Converter = Callable[[Any], Any]
 
 
-def _iso_moment(value: dt.datetime) -> str:
-    """An aware UTC moment as pydantic writes it: ISO 8601 with a ``Z``.
+def json_value(value: Any) -> Any:
+    """A record's value that JSON has no type for, as pydantic writes it: a
+    date ``YYYY-MM-DD``, a moment ISO 8601 in UTC with a ``Z``.
 
-    >>> _iso_moment(dt.datetime(2026, 7, 31, 9, 5, tzinfo=dt.UTC))
-    '2026-07-31T09:05:00Z'
+    >>> json_value(dt.datetime(2026, 7, 31, 9, 5, tzinfo=dt.UTC)), json_value(dt.date(2026, 7, 31))
+    ('2026-07-31T09:05:00Z', '2026-07-31')
     """
-    text = value.isoformat()
-    if text.endswith("+00:00"):  # the archive's moments are UTC: the one cheap test
-        return text[:-6] + "Z"
-    return value.astimezone(dt.UTC).isoformat()[:-6] + "Z"
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+        if text.endswith("+00:00"):  # the archive's moments are UTC: the one cheap test
+            return text[:-6] + "Z"
+        return value.astimezone(dt.UTC).isoformat()[:-6] + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise TypeError(f"a feed record has no {type(value).__name__} value")
 
 
-def _converter(annotation: Any) -> Converter | None:
-    """How a value of this type becomes JSON (None: it already is)."""
+def _kind(annotation: Any) -> Any:
+    """The type a field holds, without ``| None`` and ``Annotated``."""
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         (annotation,) = [a for a in typing.get_args(annotation) if a is not type(None)]
     while typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) is list:
-        inner = _converter(typing.get_args(annotation)[0])
-        return None if inner is None else lambda values: [inner(v) for v in values]
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _converters_of(annotation)
-    if annotation is dt.datetime:
-        return _iso_moment
-    if annotation is dt.date:
-        return dt.date.isoformat
-    return None
+    return typing.get_origin(annotation) or annotation
 
 
-def _converters_of(model: type[BaseModel]) -> Callable[[Mapping[str, Any]], Record]:
-    converters = [
-        (name, to_json)
-        for name, info in model.model_fields.items()
-        if (to_json := _converter(info.annotation)) is not None
-    ]
-
-    def convert(values: Mapping[str, Any]) -> Record:
-        result = dict(values)
-        for name, to_json in converters:
-            value = result.get(name)
-            if value is not None:
-                result[name] = to_json(value)
-        return result
-
-    return convert
+_KINDS = {name: _kind(info.annotation) for name, info in FeedRecord.model_fields.items()}
+_HISTORY = ("listings", "upvote_snapshots")
+_LISTS = [n for n, kind in _KINDS.items() if kind is list and n not in _HISTORY]
+_MOMENTS = [n for n, kind in _KINDS.items() if kind is dt.datetime]
+_DATES = [n for n, kind in _KINDS.items() if kind is dt.date]
+_FLAGS = [n for n, kind in _KINDS.items() if kind is bool]
+# How SQLite keeps a moment (schema.UTCDateTime): ISO 8601, six decimals, a Z.
+_STORED_MOMENT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
 
 
-#: A record's JSON values (dates ``YYYY-MM-DD``, moments ISO 8601 UTC with a ``Z``).
-json_form = _converters_of(FeedRecord)
+def json_record(record: Record) -> Record:
+    """A record of the driver's own values (``queries.select_papers(...,
+    native=True)``: on SQLite dates, moments and lists as stored text) in its
+    JSON form, in place: what ``dumps`` writes, without parsing each date and
+    moment only to write it again. A test holds it to the typed record's.
+
+    >>> json_record({"submitted_at": "2026-07-31T09:05:00.000000Z", "ai_keywords": '["a"]',
+    ...     "listing_date": dt.date(2026, 7, 31), "settled": 1, "scraped_at": None,
+    ...     "authors": None, "published_at": None})
+    {'submitted_at': '2026-07-31T09:05:00Z', 'ai_keywords': ['a'], 'listing_date': '2026-07-31', 'settled': True, 'scraped_at': None, 'authors': None, 'published_at': None}
+    """
+    for name in _LISTS:
+        value = record[name]
+        if isinstance(value, str):
+            record[name] = json.loads(value)
+    for name in _MOMENTS:
+        value = record[name]
+        if value is not None:
+            if isinstance(value, str) and _STORED_MOMENT.fullmatch(value):
+                record[name] = value[:-8] + "Z" if value.endswith(".000000Z") else value
+            else:
+                moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+                record[name] = json_value(moment)
+    for name in _DATES:
+        value = record[name]
+        if value is not None and not isinstance(value, str):
+            record[name] = value.isoformat()
+    for name in _FLAGS:
+        if name in record:
+            record[name] = bool(record[name])
+    return record
 
 
 def dumps(record: Mapping[str, Any]) -> str:
-    """One feed line (no newline): UTF-8 text, fields in contract order."""
-    return json.dumps(json_form(record), ensure_ascii=False)
+    """One feed line (no newline): UTF-8 text, fields in contract order.
+
+    Written by ``json`` from the record's own values (the encoder asks
+    ``json_value`` for dates and moments only): a test holds the result to
+    ``FeedRecord.model_dump(mode="json")``.
+    """
+    return json.dumps(record, ensure_ascii=False, default=json_value)
 
 
 if __name__ == "__main__":  # python -m digest_crawler.feed > digest_crawler/paper.schema.json

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from digest_crawler.feed import FeedRecord, Record, dumps, json_form
+from digest_crawler.feed import FeedRecord, Record, dumps, json_value
 from digest_crawler.storage.queries import PaperFilter, week_name
 
 #: Every format, the default first.
@@ -50,6 +50,8 @@ EXTENSIONS = {
 }
 #: The formats that are a feed a reader subscribes to (newest listing first).
 FEEDS = ("atom", "rss", "jsonfeed")
+#: The formats written from records in their JSON form (``feed.json_record``).
+JSON_FORM = ("jsonl", "csv")
 #: The moment of an empty feed: data-derived times only, so that two exports
 #: of the same (here: no) papers are byte-identical.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -130,7 +132,7 @@ def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
     if chosen.organization:
         parts.append(f"organization {chosen.organization}")
     if chosen.changed_since:
-        parts.append(f"changed since {_moment(chosen.changed_since)}")
+        parts.append(f"changed since {json_value(chosen.changed_since)}")
     if chosen.settled:
         parts.append("settled days")
     title = "Hugging Face Daily Papers" + (f": {', '.join(parts)}" if parts else "")
@@ -161,36 +163,42 @@ def writer(name: str) -> Writer:
 
 def write_jsonl(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """One JSON object per line, UTF-8."""
-    for record in records:
-        stream.write(dumps(record).encode("utf-8"))
-        stream.write(b"\n")
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+    try:
+        for record in records:
+            text.write(dumps(record))
+            text.write("\n")
+    finally:
+        text.detach()  # the stream is the caller's to close
 
 
 def write_csv(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
     """RFC 4180 CSV (CRLF rows, as the csv module writes), UTF-8, a header row."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
     try:
         rows = csv.writer(text)
         rows.writerow(about.fields)
         for record in records:
-            values = json_form(record)
-            rows.writerow([_cell(values[name]) for name in about.fields])
+            rows.writerow([_cell(record[name]) for name in about.fields])
     finally:
         text.detach()  # the stream is the caller's to close
 
 
 def _cell(value: Any) -> str:
-    """A CSV cell: null empty (no text field is ever empty), lists JSON.
+    """A CSV cell: null empty (no text field is ever empty), lists JSON,
+    dates and moments as in the JSONL.
 
-    >>> [_cell(None), _cell(True), _cell(3), _cell(["A", "B"]), _cell("x")]
-    ['', 'true', '3', '["A", "B"]', 'x']
+    >>> [_cell(None), _cell(True), _cell(3), _cell(["A", "B"]), _cell(dt.date(2026, 7, 31))]
+    ['', 'true', '3', '["A", "B"]', '2026-07-31']
     """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value, ensure_ascii=False, default=json_value)
+    if isinstance(value, dt.date):
+        return str(json_value(value))
     return str(value)
 
 
@@ -292,10 +300,6 @@ def _xml_text(text: str) -> str:
     return _NOT_XML.sub("", text)
 
 
-def _moment(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
 def _published(record: Record) -> dt.datetime:
     """When the paper entered the digest (its listing day's midnight UTC
     where the page does not say)."""
@@ -376,8 +380,8 @@ def _json_items(records: Iterable[Record]) -> Iterator[dict[str, Any]]:
             "url": record["url"],
             "title": record["title"],
             "content_html": entry_html(record),
-            "date_published": _moment(_published(record)),
-            "date_modified": _moment(record["scraped_at"]),
+            "date_published": json_value(_published(record)),
+            "date_modified": json_value(record["scraped_at"]),
         }
         if record["ai_summary"]:
             item["summary"] = record["ai_summary"]

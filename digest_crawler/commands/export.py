@@ -30,7 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler import formats
 from digest_crawler.dates import parse_iso_day, to_moment
-from digest_crawler.feed import SCHEMA_VERSION, Record
+from digest_crawler.feed import SCHEMA_VERSION, Record, json_record
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
 from digest_crawler.storage import queries
 
@@ -314,11 +314,13 @@ def write_export(
     """Write the chosen records in the chosen format; return their count and
     the span of their dates."""
     tally = _Tally(options.by)
-    formats.writer(options.kind)(
-        tally.count(records(connection, options, newest_first=options.kind in formats.FEEDS)),
-        stream,
-        about,
+    stream_of_records = records(
+        connection,
+        options,
+        newest_first=options.kind in formats.FEEDS,
+        json_form=options.kind in formats.JSON_FORM,
     )
+    formats.writer(options.kind)(tally.count(stream_of_records), stream, about)
     return tally.records, tally.span
 
 
@@ -328,8 +330,8 @@ class _Tally:
     def __init__(self, by: str) -> None:
         self.by = by
         self.records = 0
-        self.first: dt.date | None = None
-        self.last: dt.date | None = None
+        self.first: dt.date | str | None = None
+        self.last: dt.date | str | None = None
 
     def count(self, stream: Iterator[Record]) -> Iterator[Record]:
         date = "listing_date" if self.by == "listing" else "published_at"
@@ -343,15 +345,30 @@ class _Tally:
 
     @property
     def span(self) -> Span:
-        return (self.first, self.last) if self.first and self.last else None
+        if not (self.first and self.last):
+            return None
+        # In the JSON form the dates are ISO text (which sorts as the dates do).
+        first, last = (
+            dt.date.fromisoformat(day) if isinstance(day, str) else day
+            for day in (self.first, self.last)
+        )
+        return first, last
 
 
 def records(
-    connection: Connection, options: ExportOptions, newest_first: bool = False
+    connection: Connection,
+    options: ExportOptions,
+    newest_first: bool = False,
+    json_form: bool = False,
 ) -> Iterator[Record]:
     """The chosen papers as feed records (``FeedRecord``'s fields, as dicts),
-    streamed, with their history when ``options.with_history``."""
-    for chunk in queries.paper_chunks(connection, options, newest_first=newest_first):
+    streamed, with their history when ``options.with_history``. Their values
+    are of the model's types, or with ``json_form`` (for the text formats)
+    already JSON's: read as the driver gives them, not parsed to be written
+    again (a paper's history stays typed either way)."""
+    for chunk in queries.paper_chunks(
+        connection, options, newest_first=newest_first, native=json_form
+    ):
         history = (
             queries.histories(connection, [row.arxiv_id for row in chunk])
             if options.with_history
@@ -362,6 +379,8 @@ def records(
             record["schema_version"] = SCHEMA_VERSION
             record["settled"] = row[_SETTLED]
             record["rank"] = row[_SETTLED + 1]
+            if json_form:
+                json_record(record)
             if options.with_history:
                 paper = history[row.arxiv_id]
                 record["listings"] = [

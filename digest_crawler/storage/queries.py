@@ -173,17 +173,21 @@ class PaperFilter(BaseModel):
         return None
 
 
-def select_papers(chosen: PaperFilter, newest_first: bool = False) -> list[sa.Select[Any]]:
+def select_papers(
+    chosen: PaperFilter, newest_first: bool = False, native: bool = False
+) -> list[sa.Select[Any]]:
     """The queries of the papers ``chosen`` names, to run one after the
     other: ordered by the date then ``arxiv_id`` (``newest_first``: both
-    descending), or a list's rank with ``week``/``month``.
+    descending), or a list's rank with ``week``/``month``. ``native``: each
+    value as the driver returns it, without the column type's processing
+    (SQLite: dates, moments and lists as their stored text).
 
     Every order is an index's (no sort of the archive): papers without an
     arXiv date come last with ``by="published"``, as a second query rather
     than an ``IS NULL`` sort key no index serves.
     """
     period = chosen.period
-    base = _filtered(chosen)
+    base = _filtered(chosen, native)
     if period is not None:
         return [base.order_by(period_listings.c.rank, period_listings.c.arxiv_id)]
     column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
@@ -199,7 +203,7 @@ def select_papers(chosen: PaperFilter, newest_first: bool = False) -> list[sa.Se
     ]
 
 
-def _filtered(chosen: PaperFilter) -> sa.Select[Any]:
+def _filtered(chosen: PaperFilter, native: bool) -> sa.Select[Any]:
     """The chosen papers' columns (and ``settled``, ``rank``), unordered."""
     date_column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
     settled = listing_days.c.settled_at.is_not(None)
@@ -216,11 +220,14 @@ def _filtered(chosen: PaperFilter) -> sa.Select[Any]:
             ),
         )
         rank = period_listings.c.rank
-    query = sa.select(
+    columns: list[sa.ColumnElement[Any]] = [
         *(papers.c[name] for name in PAPER_FIELDS),
         sa.func.coalesce(settled, False).label("settled"),
         rank.label("rank"),
-    ).select_from(joined)
+    ]
+    if native:
+        columns = [sa.type_coerce(c, sa.types.NullType()).label(c.key) for c in columns]
+    query = sa.select(*columns).select_from(joined)
     if chosen.settled:
         query = query.where(settled)
     if chosen.since:
@@ -246,10 +253,14 @@ def _filtered(chosen: PaperFilter) -> sa.Select[Any]:
 
 
 def paper_chunks(
-    connection: Connection, chosen: PaperFilter, size: int = 1000, newest_first: bool = False
+    connection: Connection,
+    chosen: PaperFilter,
+    size: int = 1000,
+    newest_first: bool = False,
+    native: bool = False,
 ) -> Iterator[list[Row[Any]]]:
     """The chosen papers, streamed in chunks of ``size`` rows."""
-    for query in select_papers(chosen, newest_first):
+    for query in select_papers(chosen, newest_first, native):
         result = connection.execution_options(yield_per=size).execute(query)
         for chunk in result.partitions():
             yield list(chunk)
