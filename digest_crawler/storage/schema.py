@@ -105,13 +105,19 @@ papers = sa.Table(
     # consumer poll for changes. Upserts do not run ``onupdate``: set by hand.
     sa.Column("changed_at", UTCDateTime, nullable=False, index=True),
     # The readers' orders and filters (scrapy export), each served by an
-    # index: the date then the id, so no sort is needed; lower() as the
-    # organization filter compares (one expression both backends index).
+    # index: the date then the id, so no sort is needed.
     sa.Index("ix_papers_listing_date", "listing_date", "arxiv_id"),
     sa.Index("ix_papers_published_at", "published_at", "arxiv_id"),
 )
-sa.Index("ix_papers_organization_lower", sa.func.lower(papers.c.organization))
-sa.Index("ix_papers_organization_id_lower", sa.func.lower(papers.c.organization_id))
+# The organization filter compares lower() of both sides. PostgreSQL's
+# lower() is Unicode-aware, and indexed. SQLite's own lower() knows ASCII
+# only, so the reader replaces it (engine.make_reader): an index of it, made
+# by whichever connection wrote the row, would answer "École" wrongly.
+for _name, _column in (
+    ("organization", papers.c.organization),
+    ("organization_id", papers.c.organization_id),
+):
+    sa.Index(f"ix_papers_{_name}_lower", sa.func.lower(_column)).ddl_if(dialect="postgresql")
 
 listing_days = sa.Table(
     "listing_days",

@@ -1,6 +1,10 @@
 """The readers' queries: each order and filter of ``scrapy export`` is served
 by an index (no sort of the archive, no full scan where a filter names a
-range or a value), on SQLite and PostgreSQL; week and month lists."""
+range or a value), on SQLite and PostgreSQL; week and month lists.
+
+One exception: the organization filter on SQLite reads the archive in the
+listing date index's order (no sort), comparing each row, because SQLite's
+lower() is not the reader's (see ``schema.py``)."""
 
 from __future__ import annotations
 
@@ -58,6 +62,10 @@ def test_every_export_order_and_filter_is_served_by_an_index(
                 connection.exec_driver_sql("SET enable_sort = off")
         for query in queries.select_papers(queries.PaperFilter(**options), newest_first):
             shown = plan(connection, query)
+            if name == "organization" and connection.dialect.name == "sqlite":
+                assert shown.startswith("SCAN papers USING INDEX ix_papers_listing_date"), shown
+                assert "TEMP B-TREE" not in shown, shown
+                continue
             assert index in shown, shown
             if connection.dialect.name == "sqlite":
                 assert "SCAN papers\n" not in shown + "\n", shown  # never a scan without an index
@@ -72,17 +80,18 @@ def test_every_export_order_and_filter_is_served_by_an_index(
     engine.dispose()
 
 
-def test_organization_sorts_only_its_own_papers(tmp_path: Path) -> None:
-    """The organization filter matches the name or the handle, two indexes:
-    its papers (a few, not the archive) are sorted after both are searched."""
+def test_sqlite_archives_have_no_index_of_lower(tmp_path: Path) -> None:
+    """SQLite's lower() knows ASCII only and the reader replaces it: an index
+    of it would find no "École" for "école". PostgreSQL has them (above)."""
     url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
-    make_archive(url, days=2, per_day=8)
+    make_archive(url, days=1, per_day=2)
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        (query,) = queries.select_papers(queries.PaperFilter(organization="kling team"))
-        shown = plan(connection, query)
+        definitions = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        ).scalars()
+        assert not [sql for sql in definitions if "lower(" in sql.lower()]
     engine.dispose()
-    assert "MULTI-INDEX OR" in shown and "ix_papers_organization_id_lower" in shown
 
 
 def test_exports_come_in_index_order_on_both_backends(archive_url: str) -> None:

@@ -1,7 +1,8 @@
 """Schema version 6: indexes for the readers' orders and filters. The
 listing date index also holds ``arxiv_id`` (the export's order, without a
 sort); ``published_at`` gets the same; ``lower(organization)`` and
-``lower(organization_id)`` serve the organization filter; a week's or a
+``lower(organization_id)`` serve the organization filter on PostgreSQL
+(SQLite's lower() is not the reader's: see ``schema.py``); a week's or a
 month's list is read in rank order from ``ix_period_listings_rank``. No row
 changes.
 
@@ -25,10 +26,11 @@ def upgrade() -> None:
     op.drop_index("ix_papers_listing_date", table_name="papers")
     op.create_index("ix_papers_listing_date", "papers", ["listing_date", "arxiv_id"])
     op.create_index("ix_papers_published_at", "papers", ["published_at", "arxiv_id"])
-    op.create_index("ix_papers_organization_lower", "papers", [sa.text("lower(organization)")])
-    op.create_index(
-        "ix_papers_organization_id_lower", "papers", [sa.text("lower(organization_id)")]
-    )
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_papers_organization_lower", "papers", [sa.text("lower(organization)")])
+        op.create_index(
+            "ix_papers_organization_id_lower", "papers", [sa.text("lower(organization_id)")]
+        )
     op.create_index(
         "ix_period_listings_rank",
         "period_listings",
