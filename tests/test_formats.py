@@ -244,3 +244,55 @@ def test_the_json_form_of_the_drivers_values_is_the_typed_records(
         native = [dumps(record) for record in records(connection, options, json_form=True)]
     engine.dispose()
     assert native == typed and len(typed) == 1000
+
+
+HOSTILE = [
+    "'); DROP TABLE papers;--",
+    "<script>alert('x')</script> & <b>bold</b> &amp; &lt; ]]>",
+    "\u200fRTL mark \u202eoverride\u202c and \u05e2\u05d1\u05e8\u05d9\u05ea",
+    "emoji 🤗👍🏽🧑‍🔬 and combining e\u0301 a\u0308, 中文",
+    "control \x01\x0b\x1f characters XML 1.0 has no place for",
+    "T" * 100_000,
+]
+
+
+def test_hostile_text_survives_every_format(archive_url: str, tmp_path: Path) -> None:
+    """Markup, quotes, RTL, emoji and a 100 KB title come back exactly; the
+    XML feeds drop only the control characters XML 1.0 cannot carry."""
+    import re
+
+    import sqlalchemy as sa
+
+    from digest_crawler.storage.schema import papers
+    from tests.support.archive import paper_row
+
+    day = dt.date(2026, 9, 1)
+    rows = [
+        paper_row(
+            number,
+            day,
+            title=f"Title {text}",
+            abstract=f"Abstract {text}",
+            authors=[f"Author {text}"],
+            organization=f"Lab {text}",
+            ai_keywords=[f"keyword {text}"],
+        )
+        for number, text in enumerate(HOSTILE, start=1)
+    ]
+    engine = sa.create_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(papers), rows)
+    engine.dispose()
+    records = jsonl(archive_url, tmp_path, since=day)
+    assert sorted(r["title"] for r in records) == sorted(r["title"] for r in rows)
+    for kind in ("csv", "parquet"):
+        _write(archive_url, tmp_path, kind, since=day)
+    reference = comparable(records)
+    assert read_parquet(tmp_path / "papers.parquet") == reference
+    assert comparable(read_csv((tmp_path / "papers.csv").read_bytes())) == reference
+    xml = {r["url"]: re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", r["title"]) for r in records}
+    atom = read_atom(_write(archive_url, tmp_path, "atom", since=day))
+    assert {e["id"]: e["title"] for e in atom} == xml
+    assert len(read_rss(_write(archive_url, tmp_path, "rss", since=day))) == len(rows)
+    feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since=day))
+    assert {i["id"]: i["title"] for i in feed["items"]} == {r["url"]: r["title"] for r in records}
