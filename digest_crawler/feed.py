@@ -116,9 +116,10 @@ def _kind(annotation: Any) -> Any:
     return typing.get_origin(annotation) or annotation
 
 
+#: The fields only ``--with-history`` fills (absent otherwise, not null).
+HISTORY_FIELDS = ("listings", "upvote_snapshots")
 _KINDS = {name: _kind(info.annotation) for name, info in FeedRecord.model_fields.items()}
-_HISTORY = ("listings", "upvote_snapshots")
-_LISTS = [n for n, kind in _KINDS.items() if kind is list and n not in _HISTORY]
+_LISTS = [n for n, kind in _KINDS.items() if kind is list and n not in HISTORY_FIELDS]
 _MOMENTS = [n for n, kind in _KINDS.items() if kind is dt.datetime]
 _DATES = [n for n, kind in _KINDS.items() if kind is dt.date]
 _FLAGS = [n for n, kind in _KINDS.items() if kind is bool]

@@ -33,7 +33,7 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from digest_crawler.feed import FeedRecord, Record, dumps, json_value
+from digest_crawler.feed import HISTORY_FIELDS, FeedRecord, Record, dumps, json_value
 from digest_crawler.storage.queries import PaperFilter, week_name
 
 #: Every format, the default first.
@@ -57,7 +57,6 @@ JSON_FORM = ("jsonl", "csv")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Records per Parquet row group: bounds the memory a large export holds.
 PARQUET_CHUNK = 10_000
-_HISTORY = ("listings", "upvote_snapshots")
 # Characters XML 1.0 has no place for (a page's text may hold them).
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -111,7 +110,9 @@ def _suffix(path: str) -> str:
 def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
     """The fields exported, and the feed's title (saying what was filtered)
     and link (the site's page of the same papers, where it has one)."""
-    fields = tuple(name for name in FeedRecord.model_fields if with_history or name not in _HISTORY)
+    fields = tuple(
+        name for name in FeedRecord.model_fields if with_history or name not in HISTORY_FIELDS
+    )
     parts = []
     link = f"{base_url.rstrip('/')}/papers"
     if chosen.week:

@@ -14,7 +14,7 @@ import pytest
 
 from digest_crawler import formats
 from digest_crawler.commands.export import ExportOptions, export
-from digest_crawler.feed import FeedRecord
+from digest_crawler.feed import HISTORY_FIELDS, FeedRecord
 from tests.support.readback import (
     comparable,
     read_atom,
@@ -164,7 +164,7 @@ def test_an_empty_filter_gives_a_valid_empty_file(
         import pyarrow.parquet as pq
 
         assert pq.read_schema(tmp_path / "papers.parquet").names == list(
-            name for name in FeedRecord.model_fields if name not in formats._HISTORY
+            name for name in FeedRecord.model_fields if name not in HISTORY_FIELDS
         )
     elif kind == "csv":
         assert data.decode().splitlines() == [

@@ -23,14 +23,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler import formats
 from digest_crawler.dates import parse_iso_day, to_moment
-from digest_crawler.feed import SCHEMA_VERSION, Record, json_record
+from digest_crawler.feed import SCHEMA_VERSION, Listing, Record, UpvoteSnapshot, json_record
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
 from digest_crawler.storage import queries
 
@@ -50,10 +50,6 @@ _OPTIONS = (
 
 class ExportError(Exception):
     """A one-line reason the export cannot be made."""
-
-
-# Where a row of queries.select_papers holds settled (then rank): after the paper's fields.
-_SETTLED = len(PAPER_FIELDS)
 
 
 class ReaderGone(Exception):
@@ -355,6 +351,10 @@ class _Tally:
         return first, last
 
 
+# Where a row of queries.select_papers holds settled (then rank): after the paper's fields.
+_SETTLED = len(PAPER_FIELDS)
+
+
 def records(
     connection: Connection,
     options: ExportOptions,
@@ -383,16 +383,12 @@ def records(
                 json_record(record)
             if options.with_history:
                 paper = history[row.arxiv_id]
-                record["listings"] = [
-                    {"listing_date": r.listing_date, "rank": r.rank} for r in paper.listings
-                ]
-                record["upvote_snapshots"] = [
-                    {
-                        "observed_at": r.observed_at,
-                        "upvotes": r.upvotes,
-                        "num_comments": r.num_comments,
-                        "github_stars": r.github_stars,
-                    }
-                    for r in paper.snapshots
-                ]
+                record["listings"] = [_fields(r, Listing) for r in paper.listings]
+                record["upvote_snapshots"] = [_fields(r, UpvoteSnapshot) for r in paper.snapshots]
             yield record
+
+
+def _fields(row: Any, model: type[BaseModel]) -> dict[str, Any]:
+    """The values of ``model``'s fields in a row of the history."""
+    values = row._mapping
+    return {name: values[name] for name in model.model_fields}
