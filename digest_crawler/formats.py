@@ -29,6 +29,7 @@ import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import PurePath
 from typing import IO, Any
 
 from pydantic import BaseModel
@@ -91,7 +92,7 @@ def format_of(name: str | None, output: str) -> str:
         if name not in FORMATS:
             raise ValueError(f"{name!r} is not a format (one of {', '.join(FORMATS)})")
         return name
-    suffix = "" if output == "-" else _suffix(output)
+    suffix = "" if output == "-" else PurePath(output).suffix.lower()
     if not suffix:
         return "jsonl"
     if suffix not in EXTENSIONS:
@@ -100,11 +101,6 @@ def format_of(name: str | None, output: str) -> str:
             f" (give --format, or use {', '.join(EXTENSIONS)})"
         )
     return EXTENSIONS[suffix]
-
-
-def _suffix(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return "." + name.rsplit(".", 1)[1].lower() if "." in name.lstrip(".") else ""
 
 
 def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:

@@ -108,6 +108,12 @@ def test_exports_come_in_index_order_on_both_backends(archive_url: str) -> None:
     )
     undated = [r.arxiv_id for r in published[len(dated) :]]
     assert undated == sorted(undated) and undated
+    # A feed's order: the newest dated first, the undated still last.
+    newest_published = make_rows(archive_url, {"by": "published"}, newest_first=True)
+    assert [r.arxiv_id for r in newest_published] == [
+        *(r.arxiv_id for r in reversed(dated)),
+        *reversed(undated),
+    ]
 
 
 def test_a_week_comes_in_rank_order_with_ranks(archive_url: str) -> None:
