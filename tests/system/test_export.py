@@ -637,3 +637,42 @@ def test_the_readme_cron_line_rewrites_the_atom_feed_after_the_crawl(tmp_path: P
     entries = read_atom(feed.read_bytes())
     assert len(entries) == len(table(checkout / "papers.sqlite")) > 0
     assert (checkout / "logs" / "runs.log").read_text().splitlines()[-1].startswith("Exported ")
+
+
+def test_the_readme_systemd_line_rewrites_the_atom_feed(workdir: Path, tmp_path: Path) -> None:
+    """README's ExecStartPost= for the service, run as systemd would (``%%``
+    is a literal %, DIGEST_HOME the checkout): a valid feed in public/."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    (line,) = [text for text in readme.splitlines() if text.startswith("ExecStartPost=")]
+    command = shlex.split(line.removeprefix("ExecStartPost=").replace("%%", "%"))
+    assert command[:2] == ["/bin/sh", "-c"]
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copy(workdir / "papers.sqlite", checkout / "papers.sqlite")
+    shutil.copy(PROJECT / "scrapy.cfg", checkout / "scrapy.cfg")
+    (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    result = subprocess.run(
+        command,
+        env={**crawl_env(), "DIGEST_HOME": str(checkout)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("Exported ")
+    read_atom((checkout / "public" / "daily.atom").read_bytes())
+    if shutil.which("systemd-analyze"):  # the shipped service with the line added
+        units = tmp_path / "units"
+        units.mkdir()
+        for name in ("digest-crawler.service", "digest-crawler.timer"):
+            shutil.copy(PROJECT / "deploy" / name, units / name)
+        with (units / "digest-crawler.service").open("a") as service:
+            service.write(line + "\n")
+        verified = subprocess.run(
+            ["systemd-analyze", "verify", "digest-crawler.service", "digest-crawler.timer"],
+            cwd=units,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert verified.returncode == 0, verified.stderr
