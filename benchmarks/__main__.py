@@ -60,10 +60,12 @@ class Sizes:
     memory_days: tuple[int, int]
     politeness_days: int
     politeness_quota: tuple[int, float]
+    export_papers: int
+    export_repeats: int
 
 
-QUICK = Sizes(8, 3, 60, 1, 10_000, (20, 200), 20, (20, 10.0))
-FULL = Sizes(40, 5, 500, 2, 100_000, (100, 1300), 100, (20, 10.0))
+QUICK = Sizes(8, 3, 60, 1, 10_000, (20, 200), 20, (20, 10.0), 5_000, 1)
+FULL = Sizes(40, 5, 500, 2, 100_000, (100, 1300), 100, (20, 10.0), 110_000, 3)
 
 
 # -- helpers ------------------------------------------------------------------
@@ -459,6 +461,38 @@ def daily_requests(workdir: Path) -> Figure:
     )
 
 
+def export_speed(sizes: Sizes, workdir: Path) -> Figure:
+    """CPU per record of ``scrapy export`` (in this process, without the
+    command's start) in each format, against a bare ``sqlite3`` +
+    ``json.dumps`` dump of the same rows; the best of ``export_repeats``."""
+    from benchmarks.export import bare_dump, build_archive, cpu_in_turns, ours
+    from digest_crawler.formats import FORMATS
+
+    database = workdir / "export.sqlite"
+    build_archive(database, sizes.export_papers)
+    works = {"bare": lambda: bare_dump(database, workdir / "bare.jsonl")}
+    for kind in FORMATS:
+        works[kind] = lambda kind=kind: ours(database, workdir / f"out.{kind}", kind)
+    measured = cpu_in_turns(sizes.export_repeats, works)
+    bare_s, bare_count = measured["bare"]
+    per_record = {name: seconds / count * 1e6 for name, (seconds, count) in measured.items()}
+    ratios = {kind: measured[kind][0] / bare_s for kind in FORMATS}
+    assert all(count == bare_count for _, count in measured.values()), measured
+    shown = ", ".join(f"{kind} {per_record[kind]:.1f} us ({ratios[kind]:.2f}x)" for kind in FORMATS)
+    return Figure(
+        f"7. export, {bare_count:,} papers",
+        f"CPU per record: bare sqlite3+json.dumps {per_record['bare']:.1f} us; {shown}",
+        ratios["jsonl"],
+        "JSONL <= 1.3x bare",
+        ratios["jsonl"] <= 1.3,
+        {
+            "papers": bare_count,
+            "cpu_us_per_record": per_record,
+            "ratio_to_bare": ratios,
+        },
+    )
+
+
 # -- the report -------------------------------------------------------------------
 
 
@@ -473,6 +507,8 @@ def environment() -> dict[str, Any]:
         "twisted",
         "psycopg",
         "beautifulsoup4",
+        "feedgen",
+        "pyarrow",
     )
     versions = {}
     for package in packages:
@@ -505,7 +541,16 @@ def markdown(figures: list[Figure], env: dict[str, Any], mode: str, when: str) -
     return "\n".join(lines) + "\n"
 
 
-STEPS = ("extraction", "end_to_end", "storage", "memory", "politeness", "politeness_api", "daily")
+STEPS = (
+    "extraction",
+    "end_to_end",
+    "storage",
+    "memory",
+    "politeness",
+    "politeness_api",
+    "daily",
+    "export",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -536,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
             "politeness": lambda: politeness(sizes, _fresh(workdir, "politeness")),
             "politeness_api": lambda: politeness_api(sizes, _fresh(workdir, "politeness_api")),
             "daily": lambda: daily_requests(_fresh(workdir, "daily")),
+            "export": lambda: export_speed(sizes, _fresh(workdir, "export")),
         }
         for name, step in steps.items():
             if options.only and name not in options.only:

@@ -65,6 +65,21 @@ def postgres_url() -> Iterator[str]:
         engine.dispose()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def archive_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An archive of 20 days of 50 papers and a week's list, inserted
+    directly (tests/support/archive.py), on SQLite and on PostgreSQL."""
+    from tests.support.archive import make_archive
+
+    url = (
+        f"sqlite:///{tmp_path / 'papers.sqlite'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    make_archive(url, days=20, per_day=50)
+    return url
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from tests.support.report import RELIABILITY
 

@@ -11,13 +11,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sqlalchemy.engine import Connection, Engine, Row
 
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
+from digest_crawler.periods import Kind, Period
 from digest_crawler.storage.engine import is_sqlite, make_reader
 from digest_crawler.storage.migrate import SchemaError, head_version, version_of
-from digest_crawler.storage.schema import listing_days, listings, papers, upvote_snapshots
+from digest_crawler.storage.schema import (
+    listing_days,
+    listings,
+    papers,
+    period_listings,
+    upvote_snapshots,
+)
 
 
 class ArchiveError(Exception):
@@ -58,7 +65,11 @@ def open_archive(url: str) -> Engine:
 
 
 class PaperFilter(BaseModel):
-    """Which papers to read, and by which date to filter and order them."""
+    """Which papers to read, and by which date to filter and order them.
+
+    ``week``/``month`` name one stored list (its first day); its papers come
+    in the list's rank order, each with its rank.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,25 +84,112 @@ class PaperFilter(BaseModel):
         default=None, description="Only papers new or changed after this moment."
     )
     settled: bool = Field(default=False, description="Only papers of settled days (final upvotes).")
+    week: dt.date | None = Field(
+        default=None, description="Only the papers of this week's list (YYYY-Www), in its order."
+    )
+    month: dt.date | None = Field(
+        default=None, description="Only the papers of this month's list (YYYY-MM), in its order."
+    )
+
+    @field_validator("week", "month", mode="before")
+    @classmethod
+    def _list_key(cls, value: Any, info: ValidationInfo) -> Any:
+        kind: Kind = "week" if info.field_name == "week" else "month"
+        return Period.parse(kind, value).start if isinstance(value, str) else value
+
+    @field_validator("week")
+    @classmethod
+    def _monday(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value.isoweekday() != 1:
+            raise ValueError(f"{value} is not the Monday that starts an ISO week")
+        return value
+
+    @field_validator("month")
+    @classmethod
+    def _first_day(cls, value: dt.date | None) -> dt.date | None:
+        if value is not None and value.day != 1:
+            raise ValueError(f"{value} is not the first day of a month")
+        return value
 
     @model_validator(mode="after")
     def _since_before_until(self) -> PaperFilter:
         if self.since and self.until and self.since > self.until:
             raise ValueError(f"--since: {self.since} is after --until {self.until}")
+        if self.week and self.month:
+            raise ValueError("--week and --month: give one list, not both")
         return self
 
+    @property
+    def period(self) -> tuple[Literal["week", "month"], dt.date] | None:
+        """The list named (``"week"`` or ``"month"``, its first day), if any."""
+        if self.week:
+            return "week", self.week
+        if self.month:
+            return "month", self.month
+        return None
 
-def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
-    """The papers ``chosen`` names, ordered by the date then ``arxiv_id``
-    (papers without an arXiv date last with ``by="published"``)."""
+
+def select_papers(
+    chosen: PaperFilter, newest_first: bool = False, native: bool = False
+) -> list[sa.Select[Any]]:
+    """The queries of the papers ``chosen`` names, to run one after the
+    other: ordered by the date then ``arxiv_id`` (``newest_first``: both
+    descending), or a list's rank with ``week``/``month``. ``native``: each
+    value as the driver returns it, without the column type's processing
+    (SQLite: dates, moments and lists as their stored text).
+
+    Every order is an index's (no sort of the archive): papers without an
+    arXiv date come last with ``by="published"``, as a second query rather
+    than an ``IS NULL`` sort key no index serves.
+    """
+    period = chosen.period
+    base = _filtered(chosen, native)
+    if period is not None:
+        return [base.order_by(period_listings.c.rank, period_listings.c.arxiv_id)]
+    column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
+
+    def ordered(query: sa.Select[Any], *keys: sa.ColumnElement[Any]) -> sa.Select[Any]:
+        return query.order_by(*(key.desc() if newest_first else key for key in keys))
+
+    if chosen.by == "listing" or chosen.since or chosen.until:  # no NULL dates among them
+        return [ordered(base, column, papers.c.arxiv_id)]
+    return [
+        ordered(base.where(column.is_not(None)), column, papers.c.arxiv_id),
+        ordered(base.where(column.is_(None)), column, papers.c.arxiv_id),
+    ]
+
+
+def paper_ids(chosen: PaperFilter) -> sa.Select[Any]:
+    """The ids of the papers ``chosen`` names, unordered: one definition of
+    the filters for the readers that rank or count them (search, report)."""
+    return _filtered(chosen, native=False).with_only_columns(papers.c.arxiv_id)
+
+
+def _filtered(chosen: PaperFilter, native: bool) -> sa.Select[Any]:
+    """The chosen papers' columns (and ``settled``, ``rank``), unordered."""
     date_column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
     settled = listing_days.c.settled_at.is_not(None)
-    query = sa.select(
+    joined = papers.outerjoin(listing_days, listing_days.c.listing_date == papers.c.listing_date)
+    rank: sa.ColumnElement[Any] = sa.null()
+    if chosen.period is not None:
+        kind, start = chosen.period
+        joined = period_listings.join(
+            joined,
+            sa.and_(
+                period_listings.c.period == kind,
+                period_listings.c.period_start == start,
+                period_listings.c.arxiv_id == papers.c.arxiv_id,
+            ),
+        )
+        rank = period_listings.c.rank
+    columns: list[sa.ColumnElement[Any]] = [
         *(papers.c[name] for name in PAPER_FIELDS),
         sa.func.coalesce(settled, False).label("settled"),
-    ).select_from(
-        papers.outerjoin(listing_days, listing_days.c.listing_date == papers.c.listing_date)
-    )
+        rank.label("rank"),
+    ]
+    if native:
+        columns = [sa.type_coerce(c, sa.types.NullType()).label(c.key) for c in columns]
+    query = sa.select(*columns).select_from(joined)
     if chosen.settled:
         query = query.where(settled)
     if chosen.since:
@@ -102,7 +200,8 @@ def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
         query = query.where(papers.c.upvotes >= chosen.min_upvotes)
     if chosen.organization:
         # lower() on both sides, by the database: one rule for the column and
-        # the option (the reader's SQLite lower() is Unicode-aware too).
+        # the option (the reader's SQLite lower() is Unicode-aware too), and
+        # the expression the two lower() indexes hold.
         name = sa.func.lower(sa.literal(chosen.organization))
         query = query.where(
             sa.or_(
@@ -112,16 +211,31 @@ def select_papers(chosen: PaperFilter) -> sa.Select[Any]:
         )
     if chosen.changed_since:
         query = query.where(papers.c.changed_at > chosen.changed_since)
-    return query.order_by(date_column.is_(None), date_column, papers.c.arxiv_id)
+    return query
 
 
 def paper_chunks(
-    connection: Connection, chosen: PaperFilter, size: int = 1000
+    connection: Connection,
+    chosen: PaperFilter,
+    size: int = 1000,
+    newest_first: bool = False,
+    native: bool = False,
 ) -> Iterator[list[Row[Any]]]:
     """The chosen papers, streamed in chunks of ``size`` rows."""
-    result = connection.execution_options(yield_per=size).execute(select_papers(chosen))
-    for chunk in result.partitions():
-        yield list(chunk)
+    for query in select_papers(chosen, newest_first, native):
+        result = connection.execution_options(yield_per=size).execute(query)
+        for chunk in result.partitions():
+            yield list(chunk)
+
+
+def list_is_stored(connection: Connection, kind: str, start: dt.date) -> bool:
+    """Whether the archive holds the week's or month's list starting on ``start``."""
+    found = connection.execute(
+        sa.select(period_listings.c.arxiv_id)
+        .where(period_listings.c.period == kind, period_listings.c.period_start == start)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 @dataclass

@@ -90,7 +90,6 @@ def paper_column(name: str, info: FieldInfo) -> sa.Column[Any]:
         column_type,
         primary_key=name == "arxiv_id",
         nullable=optional,
-        index=name == "listing_date",
     )
 
 
@@ -105,7 +104,20 @@ papers = sa.Table(
     # When a crawl last saw a value differ (or the row was new): lets a
     # consumer poll for changes. Upserts do not run ``onupdate``: set by hand.
     sa.Column("changed_at", UTCDateTime, nullable=False, index=True),
+    # The readers' orders and filters (scrapy export), each served by an
+    # index: the date then the id, so no sort is needed.
+    sa.Index("ix_papers_listing_date", "listing_date", "arxiv_id"),
+    sa.Index("ix_papers_published_at", "published_at", "arxiv_id"),
 )
+# The organization filter compares lower() of both sides. PostgreSQL's
+# lower() is Unicode-aware, and indexed. SQLite's own lower() knows ASCII
+# only, so the reader replaces it (engine.make_reader): an index of it, made
+# by whichever connection wrote the row, would answer "École" wrongly.
+for _name, _column in (
+    ("organization", papers.c.organization),
+    ("organization_id", papers.c.organization_id),
+):
+    sa.Index(f"ix_papers_{_name}_lower", sa.func.lower(_column)).ddl_if(dialect="postgresql")
 
 listing_days = sa.Table(
     "listing_days",
@@ -164,6 +176,8 @@ period_listings = sa.Table(
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
     sa.Index("ix_period_listings_arxiv_id", "arxiv_id"),
+    # One list in rank order, without a sort.
+    sa.Index("ix_period_listings_rank", "period", "period_start", "rank", "arxiv_id"),
 )
 
 upvote_snapshots = sa.Table(

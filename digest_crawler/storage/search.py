@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from digest_crawler.storage.queries import PaperFilter, select_papers
+from digest_crawler.storage.queries import PaperFilter, paper_ids
 from digest_crawler.storage.schema import SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_VECTOR, papers
 
 #: What marks a matched word in a snippet, on both backends.
@@ -61,9 +61,7 @@ def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) 
         _sqlite_search(query) if connection.dialect.name == "sqlite" else _postgresql_search(query)
     )
     # The filter's own query, as a set of ids: one definition of the filters.
-    chosen_ids = (
-        select_papers(chosen).with_only_columns(papers.c.arxiv_id).order_by(None).scalar_subquery()
-    )
+    chosen_ids = paper_ids(chosen).scalar_subquery()
     statement = statement.where(papers.c.arxiv_id.in_(chosen_ids)).limit(limit)
     if connection.dialect.name == "sqlite":
         _check_fts5_query(connection, query)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from digest_crawler.storage.queries import PaperFilter, histories, select_papers
+from digest_crawler.storage.queries import PaperFilter, histories, paper_ids
 from digest_crawler.storage.schema import papers
 
 TOP_PAPERS = 10
@@ -86,8 +86,7 @@ def trends(connection: Connection, chosen: PaperFilter) -> Trends:
     of the papers found."""
     if chosen.by != "listing":
         chosen = chosen.model_copy(update={"by": "listing"})
-    ids = select_papers(chosen).with_only_columns(papers.c.arxiv_id).order_by(None)
-    mine = papers.c.arxiv_id.in_(ids.scalar_subquery())
+    mine = papers.c.arxiv_id.in_(paper_ids(chosen).scalar_subquery())
     per_day = [
         (row.listing_date, row.papers)
         for row in connection.execute(

@@ -37,10 +37,24 @@ SQLITE_SEARCH_OBJECTS = {
 }
 
 
+def expression_indexes(engine: sa.Engine, table: str) -> list[tuple[str, str]]:
+    """SQLite's indexes on expressions (``lower(organization)``), which its
+    reflection skips: their names and definitions from ``sqlite_master``."""
+    if engine.dialect.name != "sqlite":
+        return []  # PostgreSQL reflects them, with their expressions
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?"
+            " AND sql LIKE '%(%(%'",
+            (table,),
+        ).all()
+    return sorted((name, "".join(sql.lower().replace('"', "").split())) for name, sql in rows)
+
+
 def structure(engine: sa.Engine) -> dict[str, Any]:
     """Tables, columns (name, type, nullable, generation expression), keys,
-    indexes (with their method), and on SQLite the virtual tables and
-    triggers as written, as reflected."""
+    indexes (with their method), on SQLite the virtual tables and triggers as
+    written and the expression indexes (which it does not reflect), as reflected."""
     inspector = sa.inspect(engine)
     found: dict[str, Any] = {}
     for table in sorted(inspector.get_table_names()):
@@ -65,6 +79,7 @@ def structure(engine: sa.Engine) -> dict[str, Any]:
                 )
                 for i in inspector.get_indexes(table)
             ),
+            "expression indexes": expression_indexes(engine, table),
         }
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:

@@ -22,6 +22,7 @@ FIGURES = (
     "5. politeness",
     "5b. politeness through the API",
     "6. requests",
+    "7. export",
 )
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -18,14 +21,24 @@ from digest_crawler.feed import SCHEMA_VERSION, json_schema, shipped_schema
 from digest_crawler.items import PAPER_FIELDS
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
-from tests.support.cli import crawl, crawl_env, db_rows, export, feed_lines
+from tests.support.cli import PROJECT, crawl, crawl_env, db_rows, export, feed_lines, table
+from tests.support.readback import (
+    comparable,
+    read_atom,
+    read_csv,
+    read_jsonfeed,
+    read_parquet,
+    read_rss,
+)
 from tests.support.site import Answer, serve
+from tests.support.sitegen import day_page
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
 DAYS = ("2026-03-09", "2026-03-11", "2026-07-31")
 HEAD = head_version()  # this release's schema version
 ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"  # schema version 1: see fixtures/README.md
+HEAD = head_version()
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +73,8 @@ def test_exports_every_paper_ordered_by_listing_date_then_id(workdir: Path) -> N
         (p["listing_date"], p["arxiv_id"]) for p in papers
     )
     for record in records:
-        assert list(record) == [*PAPER_FIELDS, "schema_version", "settled"]
+        assert list(record) == [*PAPER_FIELDS, "schema_version", "settled", "rank"]
+        assert record["rank"] is None  # a list's rank: --week and --month only
         assert record["schema_version"] == SCHEMA_VERSION
 
 
@@ -72,7 +86,7 @@ def test_export_has_the_crawl_feeds_fields_types_and_values(workdir: Path) -> No
     assert exported.keys() == crawled.keys()
     for arxiv_id, record in exported.items():
         assert {
-            k: v for k, v in record.items() if k not in ("schema_version", "settled")
+            k: v for k, v in record.items() if k not in ("schema_version", "settled", "rank")
         } == crawled[arxiv_id]
 
 
@@ -192,6 +206,15 @@ def test_standard_output_and_the_summary_line(workdir: Path) -> None:
             "option --changed-since: 'last week' is not a timestamp",
         ),
         (["--frobnicate"], "unexpected argument '--frobnicate'"),
+        (["--format", "xml"], "option --format: 'xml' is not a format (one of jsonl, csv,"),
+        (["-o", "feed.xlsx"], "option --output: no format for the extension '.xlsx'"),
+        (["--week", "2026-W54"], "option --week: '2026-W54' is not a week (2026 has 53 ISO weeks)"),
+        (["--month", "2026-13"], "option --month: '2026-13' is not a month (expected YYYY-MM"),
+        (["--week", "2026-W31", "--month", "2026-07"], "option --week and --month: give one"),
+        (
+            ["--format", "atom", "--with-history"],
+            "option --with-history: a atom feed has no place for it",
+        ),
     ],
 )
 def test_bad_options_are_one_line_errors_and_leave_the_output_alone(
@@ -247,7 +270,7 @@ def test_export_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
         assert {
             k: v
             for k, v in record.items()
-            if k not in ("schema_version", "settled", "listings", "upvote_snapshots")
+            if k not in ("schema_version", "settled", "rank", "listings", "upvote_snapshots")
         } == crawled[record["arxiv_id"]]
         assert len(record["upvote_snapshots"]) == 1
 
@@ -357,3 +380,300 @@ def test_the_feed_reads_in_pandas_as_readme_says(workdir: Path) -> None:
     papers = pd.read_json(workdir / "feed.jsonl", lines=True, dtype={"arxiv_id": str})
     assert list(papers["arxiv_id"]) == [record["arxiv_id"] for record in records]
     assert any(record["arxiv_id"].endswith("0") for record in records)  # the ids at risk
+
+
+# -- formats, lists, scheduling ----------------------------------------------------
+
+FILES = {
+    "jsonl": "papers.jsonl",
+    "csv": "papers.csv",
+    "parquet": "papers.parquet",
+    "atom": "daily.atom",
+    "rss": "daily.rss",
+    "jsonfeed": "feed.json",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def crawled(
+    request: pytest.FixtureRequest, archive: Path, tmp_path: Path
+) -> tuple[Path, str | None]:
+    """A crawled archive (and its database URL; None: papers.sqlite in the
+    directory), on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        shutil.copy(archive / "papers.sqlite", tmp_path / "papers.sqlite")
+        return tmp_path, None
+    url = request.getfixturevalue("postgres_url")
+    with serve() as site:
+        for day in ("2026-03-09", "2026-07-31"):
+            result = crawl(
+                site.url,
+                tmp_path,
+                "-a",
+                f"date={day}",
+                "-s",
+                f"DIGEST_DATABASE_URL={url}",
+                feed=None,
+            )
+            assert result.returncode == 0, result.stderr[-2000:]
+    return tmp_path, url
+
+
+def test_every_format_reads_back_to_the_same_papers(crawled: tuple[Path, str | None]) -> None:
+    """Each format by its file's extension: Parquet and CSV to the JSONL's
+    values, the feeds one valid entry per paper, newest listing first; to
+    standard output (but Parquet) the same bytes as the file."""
+    workdir, url = crawled
+    for kind, name in FILES.items():
+        result = export(workdir, "-o", name, database_url=url)
+        assert result.returncode == 0, (kind, result.stderr)
+        assert result.stderr.strip().startswith(
+            "Exported 85 records" if url is None else "Exported"
+        )
+    records = feed_lines(workdir / "papers.jsonl")
+    assert len(records) >= 55
+    reference = comparable(records)
+    assert read_parquet(workdir / "papers.parquet") == reference
+    assert comparable(read_csv((workdir / "papers.csv").read_bytes())) == reference
+    newest = [r["url"] for r in sorted(records, key=lambda r: (r["listing_date"], r["arxiv_id"]))]
+    newest.reverse()
+    assert [e["id"] for e in read_atom((workdir / "daily.atom").read_bytes())] == newest
+    assert [e["id"] for e in read_rss((workdir / "daily.rss").read_bytes())] == newest
+    items = read_jsonfeed((workdir / "feed.json").read_bytes())["items"]
+    assert [item["id"] for item in items] == newest
+    for kind, name in FILES.items():
+        if kind != "parquet":
+            command = [sys.executable, "-m", "scrapy", "export", "--format", kind]
+            if url:
+                command += ["-s", f"DIGEST_DATABASE_URL={url}"]
+            again = subprocess.run(
+                command, cwd=workdir, env=crawl_env(), capture_output=True, timeout=120
+            )
+            assert again.returncode == 0 and again.stdout == (workdir / name).read_bytes(), kind
+
+
+def add_lists(database: Path) -> list[str]:
+    """The week 2026-W31's list (2026-07-31's papers, most upvoted first) and
+    an empty month; returns the week's ids in rank order."""
+    connection = sqlite3.connect(database)
+    try:
+        ids = [
+            row[0]
+            for row in connection.execute(
+                "SELECT arxiv_id FROM papers WHERE listing_date = '2026-07-31'"
+                " ORDER BY upvotes DESC, arxiv_id LIMIT 10"
+            )
+        ]
+        seen = "2026-08-02T00:00:00.000000Z"
+        connection.executemany(
+            "INSERT INTO period_listings VALUES ('week', '2026-07-27', ?, ?, ?, ?)",
+            [(arxiv_id, rank, seen, seen) for rank, arxiv_id in enumerate(ids, start=1)],
+        )
+        connection.commit()
+    finally:
+        connection.close()
+    return ids
+
+
+def test_a_weeks_list_in_rank_order_with_ranks_and_other_filters(workdir: Path) -> None:
+    ids = add_lists(workdir / "papers.sqlite")
+    records = run(workdir, "--week", "2026-W31")
+    assert [(r["arxiv_id"], r["rank"]) for r in records] == [
+        (arxiv_id, rank) for rank, arxiv_id in enumerate(ids, start=1)
+    ]
+    popular = run(workdir, "--week", "2026-W31", "--min-upvotes", "100")
+    assert [r["rank"] for r in popular] == [1, 2, 3]
+    assert run(workdir, "--week", "2026-W31", "--since", "2026-08-01") == []
+    result = export(workdir, "-o", "week.atom", "--week", "2026-W31", "--min-upvotes", "100")
+    assert result.returncode == 0, result.stderr
+    entries = read_atom((workdir / "week.atom").read_bytes())
+    assert [e["id"] for e in entries] == [r["url"] for r in popular]
+    assert "rank 1" in entries[0]["content"][0]["value"]
+
+
+@pytest.mark.parametrize("kind", list(FILES))
+def test_a_list_the_archive_does_not_hold_is_an_empty_export_and_a_note(
+    workdir: Path, kind: str
+) -> None:
+    add_lists(workdir / "papers.sqlite")
+    result = export(workdir, "-o", FILES[kind], "--month", "2026-07")
+    assert result.returncode == 0, result.stderr
+    note, summary = result.stderr.strip().splitlines()
+    assert note == "scrapy export: note: no list of the month 2026-07 is stored: nothing to export"
+    assert summary == f"Exported 0 records (no dates) to {FILES[kind]}"
+    data = (workdir / FILES[kind]).read_bytes()
+    if kind == "atom":
+        assert read_atom(data) == []
+    elif kind == "rss":
+        assert read_rss(data) == []
+    elif kind == "jsonfeed":
+        assert read_jsonfeed(data)["items"] == []
+    elif kind == "parquet":
+        assert read_parquet(workdir / FILES[kind]) == []
+    elif kind == "csv":
+        assert len(data.splitlines()) == 1  # the header
+    else:
+        assert data == b""
+
+
+def test_parquet_is_not_written_to_a_terminal(workdir: Path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
+            cwd=workdir,
+            env=crawl_env(),
+            stdout=follower,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "scrapy export: error: option --format: parquet is binary: give -o FILE, or pipe it"
+    )
+    piped = subprocess.run(
+        [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
+        cwd=workdir,
+        env=crawl_env(),
+        capture_output=True,
+        timeout=120,
+    )
+    assert piped.returncode == 0 and piped.stdout.startswith(b"PAR1")
+
+
+def test_parquet_without_pyarrow_names_the_extra(workdir: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker" / "pyarrow"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('not installed')\n")
+    env = crawl_env()
+    env["PYTHONPATH"] = f"{blocker.parent}{os.pathsep}{env['PYTHONPATH']}"
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "export", "-o", "papers.parquet"],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "scrapy export: error: the parquet format needs pyarrow:"
+        " pip install 'digest_crawler[parquet]'"
+    )
+    assert not (workdir / "papers.parquet").exists()
+
+
+def readme_export_commands() -> list[str]:
+    """The ``scrapy export`` lines of README's code blocks (comments dropped)."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    lines = []
+    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
+        for line in block.splitlines():
+            if line.startswith(".venv/bin/scrapy export"):
+                lines.append(line.split("  #")[0].strip())
+    return lines
+
+
+def test_every_export_command_readme_shows_runs(workdir: Path) -> None:
+    add_lists(workdir / "papers.sqlite")
+    commands = readme_export_commands()
+    assert len(commands) >= 10 and any("--week" in c for c in commands)
+    for command in commands:
+        line = command.replace(".venv/bin/scrapy", f"{shlex.quote(sys.executable)} -m scrapy", 1)
+        result = subprocess.run(
+            ["/bin/sh", "-c", line],
+            cwd=workdir,
+            env=crawl_env(),
+            capture_output=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, (command, result.stderr[-2000:])
+
+
+def test_the_readme_cron_line_rewrites_the_atom_feed_after_the_crawl(tmp_path: Path) -> None:
+    """README's crontab line for a feed, in a fresh checkout: the crawl, then
+    daily.atom rewritten in place (a new file renamed over the old one)."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    (line,) = [
+        text.strip()
+        for text in readme.splitlines()
+        if text.strip()[:2].isdigit() and "daily.atom" in text
+    ]
+    checkout = tmp_path / "digest_crawler"
+    checkout.mkdir()
+    shutil.copy(PROJECT / "scrapy.cfg", checkout / "scrapy.cfg")
+    (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    fields = line.split(maxsplit=5)
+    today = dt.datetime.now(dt.UTC).date()
+    with serve() as site:
+        for back in (14, 7, 3, 2, 1, 0):
+            day = today - dt.timedelta(days=back)
+            site.routes[f"/papers/date/{day}"] = Answer(body=day_page(day).encode())
+        settings = (
+            f"crawl daily -s DIGEST_BASE_URL={site.url} -s DIGEST_TODAY={today}"
+            " -s DOWNLOAD_DELAY=0 -s AUTOTHROTTLE_ENABLED=False"
+        )
+        # What cron does to the command: \\% is a literal %.
+        command = (
+            fields[5]
+            .replace("/srv/digest_crawler", str(checkout))
+            .replace("crawl daily", settings)
+            .replace("\\%", "%")
+        )
+        (checkout / "public").mkdir()
+        (checkout / "public" / "daily.atom").write_text("an old feed")
+        inode = (checkout / "public" / "daily.atom").stat().st_ino
+        result = subprocess.run(
+            ["/bin/sh", "-c", command], capture_output=True, text=True, timeout=180
+        )
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+    feed = checkout / "public" / "daily.atom"
+    assert feed.stat().st_ino != inode  # replaced by a rename, never written in place
+    entries = read_atom(feed.read_bytes())
+    assert len(entries) == len(table(checkout / "papers.sqlite")) > 0
+    assert (checkout / "logs" / "runs.log").read_text().splitlines()[-1].startswith("Exported ")
+
+
+def test_the_readme_systemd_line_rewrites_the_atom_feed(workdir: Path, tmp_path: Path) -> None:
+    """README's ExecStartPost= for the service, run as systemd would (``%%``
+    is a literal %, DIGEST_HOME the checkout): a valid feed in public/."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    (line,) = [text for text in readme.splitlines() if text.startswith("ExecStartPost=")]
+    command = shlex.split(line.removeprefix("ExecStartPost=").replace("%%", "%"))
+    assert command[:2] == ["/bin/sh", "-c"]
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    shutil.copy(workdir / "papers.sqlite", checkout / "papers.sqlite")
+    shutil.copy(PROJECT / "scrapy.cfg", checkout / "scrapy.cfg")
+    (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    result = subprocess.run(
+        command,
+        env={**crawl_env(), "DIGEST_HOME": str(checkout)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith("Exported ")
+    read_atom((checkout / "public" / "daily.atom").read_bytes())
+    if shutil.which("systemd-analyze"):  # the shipped service with the line added
+        units = tmp_path / "units"
+        units.mkdir()
+        for name in ("digest-crawler.service", "digest-crawler.timer"):
+            shutil.copy(PROJECT / "deploy" / name, units / name)
+        with (units / "digest-crawler.service").open("a") as service:
+            service.write(line + "\n")
+        verified = subprocess.run(
+            ["systemd-analyze", "verify", "digest-crawler.service", "digest-crawler.timer"],
+            cwd=units,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert verified.returncode == 0, verified.stderr

@@ -365,17 +365,17 @@ def test_a_stopped_export_leaves_no_temporary_file(
 
     from digest_crawler.commands import export as command
 
-    def stopped(connection: Any, options: Any, stream: Any) -> Any:
-        stream.write("half a feed\n")
+    def stopped(connection: Any, options: Any, about: Any, stream: Any) -> Any:
+        stream.write(b"half a feed\n")
         stream.flush()
         os.kill(os.getpid(), signal.SIGTERM)
         raise AssertionError("not reached: SIGTERM ends the export")
 
-    monkeypatch.setattr(command, "write_feed", stopped)
+    monkeypatch.setattr(command, "write_export", stopped)
     (archive / "feed.jsonl").write_text("old feed\n")
     options = command.ExportOptions(output=str(archive / "feed.jsonl"))
     with pytest.raises(SystemExit) as stopped_with:
-        command.export(f"sqlite:///{archive / 'papers.sqlite'}", options)
+        command.export(f"sqlite:///{archive / 'papers.sqlite'}", options, "http://127.0.0.1")
     assert stopped_with.value.code == 128 + signal.SIGTERM
     assert (archive / "feed.jsonl").read_text() == "old feed\n"
     assert [p.name for p in archive.iterdir() if p.name.startswith(".feed")] == []

@@ -107,7 +107,7 @@ def test_an_empty_span_gives_a_report_that_says_so(workdir: Path) -> None:
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--week", "2026-W54"], "option --week: '2026-W54' is not an ISO week"),
+        (["--week", "2026-W54"], "option --week: '2026-W54' is not a week (2026 has 53 ISO weeks)"),
         (["--month", "2026-13"], "option --month: '2026-13' is not a month"),
         (
             ["--month", "2026-07", "--since", "2026-07-02"],

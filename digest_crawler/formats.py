@@ -1,0 +1,400 @@
+"""The formats ``scrapy export`` writes: one small writer per format, all fed
+by the same stream of records (``feed.Record``: ``FeedRecord``'s fields as a
+dict), each writing bytes to a stream.
+
+- ``jsonl``: one record per line (``feed.dumps``), the default.
+- ``csv``: a header of the record's fields, then a row per record; lists as
+  JSON text, dates ISO, moments ISO 8601 with a ``Z``, null an empty cell.
+- ``parquet``: the same columns with Arrow types (``date32``, UTC
+  timestamps, lists, strings), written a row group per chunk of records.
+- ``atom``, ``rss``, ``jsonfeed``: one entry per paper, its page's URL as
+  its id; the feed's ``updated`` is the newest ``scraped_at`` exported (or
+  the epoch for an empty feed), never "now": two exports of the same data
+  are byte-identical.
+
+Writers that need an optional package (pyarrow, feedgen) import it when
+called, so a missing extra is a one-line error, not an import failure.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import PurePath
+from typing import IO, Any
+
+from pydantic import BaseModel
+
+from digest_crawler.feed import HISTORY_FIELDS, FeedRecord, Record, dumps, json_value
+from digest_crawler.periods import Period
+from digest_crawler.storage.queries import PaperFilter
+
+#: Every format, the default first.
+FORMATS = ("jsonl", "csv", "parquet", "atom", "rss", "jsonfeed")
+#: The format an output file's extension implies (a name without one: jsonl).
+EXTENSIONS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".atom": "atom",
+    ".rss": "rss",
+    ".json": "jsonfeed",
+}
+#: The formats that are a feed a reader subscribes to (newest listing first).
+FEEDS = ("atom", "rss", "jsonfeed")
+#: The formats written from records in their JSON form (``feed.json_record``).
+JSON_FORM = ("jsonl", "csv")
+#: The moment of an empty feed: data-derived times only, so that two exports
+#: of the same (here: no) papers are byte-identical.
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Records per Parquet row group: bounds the memory a large export holds.
+PARQUET_CHUNK = 10_000
+# Characters XML 1.0 has no place for (a page's text may hold them).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+class FormatError(Exception):
+    """A one-line reason the format cannot be written (a missing extra)."""
+
+
+@dataclass(frozen=True)
+class About:
+    """What a writer needs to know beside the records: which fields they
+    carry, and (for the feeds) the title and the site page they mirror."""
+
+    fields: tuple[str, ...]
+    title: str
+    link: str
+
+
+Writer = Callable[[Iterable[Record], IO[bytes], About], None]
+
+
+def format_of(name: str | None, output: str) -> str:
+    """The format: ``name`` if given, else the output's extension's, else jsonl.
+
+    >>> format_of(None, "daily.atom"), format_of("csv", "-"), format_of(None, "/dev/null")
+    ('atom', 'csv', 'jsonl')
+    >>> format_of(None, "papers.xlsx")
+    Traceback (most recent call last):
+    ValueError: no format for the extension '.xlsx' (give --format, or use .jsonl, .ndjson, .csv, .parquet, .atom, .rss, .json)
+    """
+    if name is not None:
+        if name not in FORMATS:
+            raise ValueError(f"{name!r} is not a format (one of {', '.join(FORMATS)})")
+        return name
+    suffix = "" if output == "-" else PurePath(output).suffix.lower()
+    if not suffix:
+        return "jsonl"
+    if suffix not in EXTENSIONS:
+        raise ValueError(
+            f"no format for the extension {suffix!r}"
+            f" (give --format, or use {', '.join(EXTENSIONS)})"
+        )
+    return EXTENSIONS[suffix]
+
+
+def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
+    """The fields exported, and the feed's title (saying what was filtered)
+    and link (the site's page of the same papers, where it has one)."""
+    fields = tuple(
+        name for name in FeedRecord.model_fields if with_history or name not in HISTORY_FIELDS
+    )
+    parts = []
+    link = f"{base_url.rstrip('/')}/papers"
+    if chosen.week:
+        parts.append(f"week {Period('week', chosen.week).key}")
+        link += f"/week/{Period('week', chosen.week).key}"
+    if chosen.month:
+        parts.append(f"month {chosen.month:%Y-%m}")
+        link += f"/month/{chosen.month:%Y-%m}"
+    dated = "listed" if chosen.by == "listing" else "published"
+    if chosen.since and chosen.until:
+        parts.append(f"{dated} {chosen.since} to {chosen.until}")
+    elif chosen.since:
+        parts.append(f"{dated} since {chosen.since}")
+    elif chosen.until:
+        parts.append(f"{dated} until {chosen.until}")
+    if chosen.min_upvotes is not None:
+        parts.append(f"at least {chosen.min_upvotes} upvotes")
+    if chosen.organization:
+        parts.append(f"organization {chosen.organization}")
+    if chosen.changed_since:
+        parts.append(f"changed since {json_value(chosen.changed_since)}")
+    if chosen.settled:
+        parts.append("settled days")
+    title = "Hugging Face Daily Papers" + (f": {', '.join(parts)}" if parts else "")
+    return About(fields, title, link)
+
+
+def check(name: str) -> None:
+    """``FormatError`` if the package format ``name`` needs is not installed:
+    said before any output is opened."""
+    if name == "parquet":
+        _pyarrow()
+
+
+def writer(name: str) -> Writer:
+    """The writer of format ``name``."""
+    return {
+        "jsonl": write_jsonl,
+        "csv": write_csv,
+        "parquet": write_parquet,
+        "atom": write_atom,
+        "rss": write_rss,
+        "jsonfeed": write_jsonfeed,
+    }[name]
+
+
+# -- tables ---------------------------------------------------------------------
+
+
+def write_jsonl(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
+    """One JSON object per line, UTF-8."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+    try:
+        for record in records:
+            text.write(dumps(record))
+            text.write("\n")
+    finally:
+        text.detach()  # the stream is the caller's to close
+
+
+def write_csv(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
+    """RFC 4180 CSV (CRLF rows, as the csv module writes), UTF-8, a header row."""
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+    try:
+        rows = csv.writer(text)
+        rows.writerow(about.fields)
+        for record in records:
+            rows.writerow([_cell(record[name]) for name in about.fields])
+    finally:
+        text.detach()  # the stream is the caller's to close
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell: null empty (no text field is ever empty), lists JSON,
+    dates and moments as in the JSONL.
+
+    >>> [_cell(None), _cell(True), _cell(3), _cell(["A", "B"]), _cell(dt.date(2026, 7, 31))]
+    ['', 'true', '3', '["A", "B"]', '2026-07-31']
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False, default=json_value)
+    if isinstance(value, dt.date):
+        return str(json_value(value))
+    return str(value)
+
+
+def write_parquet(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
+    """Parquet with the record's types, a row group per ``PARQUET_CHUNK`` records."""
+    pa, pq = _pyarrow()
+    schema = arrow_schema(about.fields)
+    with pq.ParquetWriter(stream, schema) as parquet:
+        iterator = iter(records)
+        while chunk := list(islice(iterator, PARQUET_CHUNK)):
+            columns = {name: [record[name] for record in chunk] for name in about.fields}
+            parquet.write_table(pa.Table.from_pydict(columns, schema=schema))
+
+
+def _pyarrow() -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise FormatError(
+            "the parquet format needs pyarrow: pip install 'digest_crawler[parquet]'"
+        ) from None
+    return pa, pq
+
+
+def arrow_schema(fields: Iterable[str]) -> Any:
+    """The Arrow schema of these record fields, from the model's types."""
+    pa, _ = _pyarrow()
+    return pa.schema(
+        [
+            pa.field(name, _arrow_type(info.annotation), nullable=_optional(info.annotation))
+            for name, info in FeedRecord.model_fields.items()
+            if name in fields
+        ]
+    )
+
+
+def _optional(annotation: Any) -> bool:
+    return type(None) in typing.get_args(annotation)
+
+
+def _arrow_type(annotation: Any) -> Any:
+    """date -> date32, datetime -> UTC timestamp, list -> list, model -> struct."""
+    pa, _ = _pyarrow()
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        (annotation,) = [a for a in typing.get_args(annotation) if a is not type(None)]
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) is list:
+        return pa.list_(_arrow_type(typing.get_args(annotation)[0]))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return pa.struct(
+            [
+                pa.field(name, _arrow_type(info.annotation), nullable=_optional(info.annotation))
+                for name, info in annotation.model_fields.items()
+            ]
+        )
+    simple = {
+        bool: pa.bool_(),
+        int: pa.int64(),
+        str: pa.string(),
+        dt.date: pa.date32(),
+        dt.datetime: pa.timestamp("us", tz="UTC"),
+    }
+    return simple[annotation]
+
+
+# -- feeds ------------------------------------------------------------------------
+
+
+def entry_html(record: Record) -> str:
+    """An entry's text: the abstract, the AI summary where kept, authors,
+    organization, upvotes (and the list's rank), as HTML.
+
+    >>> print(entry_html(dict(abstract="A <b>", upvotes=3, authors=["X"], ai_summary=None,
+    ...     organization=None, listing_date=dt.date(2026, 7, 31), rank=None)))
+    <p>A &lt;b&gt;</p>
+    <p>Authors: X</p>
+    <p>3 upvotes · listed 2026-07-31</p>
+    """
+    paragraphs = []
+    if record["abstract"]:
+        paragraphs.append(html.escape(record["abstract"]))
+    if record["ai_summary"]:
+        paragraphs.append("AI summary: " + html.escape(record["ai_summary"]))
+    if record["authors"]:
+        paragraphs.append("Authors: " + html.escape(", ".join(record["authors"])))
+    if record["organization"]:
+        paragraphs.append("Organization: " + html.escape(record["organization"]))
+    upvotes, rank = record["upvotes"], record["rank"]
+    counts = f"{upvotes} upvote{'' if upvotes == 1 else 's'} · listed {record['listing_date']}"
+    if rank is not None:
+        counts += f" · rank {rank}"
+    paragraphs.append(counts)
+    return "\n".join(f"<p>{_xml_text(p)}</p>" for p in paragraphs)
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
+
+def _published(record: Record) -> dt.datetime:
+    """When the paper entered the digest (its listing day's midnight UTC
+    where the page does not say)."""
+    submitted: dt.datetime | None = record["submitted_at"]
+    if submitted is not None:
+        return submitted
+    day: dt.date = record["listing_date"]
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def _feed_generator(records: Iterable[Record], about: About) -> Any:
+    """A feedgen feed of the records, in their order; updated: the newest
+    ``scraped_at`` among them."""
+    try:
+        from feedgen.feed import FeedGenerator
+    except ImportError:  # pragma: no cover - a dependency of the project
+        raise FormatError("the atom and rss formats need feedgen: pip install feedgen") from None
+    feed = FeedGenerator()
+    feed.id(about.link)
+    feed.title(_xml_text(about.title))
+    feed.link(href=about.link, rel="alternate")
+    feed.description(_xml_text(about.title))
+    feed.author({"name": "Hugging Face Daily Papers"})
+    feed.language("en")
+    newest = EPOCH
+    for record in records:
+        entry = feed.add_entry(order="append")
+        entry.id(record["url"])
+        entry.guid(record["url"], permalink=True)
+        entry.title(_xml_text(record["title"]))
+        entry.link(href=record["url"])
+        entry.published(_published(record))
+        entry.updated(record["scraped_at"])
+        if record["authors"]:
+            entry.author([{"name": _xml_text(name)} for name in record["authors"]])
+        for keyword in record["ai_keywords"] or ():
+            entry.category(term=_xml_text(keyword))
+        text = entry_html(record)
+        entry.description(text)  # RSS; content() after it: Atom's content, as HTML
+        entry.content(text, type="html")
+        newest = max(newest, record["scraped_at"])
+    feed.updated(newest)
+    feed.lastBuildDate(newest)
+    return feed
+
+
+def write_atom(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
+    """Atom 1.0 (RFC 4287), written by feedgen."""
+    stream.write(_feed_generator(records, about).atom_str(pretty=True))
+
+
+def write_rss(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
+    """RSS 2.0, written by feedgen."""
+    stream.write(_feed_generator(records, about).rss_str(pretty=True))
+
+
+def write_jsonfeed(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
+    """JSON Feed 1.1, streamed: the feed's members, then an item per line."""
+    head = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": about.title,
+        "home_page_url": about.link,
+        "description": about.title,
+        "language": "en",
+    }
+    stream.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8"))
+    stream.write(b', "items": [')
+    for number, item in enumerate(_json_items(records)):
+        stream.write(b"\n" if number == 0 else b",\n")
+        stream.write(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+    stream.write(b"\n]}\n")
+
+
+def _json_items(records: Iterable[Record]) -> Iterator[dict[str, Any]]:
+    for record in records:
+        item: dict[str, Any] = {
+            "id": record["url"],
+            "url": record["url"],
+            "title": record["title"],
+            "content_html": entry_html(record),
+            "date_published": json_value(_published(record)),
+            "date_modified": json_value(record["scraped_at"]),
+        }
+        if record["ai_summary"]:
+            item["summary"] = record["ai_summary"]
+        if record["thumbnail"]:
+            item["image"] = record["thumbnail"]
+        if record["authors"]:
+            item["authors"] = [{"name": name} for name in record["authors"]]
+        if record["ai_keywords"]:
+            item["tags"] = record["ai_keywords"]
+        # JSON Feed's extension member: the record's own fields a reader may use.
+        item["_digest_crawler"] = {
+            "arxiv_id": record["arxiv_id"],
+            "upvotes": record["upvotes"],
+            "organization": record["organization"],
+            "listing_date": str(record["listing_date"]),
+            "rank": record["rank"],
+        }
+        yield item

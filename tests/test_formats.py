@@ -1,0 +1,298 @@
+"""Every export format, written from an archive on SQLite and PostgreSQL and
+read back with the tool its users use: the same values as the JSONL, the
+specifications' required elements, empty filters, byte-identical repeats."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from digest_crawler import formats
+from digest_crawler.commands.export import ExportOptions, export
+from digest_crawler.feed import HISTORY_FIELDS, FeedRecord
+from tests.support.readback import (
+    comparable,
+    read_atom,
+    read_csv,
+    read_jsonfeed,
+    read_parquet,
+    read_rss,
+)
+
+BASE = "https://huggingface.co"
+SUFFIX = {
+    "jsonl": "jsonl",
+    "csv": "csv",
+    "parquet": "parquet",
+    "atom": "atom",
+    "rss": "rss",
+    "jsonfeed": "json",
+}
+
+
+def run(url: str, path: Path, **options: Any) -> int:
+    count, _, _ = export(url, ExportOptions.model_validate({"output": str(path), **options}), BASE)
+    return count
+
+
+def jsonl(url: str, tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
+    path = tmp_path / "reference.jsonl"
+    run(url, path, **options)
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.parametrize("with_history", [False, True], ids=["plain", "with-history"])
+def test_parquet_and_csv_read_back_to_the_jsonl_values(
+    archive_url: str, tmp_path: Path, with_history: bool
+) -> None:
+    extra = {"with_history": True} if with_history else {}
+    reference = comparable(jsonl(archive_url, tmp_path, **extra))
+    assert len(reference) == 1000
+    for kind, read in (("parquet", read_parquet), ("csv", None)):
+        path = tmp_path / f"papers.{kind}"
+        assert run(archive_url, path, **extra) == 1000
+        rows = read_parquet(path) if read else comparable(read_csv(path.read_bytes()))
+        assert rows == reference, kind
+
+
+def test_parquet_has_real_types_in_pandas(archive_url: str, tmp_path: Path) -> None:
+    run(archive_url, tmp_path / "papers.parquet")
+    papers = pd.read_parquet(tmp_path / "papers.parquet")
+    records = jsonl(archive_url, tmp_path)
+    assert list(papers["arxiv_id"]) == [r["arxiv_id"] for r in records]
+    assert any(r["arxiv_id"].endswith("0") for r in records)  # the ids a guess would break
+    assert str(papers["scraped_at"].dtype) == "datetime64[us, UTC]"
+    assert papers["listing_date"].iloc[0] == dt.date(2026, 7, 29)
+    assert papers["upvotes"].dtype == "int64" and papers["settled"].dtype == bool
+    assert list(papers["authors"].iloc[1]) == records[1]["authors"]
+
+
+def test_csv_in_pandas_as_readme_says(archive_url: str, tmp_path: Path) -> None:
+    """CSV has no types: pandas guesses, and reads 2607.00010 as a number
+    unless told (README gives the dtype); lists are JSON text."""
+    run(archive_url, tmp_path / "papers.csv")
+    records = jsonl(archive_url, tmp_path)
+    guessed = pd.read_csv(tmp_path / "papers.csv")
+    assert guessed["arxiv_id"].dtype == float  # what README warns of
+    papers = pd.read_csv(
+        tmp_path / "papers.csv",
+        dtype={"arxiv_id": str},
+        parse_dates=["submitted_at", "scraped_at"],
+        converters={"authors": lambda text: json.loads(text) if text else None},
+    )
+    assert list(papers["arxiv_id"]) == [r["arxiv_id"] for r in records]
+    assert list(papers["authors"]) == [r["authors"] for r in records]
+    assert str(papers["scraped_at"].dtype).startswith("datetime64") and "UTC" in str(
+        papers["scraped_at"].dtype
+    )
+    assert papers["upvotes"].tolist() == [r["upvotes"] for r in records]
+
+
+def test_feeds_have_an_entry_per_paper_newest_listing_first(
+    archive_url: str, tmp_path: Path
+) -> None:
+    records = jsonl(archive_url, tmp_path, since=dt.date(2026, 8, 10))
+    newest = sorted(records, key=lambda r: (r["listing_date"], r["arxiv_id"]), reverse=True)
+    for kind, read in (("atom", read_atom), ("rss", read_rss)):
+        path = tmp_path / f"daily.{kind}"
+        run(archive_url, path, since="2026-08-10")
+        entries = read(path.read_bytes())
+        assert [e["id"] for e in entries] == [r["url"] for r in newest], kind
+        first, paper = entries[0], newest[0]
+        assert first["title"] == paper["title"] and first["link"] == paper["url"]
+        text = first["content"][0]["value"] if kind == "atom" else first["summary"]
+        assert paper["abstract"].split(":")[0] in text and f"{paper['upvotes']} upvotes" in text
+        if paper["authors"]:
+            assert ", ".join(paper["authors"]) in text
+        if paper["ai_summary"]:
+            assert paper["ai_summary"] in text
+    feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since="2026-08-10"))
+    assert [item["id"] for item in feed["items"]] == [r["url"] for r in newest]
+    assert feed["title"] == "Hugging Face Daily Papers: listed since 2026-08-10"
+    item = feed["items"][0]
+    assert item["_digest_crawler"]["arxiv_id"] == newest[0]["arxiv_id"]
+
+
+def test_a_feeds_updated_is_the_newest_scrape_not_now(archive_url: str, tmp_path: Path) -> None:
+    records = jsonl(archive_url, tmp_path, until="2026-07-29")
+    newest = max(dt.datetime.fromisoformat(r["scraped_at"]) for r in records)
+    atom = read_atom_feed(_write(archive_url, tmp_path, "atom", until="2026-07-29"))
+    assert dt.datetime.fromisoformat(atom["updated"]) == newest
+
+
+def read_atom_feed(data: bytes) -> dict[str, Any]:
+    import feedparser
+
+    return dict(feedparser.parse(data).feed)
+
+
+def test_a_weeks_feed_is_in_rank_order_and_says_what_it_holds(
+    archive_url: str, tmp_path: Path
+) -> None:
+    records = jsonl(archive_url, tmp_path, week="2026-W31", min_upvotes=110)
+    assert [r["rank"] for r in records] == sorted(r["rank"] for r in records) and records
+    entries = read_rss(_write(archive_url, tmp_path, "rss", week="2026-W31", min_upvotes=110))
+    assert [e["id"] for e in entries] == [r["url"] for r in records]
+    assert f"rank {records[0]['rank']}" in entries[0]["summary"]
+    import feedparser
+
+    feed = feedparser.parse(
+        _write(archive_url, tmp_path, "atom", week="2026-W31", min_upvotes=110)
+    ).feed
+    assert feed["title"] == "Hugging Face Daily Papers: week 2026-W31, at least 110 upvotes"
+    assert feed["link"] == "https://huggingface.co/papers/week/2026-W31"
+
+
+@pytest.mark.parametrize("kind", formats.FORMATS)
+def test_an_empty_filter_gives_a_valid_empty_file(
+    archive_url: str, tmp_path: Path, kind: str
+) -> None:
+    data = _write(archive_url, tmp_path, kind, min_upvotes=10**6)
+    if kind == "atom":
+        assert read_atom(data) == []
+    elif kind == "rss":
+        assert read_rss(data) == []
+    elif kind == "jsonfeed":
+        assert read_jsonfeed(data)["items"] == []
+    elif kind == "parquet":
+        assert read_parquet(tmp_path / "papers.parquet") == []
+        import pyarrow.parquet as pq
+
+        assert pq.read_schema(tmp_path / "papers.parquet").names == list(
+            name for name in FeedRecord.model_fields if name not in HISTORY_FIELDS
+        )
+    elif kind == "csv":
+        assert data.decode().splitlines() == [
+            ",".join(formats.about(ExportOptions(), BASE, False).fields)
+        ]
+    else:
+        assert data == b""
+
+
+@pytest.mark.parametrize("kind", formats.FORMATS)
+def test_two_exports_are_identical(archive_url: str, tmp_path: Path, kind: str) -> None:
+    one = _write(archive_url, tmp_path / "one", kind, until="2026-08-05")
+    two = _write(archive_url, tmp_path / "two", kind, until="2026-08-05")
+    if kind == "parquet":
+        assert read_parquet(tmp_path / "one" / "papers.parquet") == read_parquet(
+            tmp_path / "two" / "papers.parquet"
+        )
+    else:
+        assert one == two and one
+
+
+def _write(url: str, directory: Path, kind: str, **options: Any) -> bytes:
+    directory.mkdir(exist_ok=True)
+    path = directory / f"papers.{SUFFIX[kind]}"
+    run(url, path, **options)
+    return path.read_bytes()
+
+
+def test_control_characters_are_dropped_from_the_feeds_xml() -> None:
+    record = dict(
+        abstract="a\x0bb",
+        upvotes=1,
+        authors=None,
+        ai_summary=None,
+        organization=None,
+        listing_date=dt.date(2026, 1, 1),
+        rank=None,
+    )
+    assert formats.entry_html(record) == "<p>ab</p>\n<p>1 upvote · listed 2026-01-01</p>"
+
+
+@pytest.mark.parametrize("with_history", [False, True], ids=["plain", "with-history"])
+def test_records_serialize_as_the_model_does(archive_url: str, with_history: bool) -> None:
+    """The export's JSON values, derived from the model's types, are the
+    model's own (pydantic's ``model_dump(mode="json")``), and every record
+    validates against ``FeedRecord``."""
+    import sqlalchemy as sa
+
+    from digest_crawler.commands.export import records
+    from digest_crawler.feed import dumps
+
+    options = ExportOptions(with_history=with_history)
+    engine = sa.create_engine(archive_url)
+    with engine.connect() as connection:
+        for record in records(connection, options):
+            model = FeedRecord.model_validate(record)
+            dumped = model.model_dump(mode="json", exclude_unset=not with_history)
+            assert json.loads(dumps(record)) == dumped
+    engine.dispose()
+
+
+@pytest.mark.parametrize("with_history", [False, True], ids=["plain", "with-history"])
+def test_the_json_form_of_the_drivers_values_is_the_typed_records(
+    archive_url: str, with_history: bool
+) -> None:
+    """JSONL and CSV read the driver's own values (SQLite: stored text) and
+    write the same lines as from values of the model's types."""
+    import sqlalchemy as sa
+
+    from digest_crawler.commands.export import records
+    from digest_crawler.feed import dumps
+
+    options = ExportOptions(with_history=with_history)
+    engine = sa.create_engine(archive_url)
+    with engine.connect() as connection:
+        typed = [dumps(record) for record in records(connection, options)]
+        native = [dumps(record) for record in records(connection, options, json_form=True)]
+    engine.dispose()
+    assert native == typed and len(typed) == 1000
+
+
+HOSTILE = [
+    "'); DROP TABLE papers;--",
+    "<script>alert('x')</script> & <b>bold</b> &amp; &lt; ]]>",
+    "\u200fRTL mark \u202eoverride\u202c and \u05e2\u05d1\u05e8\u05d9\u05ea",
+    "emoji 🤗👍🏽🧑‍🔬 and combining e\u0301 a\u0308, 中文",
+    "control \x01\x0b\x1f characters XML 1.0 has no place for",
+    "T" * 100_000,
+]
+
+
+def test_hostile_text_survives_every_format(archive_url: str, tmp_path: Path) -> None:
+    """Markup, quotes, RTL, emoji and a 100 KB title come back exactly; the
+    XML feeds drop only the control characters XML 1.0 cannot carry."""
+    import re
+
+    import sqlalchemy as sa
+
+    from digest_crawler.storage.schema import papers
+    from tests.support.archive import paper_row
+
+    day = dt.date(2026, 9, 1)
+    rows = [
+        paper_row(
+            number,
+            day,
+            title=f"Title {text}",
+            abstract=f"Abstract {text}",
+            authors=[f"Author {text}"],
+            organization=f"Lab {text}",
+            ai_keywords=[f"keyword {text}"],
+        )
+        for number, text in enumerate(HOSTILE, start=1)
+    ]
+    engine = sa.create_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(papers), rows)
+    engine.dispose()
+    records = jsonl(archive_url, tmp_path, since=day)
+    assert sorted(r["title"] for r in records) == sorted(r["title"] for r in rows)
+    for kind in ("csv", "parquet"):
+        _write(archive_url, tmp_path, kind, since=day)
+    reference = comparable(records)
+    assert read_parquet(tmp_path / "papers.parquet") == reference
+    assert comparable(read_csv((tmp_path / "papers.csv").read_bytes())) == reference
+    xml = {r["url"]: re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", r["title"]) for r in records}
+    atom = read_atom(_write(archive_url, tmp_path, "atom", since=day))
+    assert {e["id"]: e["title"] for e in atom} == xml
+    assert len(read_rss(_write(archive_url, tmp_path, "rss", since=day))) == len(rows)
+    feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since=day))
+    assert {i["id"]: i["title"] for i in feed["items"]} == {r["url"]: r["title"] for r in records}
