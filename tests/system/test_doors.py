@@ -152,3 +152,27 @@ def test_the_token_never_reaches_a_mirror_nor_the_log_nor_the_archive(
         assert secret not in result.stderr + result.stdout
         for path in workdir.iterdir():
             assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_crawled_week_list_exports_in_its_rank_order(site: LocalSite, tmp_path: Path) -> None:
+    """The crawl's ranks are export's order: ``--week`` after ``-a week=``,
+    with a filter, and a list never crawled is an empty export."""
+    from tests.support.cli import export
+
+    database = archive(site, tmp_path / "api", "api", ("-a", "week=2026-W31"))
+    workdir = database.parent
+    result = export(workdir, "--week", "2026-W31", "--min-upvotes", "10", "-o", "week.jsonl")
+    assert result.returncode == 0, result.stderr
+    records = feed_lines(workdir / "week.jsonl")
+    stored = db_rows(
+        database,
+        "SELECT arxiv_id, rank FROM period_listings JOIN papers USING (arxiv_id)"
+        " WHERE upvotes >= 10 ORDER BY rank",
+    )
+    assert [(r["arxiv_id"], r["rank"]) for r in records] == [
+        (row["arxiv_id"], row["rank"]) for row in stored
+    ]
+    assert 0 < len(records) < 30
+    empty = export(workdir, "--week", "2026-W30", "-o", "empty.jsonl")
+    assert empty.returncode == 0 and (workdir / "empty.jsonl").read_text() == ""
+    assert "2026-W30" in empty.stderr
