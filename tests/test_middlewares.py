@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -10,7 +9,7 @@ from scrapy import Request
 from scrapy.http import Response
 
 from digest_crawler.middlewares import HubTokenMiddleware, RateLimitMiddleware
-from tests.support.crawler import make_crawler
+from tests.support.crawler import make_crawler, run_async
 
 POLICY = {"RateLimit-Policy": '"fixed window";"pages";q=100;w=300'}
 
@@ -22,15 +21,15 @@ def middleware() -> RateLimitMiddleware:
 def test_a_published_policy_sets_the_pace_and_autothrottle_leaves_that_host_alone() -> None:
     limits = middleware()
     first = Request("https://huggingface.co/robots.txt")
-    asyncio.run(limits.process_request(first))
+    run_async(limits.process_request(first))
     assert "autothrottle_dont_adjust_delay" not in first.meta  # no policy known yet
     limits.response_downloaded(Response(first.url, headers=POLICY), first)
     assert limits.paces == {"huggingface.co": 300 / 100 * 1.02}
     page = Request("https://huggingface.co/papers/date/2026-07-31")
-    asyncio.run(limits.process_request(page))
+    run_async(limits.process_request(page))
     assert page.meta["autothrottle_dont_adjust_delay"] is True
     other = Request("https://example.org/papers/date/2026-07-31")
-    asyncio.run(limits.process_request(other))
+    run_async(limits.process_request(other))
     assert "autothrottle_dont_adjust_delay" not in other.meta  # another host: its own pace
 
 
@@ -60,8 +59,8 @@ def test_api_calls_are_a_bucket_of_their_own_with_the_api_pace() -> None:
     limits = middleware()
     page = Request("https://huggingface.co/papers/date/2026-07-31")
     call = Request("https://huggingface.co/api/daily_papers?date=2026-07-31&limit=100&p=0")
-    asyncio.run(limits.process_request(page))
-    asyncio.run(limits.process_request(call))
+    run_async(limits.process_request(page))
+    run_async(limits.process_request(call))
     assert "download_slot" not in page.meta  # the host's slot, as Scrapy names it
     assert call.meta["download_slot"] == "huggingface.co api"
     # AutoThrottle would hold the API to DOWNLOAD_DELAY, the pages' pace.
@@ -124,7 +123,7 @@ def test_a_429_slows_the_api_for_its_retry_not_for_the_run() -> None:
         downloader=SimpleNamespace(slots={"huggingface.co api": slot}, per_slot_settings={})
     )
     call = Request("https://huggingface.co/api/daily_papers?date=2026-07-31&limit=100&p=0")
-    asyncio.run(limits.process_request(call))
+    run_async(limits.process_request(call))
     limits.process_response(call, Response(call.url, status=429))
     assert slot.delay == 1.24
     limits.process_response(call, Response(call.url, status=200))

@@ -15,7 +15,7 @@ from digest_crawler.items import Listing
 from digest_crawler.periods import Period
 from digest_crawler.spiders.daily import DailySpider
 from tests.conftest import FIXTURES
-from tests.support.crawler import make_spider
+from tests.support.crawler import make_spider, run_async
 
 D = dt.date
 
@@ -134,10 +134,9 @@ async def _requests(spider: DailySpider) -> list[Request]:
 
 
 def test_start_requests_the_day_from_the_base_url() -> None:
-    import asyncio
 
     spider = make_spider(date="2026-03-09")
-    (request,) = asyncio.run(_requests(spider))
+    (request,) = _requests_of(spider)
     assert request.url == "http://127.0.0.1:9/papers/date/2026-03-09"
     assert request.cb_kwargs == {"requested": Period("day", D(2026, 3, 9))}
 
@@ -173,11 +172,10 @@ def test_scrapyd_job_argument_is_accepted() -> None:
 
 
 def test_days_the_ledger_says_are_done_are_not_requested() -> None:
-    import asyncio
 
     spider = make_spider(start="2026-03-01", end="2026-03-03")
     spider.done.update({D(2026, 3, 1), D(2026, 3, 2)})  # what the storage pipeline puts there
-    (request,) = asyncio.run(_requests(spider))
+    (request,) = _requests_of(spider)
     assert request.url == "http://127.0.0.1:9/papers/date/2026-03-03"
     assert stats(spider)["days_requested"] == 3 and stats(spider)["days_to_fetch"] == 1
 
@@ -185,10 +183,9 @@ def test_days_the_ledger_says_are_done_are_not_requested() -> None:
 def test_a_callback_error_fails_its_day_and_the_next_day_is_still_requested(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import asyncio
 
     spider = make_spider(start="2026-03-01", end="2026-03-02")
-    (first,) = asyncio.run(_requests(spider))
+    (first,) = _requests_of(spider)
 
     def broken(*args: Any) -> None:
         raise RecursionError("maximum recursion depth exceeded")
@@ -389,9 +386,7 @@ def test_bad_week_month_and_source_arguments_are_one_line_errors(
 
 
 def _requests_of(spider: DailySpider) -> list[Any]:
-    import asyncio
-
-    return asyncio.run(_requests(spider))
+    return run_async(_requests(spider))
 
 
 def _first(spider: DailySpider) -> dict[str, Any]:

@@ -23,12 +23,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, ClassVar
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler import formats
+from digest_crawler.commands.options import OptionError, validate
 from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.feed import SCHEMA_VERSION, Listing, Record, UpvoteSnapshot, json_record
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
@@ -197,14 +198,9 @@ def _parse_options(opts: argparse.Namespace) -> ExportOptions:
     if opts.settled:
         given["settled"] = True
     try:
-        return ExportOptions.model_validate(given)
-    except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        message = error["msg"].removeprefix("Value error, ")
-        if not error["loc"]:  # a rule across options names its options itself
-            raise ExportError(f"option {message}") from None
-        name = "--" + str(error["loc"][0]).replace("_", "-")
-        raise ExportError(f"option {name}: {message}") from None
+        return validate(ExportOptions, given)
+    except OptionError as exc:
+        raise ExportError(str(exc)) from None
 
 
 Span = tuple[dt.date, dt.date] | None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -31,3 +33,16 @@ def make_spider(**arguments: Any) -> DailySpider:
     settings and a base URL nobody answers."""
     crawler = make_crawler(DIGEST_BASE_URL="http://127.0.0.1:9")
     return DailySpider.from_crawler(crawler, **arguments)
+
+
+T = TypeVar("T")
+
+
+def run_async(awaitable: Awaitable[T]) -> T:
+    """Run a coroutine to its end on a loop of its own: ``asyncio.run``
+    would leave the installed reactor's loop unset and unclosed."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(awaitable)
+    finally:
+        loop.close()

@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.cli import crawl_env
+from tests.support.cli import crawl, crawl_env
+from tests.support.site import serve
 
 
 def scrapy(
@@ -20,3 +21,13 @@ def scrapy(
     return subprocess.run(
         command, cwd=workdir, env=crawl_env(), capture_output=True, text=True, timeout=timeout
     )
+
+
+def crawled(workdir: Path, days: tuple[str, ...]) -> Path:
+    """``workdir`` with an archive of the fixture site's ``days``, crawled
+    by the real command."""
+    with serve() as site:
+        for day in days:
+            result = crawl(site.url, workdir, "-a", f"date={day}", feed=None)
+            assert result.returncode == 0, result.stderr[-2000:]
+    return workdir

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import crawl, db_rows
-from tests.support.readers import scrapy
-from tests.support.site import serve
+from tests.support.cli import db_rows
+from tests.support.readers import crawled, scrapy
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
@@ -29,12 +28,7 @@ TABLES = """Object.fromEntries(["per-day", "top-papers", "organizations", "keywo
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("archive")
-    with serve() as site:
-        for day in DAYS:
-            result = crawl(site.url, workdir, "-a", f"date={day}", feed=None)
-            assert result.returncode == 0, result.stderr[-2000:]
-    return workdir
+    return crawled(tmp_path_factory.mktemp("archive"), DAYS)
 
 
 @pytest.fixture

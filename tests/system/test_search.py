@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import crawl
-from tests.support.readers import scrapy
+from tests.support.readers import crawled, scrapy
 from tests.support.site import serve
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
@@ -20,12 +20,7 @@ DAYS = ("2026-03-09", "2026-07-31")
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    workdir = tmp_path_factory.mktemp("archive")
-    with serve() as site:
-        for day in DAYS:
-            result = crawl(site.url, workdir, "-a", f"date={day}", feed=None)
-            assert result.returncode == 0, result.stderr[-2000:]
-    return workdir
+    return crawled(tmp_path_factory.mktemp("archive"), DAYS)
 
 
 @pytest.fixture
