@@ -45,6 +45,8 @@ def build_archive(path: Path, count: int) -> None:
                     "author_count": 8,
                     "organization": "Some Lab" if n % 3 else None,
                     "organization_id": "some-lab" if n % 3 else None,
+                    "organization_key": "some lab" if n % 3 else None,
+                    "organization_id_key": "some-lab" if n % 3 else None,
                     "published_at": day - dt.timedelta(days=1) if n % 7 else None,
                     "listing_date": day,
                     "submitted_at": moment,

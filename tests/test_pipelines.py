@@ -15,6 +15,7 @@ from digest_crawler import storage
 from digest_crawler.items import COUNT_MAX, PAPER_FIELDS, Listing, Paper
 from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
 from digest_crawler.spiders.daily import DailySpider
+from digest_crawler.storage import queries
 from tests.support.crawler import make_crawler
 
 D = dt.date
@@ -488,3 +489,25 @@ def test_a_run_of_weeks_never_resumes_a_run_of_days(database_url: str) -> None:
     store.open_spider()
     store.spider_closed(spider, "finished")
     assert spider.done == set()  # the interrupted run was of a day, not of the week
+
+
+def test_the_organization_keys_follow_the_names_they_are_made_of(database_url: str) -> None:
+    with Run(database_url) as run:
+        run.store(paper(organization="École Polytechnique", organization_id="EcolePolytechnique"))
+        run.store(paper(organization=None, organization_id=None))  # cards: names unknown
+    (row,) = rows(database_url)
+    assert (row["organization_key"], row["organization_id_key"]) == (
+        "école polytechnique",
+        "ecolepolytechnique",
+    )
+    with Run(database_url) as run:
+        run.store(paper(organization="ÉCOLE NORMALE", organization_id="ENS"))
+    (row,) = rows(database_url)
+    assert (row["organization_key"], row["organization_id_key"]) == ("école normale", "ens")
+    engine = storage.make_reader(database_url)
+    with engine.connect() as connection:
+        found = connection.execute(
+            queries.select_papers(queries.PaperFilter(organization="école NORMALE"))[0]
+        ).all()
+    engine.dispose()
+    assert [r.arxiv_id for r in found] == ["2607.28618"]

@@ -21,6 +21,7 @@ from digest_crawler.storage.migrate import SchemaError, head_version, version_of
 from digest_crawler.storage.schema import (
     listing_days,
     listings,
+    organization_key,
     papers,
     period_listings,
     upvote_snapshots,
@@ -199,15 +200,11 @@ def _filtered(chosen: PaperFilter, native: bool) -> sa.Select[Any]:
     if chosen.min_upvotes is not None:
         query = query.where(papers.c.upvotes >= chosen.min_upvotes)
     if chosen.organization:
-        # lower() on both sides, by the database: one rule for the column and
-        # the option (the reader's SQLite lower() is Unicode-aware too), and
-        # the expression the two lower() indexes hold.
-        name = sa.func.lower(sa.literal(chosen.organization))
+        # The keys the writer stored: the name and the handle in Python's
+        # lower case (indexed; the same rule on every backend).
+        key = organization_key(chosen.organization)
         query = query.where(
-            sa.or_(
-                sa.func.lower(papers.c.organization) == name,
-                sa.func.lower(papers.c.organization_id) == name,
-            )
+            sa.or_(papers.c.organization_key == key, papers.c.organization_id_key == key)
         )
     if chosen.changed_since:
         query = query.where(papers.c.changed_at > chosen.changed_since)

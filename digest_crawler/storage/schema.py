@@ -108,16 +108,23 @@ papers = sa.Table(
     # index: the date then the id, so no sort is needed.
     sa.Index("ix_papers_listing_date", "listing_date", "arxiv_id"),
     sa.Index("ix_papers_published_at", "published_at", "arxiv_id"),
+    # The organization filter's keys: the name and the handle in lower case
+    # as Python makes it (Unicode: "École" -> "école"), written with the
+    # paper, so one rule holds on every backend and an index serves it.
+    # (SQLite's own lower() knows ASCII only: an index of it would not do.)
+    sa.Column("organization_key", sa.Text, index=True),
+    sa.Column("organization_id_key", sa.Text, index=True),
 )
-# The organization filter compares lower() of both sides. PostgreSQL's
-# lower() is Unicode-aware, and indexed. SQLite's own lower() knows ASCII
-# only, so the reader replaces it (engine.make_reader): an index of it, made
-# by whichever connection wrote the row, would answer "École" wrongly.
-for _name, _column in (
-    ("organization", papers.c.organization),
-    ("organization_id", papers.c.organization_id),
-):
-    sa.Index(f"ix_papers_{_name}_lower", sa.func.lower(_column)).ddl_if(dialect="postgresql")
+
+
+def organization_key(name: str | None) -> str | None:
+    """The organization filter's key of a name or handle.
+
+    >>> organization_key("École Polytechnique"), organization_key(None)
+    ('école polytechnique', None)
+    """
+    return name.lower() if name is not None else None
+
 
 listing_days = sa.Table(
     "listing_days",

@@ -20,6 +20,7 @@ from digest_crawler.storage.schema import (
     UTCDateTime,
     listing_days,
     listings,
+    organization_key,
     papers,
     period_listings,
     rejected_items,
@@ -187,7 +188,15 @@ def _upsert_papers(connection: Connection, batch: Sequence[Paper], now: dt.datet
     moments = {"first_seen_at": now, "last_seen_at": now, "changed_at": now}
     connection.execute(
         _paper_upsert(connection.dialect.name),
-        [{**paper.model_dump(), **moments} for paper in batch],
+        [
+            {
+                **paper.model_dump(),
+                **moments,
+                "organization_key": organization_key(paper.organization),
+                "organization_id_key": organization_key(paper.organization_id),
+            }
+            for paper in batch
+        ],
     )
     return len(set(ids) - existing)
 
@@ -208,11 +217,17 @@ def _paper_upsert(dialect: str) -> Any:
     statement: Any = _insert(dialect, papers)
     excluded = statement.excluded
     refreshed = {name: sa.func.coalesce(excluded[name], papers.c[name]) for name in REFRESHED}
+    # The organization filter's keys follow the names they are made of.
+    keys = {
+        name: sa.func.coalesce(excluded[name], papers.c[name])
+        for name in ("organization_key", "organization_id_key")
+    }
     changed = sa.or_(*(refreshed[name].is_distinct_from(papers.c[name]) for name in REFRESHED))
     return statement.on_conflict_do_update(
         index_elements=[papers.c.arxiv_id],
         set_={
             **refreshed,
+            **keys,
             "listing_date": sa.case(
                 (excluded.listing_date < papers.c.listing_date, excluded.listing_date),
                 else_=papers.c.listing_date,

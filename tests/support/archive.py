@@ -28,6 +28,9 @@ def paper_row(number: int, day: dt.date, **values: Any) -> dict[str, Any]:
         "author_count": 2 if number % 3 else None,
         "organization": "Kling Team" if number % 4 == 0 else None,
         "organization_id": "KlingTeam" if number % 4 == 0 else None,
+        # As the writer keys them (storage/write.py).
+        "organization_key": "kling team" if number % 4 == 0 else None,
+        "organization_id_key": "klingteam" if number % 4 == 0 else None,
         "published_at": day - dt.timedelta(days=2) if number % 5 else None,
         "listing_date": day,
         "submitted_at": dt.datetime(

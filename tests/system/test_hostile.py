@@ -451,8 +451,10 @@ def test_export_organization_names_match_in_any_case_beyond_ascii(archive: Path)
 
     connection = sqlite3.connect(archive / "papers.sqlite")
     with connection:
+        # As the writer stores a name: with its key in (Python's) lower case.
         connection.execute(
-            "UPDATE papers SET organization = 'École Polytechnique' WHERE arxiv_id ="
+            "UPDATE papers SET organization = 'École Polytechnique',"
+            " organization_key = 'école polytechnique' WHERE arxiv_id ="
             " (SELECT min(arxiv_id) FROM papers)"
         )
     connection.close()

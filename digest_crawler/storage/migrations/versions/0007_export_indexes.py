@@ -1,8 +1,8 @@
 """Schema version 7: indexes for the readers' orders and filters. The
 listing date index also holds ``arxiv_id`` (the export's order, without a
-sort); ``published_at`` gets the same; ``lower(organization)`` and
-``lower(organization_id)`` serve the organization filter on PostgreSQL
-(SQLite's lower() is not the reader's: see ``schema.py``); a week's or a
+sort); ``published_at`` gets the same; the organization filter reads two
+new indexed keys, the name and the handle in lower case (filled here for
+the papers stored before; see ``schema.py``); a week's or a
 month's list is read in rank order from ``ix_period_listings_rank``. No row
 changes.
 
@@ -26,11 +26,36 @@ def upgrade() -> None:
     op.drop_index("ix_papers_listing_date", table_name="papers")
     op.create_index("ix_papers_listing_date", "papers", ["listing_date", "arxiv_id"])
     op.create_index("ix_papers_published_at", "papers", ["published_at", "arxiv_id"])
-    if op.get_bind().dialect.name == "postgresql":
-        op.create_index("ix_papers_organization_lower", "papers", [sa.text("lower(organization)")])
-        op.create_index(
-            "ix_papers_organization_id_lower", "papers", [sa.text("lower(organization_id)")]
+    # The organization filter's keys, in Python's (Unicode) lower case,
+    # computed here for the papers stored before; the writer keeps them.
+    op.add_column("papers", sa.Column("organization_key", sa.Text))
+    op.add_column("papers", sa.Column("organization_id_key", sa.Text))
+    bind = op.get_bind()
+    named = bind.execute(
+        sa.text(
+            "SELECT arxiv_id, organization, organization_id FROM papers"
+            " WHERE organization IS NOT NULL OR organization_id IS NOT NULL"
         )
+    ).all()
+    if named:
+        bind.execute(
+            sa.text(
+                "UPDATE papers SET organization_key = :name, organization_id_key = :handle"
+                " WHERE arxiv_id = :arxiv_id"
+            ),
+            [
+                {
+                    "arxiv_id": row.arxiv_id,
+                    "name": row.organization.lower() if row.organization is not None else None,
+                    "handle": row.organization_id.lower()
+                    if row.organization_id is not None
+                    else None,
+                }
+                for row in named
+            ],
+        )
+    op.create_index("ix_papers_organization_key", "papers", ["organization_key"])
+    op.create_index("ix_papers_organization_id_key", "papers", ["organization_id_key"])
     op.create_index(
         "ix_period_listings_rank",
         "period_listings",
