@@ -158,7 +158,7 @@ class RateLimitMiddleware:
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         bucket = _bucket(request)
-        if bucket != _host(request):
+        if _api_call(request):
             # An API call: a download slot of its own, paced at the API's
             # budget (AutoThrottle would hold it to DOWNLOAD_DELAY, the pages').
             request.meta.setdefault("download_slot", bucket)
@@ -228,7 +228,7 @@ class RateLimitMiddleware:
         leaves alone (the API's, or one with a published policy) goes back
         to its pace: a 429 slows it down for the retry, not for the run."""
         bucket = _bucket(request)
-        pace = self.paces.get(bucket, self.api_delay if bucket != _host(request) else None)
+        pace = self.paces.get(bucket, self.api_delay if _api_call(request) else None)
         slot = self._slot(request)
         if pace is not None and slot is not None and slot.delay > pace:
             slot.delay = pace
@@ -347,11 +347,14 @@ def _host(request: Request) -> str:
     return urlparse_cached(request).hostname or ""
 
 
+def _api_call(request: Request) -> bool:
+    return "/api/" in urlparse_cached(request).path
+
+
 def _bucket(request: Request) -> str:
     """What the site counts ``request`` against: its host's pages, or
     (``<host> api``) its host's API calls."""
-    host = _host(request)
-    return f"{host} api" if "/api/" in urlparse_cached(request).path else host
+    return f"{_host(request)} api" if _api_call(request) else _host(request)
 
 
 def _header(response: Response, name: str) -> str | None:

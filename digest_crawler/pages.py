@@ -26,7 +26,6 @@ from digest_crawler.periods import KINDS, Period
 
 RawPaper = dict[str, Any]
 
-_URL_DATE = re.compile(r"/papers/date/(\d{4}-\d{2}-\d{2})|[?&]date=(\d{4}-\d{2}-\d{2})")
 _URL_PERIOD = re.compile(r"(?:/papers/|[?&])(date|week|month)[/=]([0-9W-]+)")
 _PAPER_HREF = re.compile(r"^/papers/([^/?#]+)$")
 _AUTHOR_COUNT = re.compile(r"(\d[\d,]*)\s+authors?\b")
@@ -74,25 +73,6 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
 
 def _not_html(url: str) -> ListingPage:
     return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
-
-
-def served_date_from_url(url: str) -> dt.date | None:
-    """The listing date named in a page URL, if any.
-
-    >>> served_date_from_url("https://huggingface.co/papers/date/2026-09-28")
-    datetime.date(2026, 9, 28)
-    >>> served_date_from_url("https://huggingface.co/papers?date=2024-08-01")
-    datetime.date(2024, 8, 1)
-    >>> served_date_from_url("https://huggingface.co/papers") is None
-    True
-    """
-    match = _URL_DATE.search(url)
-    if match is None:
-        return None
-    try:
-        return dt.date.fromisoformat(match[1] or match[2])
-    except ValueError:
-        return None
 
 
 def period_from_url(url: str) -> Period | None:
@@ -266,7 +246,8 @@ def _served_date_without_props(
     header, or one that contradicts the URL, makes the date unknowable
     (``None``).
     """
-    from_url = served_date_from_url(url)
+    named = period_from_url(url)
+    from_url = named.start if named is not None and named.kind == "day" else None
     stamp = selector.xpath("//time/@datetime").get()
     # No header to check the URL against (an empty answer, JSON, an error
     # page): the day cannot be told.

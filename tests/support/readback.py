@@ -147,3 +147,21 @@ def comparable(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _is_moment(value: Any) -> bool:
     return isinstance(value, str) and len(value) >= 20 and value[10] == "T" and value[-1] == "Z"
+
+
+def read_entries(kind: str, path: Path) -> list[Any]:
+    """An exported file's entries (feeds) or rows, read back by the tool
+    its users use for ``kind`` (a format of ``scrapy export``)."""
+    data = path.read_bytes()
+    if kind == "atom":
+        return read_atom(data)
+    if kind == "rss":
+        return read_rss(data)
+    if kind == "jsonfeed":
+        items: list[Any] = read_jsonfeed(data)["items"]
+        return items
+    if kind == "parquet":
+        return read_parquet(path)
+    if kind == "csv":
+        return read_csv(data)
+    return [json.loads(line) for line in data.decode("utf-8").splitlines()]

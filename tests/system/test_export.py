@@ -26,6 +26,7 @@ from tests.support.readback import (
     comparable,
     read_atom,
     read_csv,
+    read_entries,
     read_jsonfeed,
     read_parquet,
     read_rss,
@@ -502,17 +503,10 @@ def test_a_list_the_archive_does_not_hold_is_an_empty_export_and_a_note(
     assert note == "scrapy export: note: no list of the month 2026-07 is stored: nothing to export"
     assert summary == f"Exported 0 records (no dates) to {FILES[kind]}"
     data = (workdir / FILES[kind]).read_bytes()
-    if kind == "atom":
-        assert read_atom(data) == []
-    elif kind == "rss":
-        assert read_rss(data) == []
-    elif kind == "jsonfeed":
-        assert read_jsonfeed(data)["items"] == []
-    elif kind == "parquet":
-        assert read_parquet(workdir / FILES[kind]) == []
-    elif kind == "csv":
+    assert read_entries(kind, workdir / FILES[kind]) == []
+    if kind == "csv":
         assert len(data.splitlines()) == 1  # the header
-    else:
+    elif kind == "jsonl":
         assert data == b""
 
 
