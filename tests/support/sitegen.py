@@ -21,9 +21,9 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from digest_crawler.api import PAGE_SIZE, api_path
 from digest_crawler.dates import to_date
 from digest_crawler.periods import Period
+from digest_crawler.site.urls import PAGE_SIZE, api_path
 from tests.support.seed import SeedPaper, seed_papers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"

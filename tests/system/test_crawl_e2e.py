@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from digest_crawler.items import PAPER_FIELDS
-from digest_crawler.pages import parse_listing
+from digest_crawler.site.pages import parse_listing
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.cli import crawl as run_crawl
@@ -324,7 +324,7 @@ def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) 
     parsed = scrapy("parse", "--spider", "daily", "-s", f"DIGEST_BASE_URL={site.url}", url)
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "'outcome': 'served'" in parsed.stdout and "Traceback" not in parsed.stderr
-    code = "len(__import__('digest_crawler.pages').pages.parse_listing(response.text, response.url).papers)"
+    code = "len(__import__('digest_crawler.site.pages').site.pages.parse_listing(response.text, response.url).papers)"
     shell = scrapy("shell", "--nolog", url, "-c", code)
     assert (shell.returncode, shell.stdout.strip()) == (0, "30"), shell.stderr[-3000:]
     usage = scrapy("crawl", "daily", "-h")

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from digest_crawler.pages import parse_listing
+from digest_crawler.site.pages import parse_listing
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.seed import seed_papers
 from tests.support.sitegen import hostile_entries

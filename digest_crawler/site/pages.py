@@ -14,19 +14,17 @@ cards carry no abstract and no dates, so those fields stay ``None``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from parsel import Selector
 
-from digest_crawler.dates import parse_shown_date, to_date, to_moment
+from digest_crawler.dates import parse_shown_date, to_date
 from digest_crawler.periods import KINDS, Period
+from digest_crawler.site.entries import RawPaper, loads, paper_from_entry
+from digest_crawler.site.urls import period_from_url
 
-RawPaper = dict[str, Any]
-
-_URL_PERIOD = re.compile(r"(?:/papers/|[?&])(date|week|month)[/=]([0-9W-]+)")
 _PAPER_HREF = re.compile(r"^/papers/([^/?#]+)$")
 _AUTHOR_COUNT = re.compile(r"(\d[\d,]*)\s+authors?\b")
 _HEADER_DATE = r"^[A-Z][a-z]{2} \d{1,2}$"
@@ -73,41 +71,6 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
 
 def _not_html(url: str) -> ListingPage:
     return ListingPage(url=url, served_date=None, source="cards", problem="not an HTML page")
-
-
-def period_from_url(url: str) -> Period | None:
-    """The listing a page or API URL names, if any.
-
-    >>> period_from_url("https://huggingface.co/papers/week/2026-W31")
-    Period(kind='week', start=datetime.date(2026, 7, 27))
-    >>> period_from_url("http://127.0.0.1:8/api/daily_papers?month=2026-07&limit=100&p=0").key
-    '2026-07'
-    >>> period_from_url("https://huggingface.co/papers/date/2026-02-30") is None
-    True
-    """
-    match = _URL_PERIOD.search(url)
-    if match is None:
-        return None
-    kind = {"date": "day", "week": "week", "month": "month"}[match[1]]
-    try:
-        return Period.parse(kind, match[2])  # type: ignore[arg-type]
-    except ValueError:
-        return None
-
-
-def submitted_day(paper: RawPaper) -> dt.date | None:
-    """The day a raw paper entered the digest (``paper.submittedOnDailyAt``,
-    UTC), if it says.
-
-    >>> submitted_day({"submitted_at": "2026-07-31T04:49:29.000Z"})
-    datetime.date(2026, 7, 31)
-    >>> submitted_day({"submitted_at": "soon"}) is None
-    True
-    """
-    try:
-        return to_moment(paper.get("submitted_at")).date()
-    except (ValueError, TypeError, OverflowError):
-        return None
 
 
 # -- the hydration JSON ---------------------------------------------------
@@ -164,64 +127,6 @@ def _served_date(shown: Any, period: str) -> dt.date | None:
         return Period.containing(kind, to_date(shown)).start
     except ValueError:
         return None
-
-
-def loads(text: str) -> Any:
-    """JSON as the site writes it; a number too long for ``int()`` (over
-    4,300 digits) stays its text, for the loader to judge, instead of
-    making the whole answer unreadable."""
-    return json.loads(text, parse_int=_whole_number)
-
-
-def _whole_number(digits: str) -> int | str:
-    return int(digits) if len(digits) <= 4000 else digits
-
-
-def paper_from_entry(entry: Any, legacy: bool = False) -> RawPaper:
-    """Map one ``dailyPapers[]`` entry to raw item fields.
-
-    A malformed entry still gives a dict (perhaps empty): validation then
-    says what is missing, and the record is kept aside, not lost. ``legacy``:
-    an entry of a 2024 page, dated by its own ``publishedAt`` (in 2026 that
-    is the arXiv announcement, days before the listing day).
-    """
-    entry = entry if isinstance(entry, dict) else {}
-    paper = _dict(entry.get("paper"))
-    # No list of authors (left out, null, another type) is unknown, not "none".
-    authors = paper.get("authors")
-    authors = authors if isinstance(authors, list) else None
-    organization = _dict(paper.get("organization") or entry.get("organization"))
-    submitter = _dict(entry.get("submittedBy") or paper.get("submittedOnDailyBy"))
-    return {
-        "arxiv_id": paper.get("id"),
-        "title": paper.get("title") or entry.get("title"),
-        "abstract": paper.get("summary") or entry.get("summary"),
-        "ai_summary": paper.get("ai_summary"),
-        "ai_keywords": keywords if isinstance(keywords := paper.get("ai_keywords"), list) else None,
-        # Hidden authors count on the cards too ("6 authors" for six, one hidden).
-        "authors": None if authors is None else [_dict(a).get("name") for a in authors],
-        "author_count": None if authors is None else len(authors),
-        # The display name ("USC Physical Superintelligence (PSI) Lab") and
-        # the handle ("USC-PSI-Lab").
-        "organization": organization.get("fullname") or organization.get("name"),
-        "organization_id": organization.get("name"),
-        "published_at": paper.get("publishedAt"),
-        # When it entered the digest: 2026 pages say it in
-        # paper.submittedOnDailyAt; 2024 pages only in the entry's publishedAt.
-        "submitted_at": paper.get("submittedOnDailyAt")
-        or (entry.get("publishedAt") if legacy else None),
-        "upvotes": paper.get("upvotes"),
-        "num_comments": entry.get("numComments"),
-        "github_repo": paper.get("githubRepo"),
-        "github_stars": paper.get("githubStars"),
-        "project_page": paper.get("projectPage"),
-        "thumbnail": entry.get("thumbnail"),
-        "submitted_by": submitter.get("name") or submitter.get("user"),
-    }
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 # -- the server-rendered cards (fallback) -----------------------------------

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest_crawler.processors import clean_url, collapse_whitespace, to_int
+from digest_crawler.site.processors import clean_url, collapse_whitespace, to_int
 
 
 @pytest.mark.parametrize(

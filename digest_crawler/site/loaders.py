@@ -16,7 +16,7 @@ from itemloaders import ItemLoader
 from itemloaders.processors import Identity, MapCompose, TakeFirst
 
 from digest_crawler.dates import to_date, to_moment
-from digest_crawler.processors import clean_url, collapse_whitespace, to_int
+from digest_crawler.site.processors import clean_url, collapse_whitespace, to_int
 
 
 def listing_day_date(value: Any, loader_context: dict[str, Any]) -> Any:

@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from digest_crawler.items import PAPER_FIELDS, Paper
-from digest_crawler.loaders import load_paper
-from digest_crawler.pages import parse_listing
+from digest_crawler.site.loaders import load_paper
+from digest_crawler.site.pages import parse_listing
 from tests.conftest import fixture_text
 
 URL = "http://127.0.0.1/papers/date/2026-07-31"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from digest_crawler.api import PAGE_SIZE, api_path, parse_answer
-from digest_crawler.pages import parse_listing
 from digest_crawler.periods import Period
+from digest_crawler.site.api import parse_answer
+from digest_crawler.site.pages import parse_listing
+from digest_crawler.site.urls import PAGE_SIZE, api_path
 from tests.conftest import FIXTURES, fixture_text
 
 

@@ -2,8 +2,8 @@
 
 The API is what the listing page is built from: its answer is a JSON list of
 entries shaped like the page's ``dailyPapers[]``, so each entry becomes the
-same raw paper through ``pages.paper_from_entry`` and the same loader and
-model make the same record from either door. Knows nothing of Scrapy.
+same raw paper through ``entries.paper_from_entry`` and the same loader and
+model make the same record from either door.
 
 The API filters by the day a paper entered the digest (``date=``, ``week=``
 or ``month=``), pages with ``limit`` (at most 100) and ``p`` (from 0), and
@@ -14,23 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from digest_crawler.pages import RawPaper, loads, paper_from_entry
-from digest_crawler.periods import Period
-
-#: Entries per call: the most the API gives.
-PAGE_SIZE = 100
-#: Calls for one listing before it is given up: a month has about 1,500
-#: papers; an answer that never ends is no listing.
-MAX_PAGES = 50
-
-
-def api_path(period: Period, page: int = 0) -> str:
-    """The path and query of one call for ``period``'s list.
-
-    >>> api_path(Period.parse("week", "2026-W31"), 2)
-    '/api/daily_papers?week=2026-W31&limit=100&p=2'
-    """
-    return f"/api/daily_papers?{period.path_name}={period.key}&limit={PAGE_SIZE}&p={page}"
+from digest_crawler.site.entries import RawPaper, loads, paper_from_entry
+from digest_crawler.site.urls import PAGE_SIZE
 
 
 @dataclass

@@ -1,0 +1,159 @@
+"""The spider as a coordinator: which listings it asks for and in what
+order, what it makes of a fetch that failed, and where the reading's counts
+and log lines go. The reading rules are tested in tests/site/test_reading.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+import pytest
+from scrapy.http import HtmlResponse, Request, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from digest_crawler.items import Listing
+from digest_crawler.spiders.daily import DailySpider
+from tests.conftest import FIXTURES
+from tests.support.crawler import make_crawler, make_spider, run_async
+
+D = dt.date
+BASE = "http://127.0.0.1:9"
+
+
+def stats(spider: DailySpider) -> dict[str, Any]:
+    assert spider.crawler.stats is not None
+    return {
+        k.removeprefix("digest/"): v
+        for k, v in spider.crawler.stats.get_stats().items()
+        if k.startswith("digest/")
+    }
+
+
+async def _requests(spider: DailySpider) -> list[Request]:
+    return [request async for request in spider.start()]
+
+
+def requests_of(spider: DailySpider) -> list[Request]:
+    return run_async(_requests(spider))
+
+
+def answer(request: Request, fixture: str) -> HtmlResponse:
+    return HtmlResponse(
+        url=request.url,
+        body=(FIXTURES / fixture).read_bytes(),
+        encoding="utf-8",
+        request=request,
+    )
+
+
+def test_start_requests_the_first_listing_from_the_base_url() -> None:
+    spider = make_spider(date="2026-03-09")
+    (request,) = requests_of(spider)
+    assert request.url == f"{BASE}/papers/date/2026-03-09"
+    assert request.cb_kwargs["reader"].period.key == "2026-03-09"
+    assert request.dont_filter and request.meta["dont_redirect"]
+    assert stats(spider) == {"days_requested": 1, "days_to_fetch": 1}
+
+
+def test_the_api_door_asks_the_api() -> None:
+    (request,) = requests_of(make_spider(week="2026-W31", source="api"))
+    assert request.url == f"{BASE}/api/daily_papers?week=2026-W31&limit=100&p=0"
+
+
+def test_days_the_ledger_says_are_done_are_not_requested() -> None:
+    spider = make_spider(start="2026-03-01", end="2026-03-03")
+    spider.done.update({D(2026, 3, 1), D(2026, 3, 2)})  # what the storage pipeline puts there
+    (request,) = requests_of(spider)
+    assert request.url == f"{BASE}/papers/date/2026-03-03"
+    assert stats(spider)["days_requested"] == 3 and stats(spider)["days_to_fetch"] == 1
+
+
+def test_each_listing_is_asked_for_when_the_one_before_is_read(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    spider = make_spider(start="2026-07-30", end="2026-07-31")
+    (first,) = requests_of(spider)
+    listing, following = spider.parse(answer(first, "listing-2026-07-31.html"), **first.cb_kwargs)
+    assert isinstance(listing, Listing) and listing.outcome == "no_digest"
+    assert following.url == f"{BASE}/papers/date/2026-07-31"
+    (listing,) = spider.parse(answer(following, "listing-2026-07-31.html"), **following.cb_kwargs)
+    assert (listing.outcome, len(listing.papers)) == ("served", 30)
+    # The reading's counts are the crawl's stats, its lines the spider's log.
+    assert stats(spider)["no_digest_days"] == 1 and stats(spider)["papers_seen"] == 30
+    assert "No digest for 2026-07-30: the site served the day of 2026-07-31" in caplog.text
+    assert spider.newest == D(2026, 7, 31)
+
+
+def test_a_callback_error_fails_its_listing_and_the_next_is_still_requested(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spider = make_spider(start="2026-03-01", end="2026-03-02")
+    (first,) = requests_of(spider)
+
+    def broken(*args: Any) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("digest_crawler.site.reading.parse_listing", broken)
+    listing, following = spider.parse(answer(first, "listing-2026-07-31.html"), **first.cb_kwargs)
+    assert (listing.outcome, listing.reason) == (
+        "failed",
+        "RecursionError: maximum recursion depth exceeded",
+    )
+    assert following.url == f"{BASE}/papers/date/2026-03-02"
+    assert stats(spider)["parse_errors"] == 1
+    assert stats(spider)["first_failure"] == (
+        "2026-03-01: RecursionError: maximum recursion depth exceeded"
+    )
+
+
+def test_a_followed_redirect_carries_its_mark_and_the_same_reader() -> None:
+    spider = make_spider(date="2026-03-09")
+    (first,) = requests_of(spider)
+    moved = HtmlResponse(
+        url=first.url,
+        status=301,
+        headers={"Location": "/mirror/papers/date/2026-03-09"},
+        request=first,
+    )
+    (follow,) = spider.parse(moved, **first.cb_kwargs)
+    assert follow.url == f"{BASE}/mirror/papers/date/2026-03-09"
+    assert follow.meta["digest_redirects"] == 1
+    assert follow.cb_kwargs["reader"] is first.cb_kwargs["reader"]
+
+
+@pytest.mark.parametrize(("status", "reason"), [(500, "HTTP 500 after retries"), (404, "HTTP 404")])
+def test_a_fetch_that_failed_fails_its_listing_and_the_next_is_still_requested(
+    status: int, reason: str
+) -> None:
+    spider = make_spider(start="2026-03-01", end="2026-03-02")
+    (first,) = requests_of(spider)
+    failure = Failure(HttpError(TextResponse(url=first.url, status=status, request=first)))
+    failure.request = first  # type: ignore[attr-defined]
+    listing, following = spider.failed(failure)
+    assert (listing.outcome, listing.reason) == ("failed", reason)
+    assert following.url == f"{BASE}/papers/date/2026-03-02"
+    assert stats(spider)["failed_pages"] == 1
+
+
+def test_scrapy_parse_reads_the_listing_its_url_names() -> None:
+    spider = make_spider(date="2026-03-09")
+    url = f"{BASE}/papers/date/2026-07-31"
+    (listing,) = spider.parse(answer(Request(url), "listing-2026-07-31.html"))
+    assert (listing.outcome, listing.day) == ("served", D(2026, 7, 31))
+    with pytest.raises(ValueError, match="names no listing"):
+        list(spider.parse(answer(Request(f"{BASE}/papers"), "listing-2026-07-31.html")))
+
+
+@pytest.mark.parametrize(("newest", "stale"), [(D(2026, 7, 26), True), (D(2026, 7, 27), False)])
+def test_a_run_that_reads_today_notices_a_stalled_site(
+    newest: dt.date, stale: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    crawler = make_crawler(DIGEST_BASE_URL=BASE, DIGEST_TODAY="2026-07-31")
+    spider = DailySpider.from_crawler(crawler, refresh="0")
+    spider.newest = newest
+    spider.closed("finished")
+    assert ("stale_days" in stats(spider)) is stale
+    assert ("has served nothing new since" in caplog.text) is stale
