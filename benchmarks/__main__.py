@@ -465,8 +465,9 @@ def export_speed(sizes: Sizes, workdir: Path) -> Figure:
     """CPU per record of ``scrapy export`` (in this process, without the
     command's start) in each format, against a bare ``sqlite3`` +
     ``json.dumps`` dump of the same rows; the best of ``export_repeats``."""
-    from benchmarks.export import bare_dump, build_archive, cpu_in_turns, ours
     from digest_crawler.formats import FORMATS
+
+    from benchmarks.export import bare_dump, build_archive, cpu_in_turns, ours
 
     database = workdir / "export.sqlite"
     build_archive(database, sizes.export_papers)

@@ -86,7 +86,7 @@ def build_archive(path: Path, count: int) -> None:
 def bare_dump(database: Path, output: Path) -> int:
     """The same rows, ordered the same way, as JSON lines with the bare
     driver: the list columns parsed, everything else as stored."""
-    from digest_crawler.items import PAPER_FIELDS
+    from digest_crawler.paper import PAPER_FIELDS
 
     connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     columns = ", ".join(f"p.{name}" for name in PAPER_FIELDS)
@@ -115,11 +115,11 @@ def bare_dump(database: Path, output: Path) -> int:
 
 def ours(database: Path, output: Path, kind: str) -> int:
     """``scrapy export -o output --format kind``, in this process."""
-    from digest_crawler.commands.export import ExportOptions, export
+    from digest_crawler.outputs.export import export
+    from digest_crawler.storage.queries import PaperFilter
 
-    options = ExportOptions(output=str(output), format=kind)
-    count, _, _ = export(f"sqlite:///{database}", options, "https://huggingface.co")
-    return count
+    url = f"sqlite:///{database}"
+    return export(url, PaperFilter(), str(output), kind, "https://huggingface.co").records
 
 
 def cpu_of(repeats: int, work: Callable[[], int]) -> tuple[float, int]:

@@ -1,6 +1,7 @@
 """Feed exporters (``scrapy crawl daily -O papers.jsonl``) that write one
 record per paper: the spider yields listings, a feed holds their valid
-papers, each with exactly the fields of ``Paper`` in contract order."""
+papers, each with exactly the fields of ``Paper`` in contract order, in the
+JSON form every output shares (``outputs.records.json_record``)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from scrapy.exporters import (
 )
 
 from digest_crawler.items import Listing
+from digest_crawler.outputs.records import json_record
 
 
 class PapersOfListings:
@@ -24,7 +26,7 @@ class PapersOfListings:
         if not isinstance(item, Listing):
             return super().export_item(item)  # type: ignore[misc]
         for _, paper in item.valid:
-            super().export_item(paper.model_dump(mode="json"))  # type: ignore[misc]
+            super().export_item(json_record(paper.model_dump()))  # type: ignore[misc]
         return item
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler.arguments import DailyArguments
-from digest_crawler.items import Listing, Paper, Rejected
+from digest_crawler.items import Listing, Rejected
+from digest_crawler.paper import Paper
 from digest_crawler.periods import Period
 from digest_crawler.storage import ledger, make_engine, migrate
 from digest_crawler.storage.engine import check_database

@@ -7,7 +7,7 @@
 import scrapy
 
 from digest_crawler import __version__
-from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.paper import PAPER_FIELDS
 
 BOT_NAME = "digest_crawler"
 

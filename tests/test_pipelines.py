@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from digest_crawler import storage
-from digest_crawler.items import COUNT_MAX, PAPER_FIELDS, Listing, Paper
+from digest_crawler.items import Listing
+from digest_crawler.paper import COUNT_MAX, PAPER_FIELDS, Paper
 from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
 from digest_crawler.spiders.daily import DailySpider
 from digest_crawler.storage import queries

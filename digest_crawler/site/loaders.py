@@ -1,10 +1,12 @@
-"""The item loader: one raw paper of ``pages.py`` -> the fields of a ``Paper``.
+"""The item loader: one raw paper -> the fields of a ``Paper``.
 
-Input processors tidy each value (``processors.py``) and turn the site's
-date forms into dates and UTC moments; output processors pick one value per
-field, except for ``authors``, which stays a list. A value that cannot be
-read is left out (``None``), or, for a date, left as the site wrote it, so
-that validation rejects the paper and says why instead of guessing.
+Each field's processors follow from what the model says it holds
+(``paper.KINDS``, ``paper.LINKS``): a link is cleaned as a URL, a count read
+as an integer, a date or a moment read in the site's forms, any other text
+tidied; output processors pick one value per field, except for lists, which
+stay lists. A value that cannot be read is left out (``None``), or, for a
+date, left as the site wrote it, so that validation rejects the paper and
+says why instead of guessing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from itemloaders import ItemLoader
 from itemloaders.processors import Identity, MapCompose, TakeFirst
 
 from digest_crawler.dates import to_date, to_moment
+from digest_crawler.paper import KINDS, LINKS, fields_in
 from digest_crawler.site.processors import clean_url, collapse_whitespace, to_int
 
 
@@ -46,26 +49,40 @@ def utc_moment(value: Any) -> Any:
         return value
 
 
+def _input_processor(name: str) -> MapCompose:
+    if name in fields_in(LINKS):
+        return MapCompose(clean_url)
+    kind = KINDS[name].type
+    if kind is int:
+        return MapCompose(to_int)
+    if kind is dt.datetime:
+        return MapCompose(utc_moment)
+    if kind is dt.date:
+        return MapCompose(listing_day_date)
+    return MapCompose(collapse_whitespace)  # texts, and the items of a list of texts
+
+
+_INPUT = {name: _input_processor(name) for name in KINDS}
+_OUTPUT = {name: Identity() if kind.type is list else TakeFirst() for name, kind in KINDS.items()}
+
+
 class PaperLoader(ItemLoader):
     """Loads the fields of one ``Paper`` into a dict for validation."""
 
     default_item_class = dict
-    default_input_processor = MapCompose(collapse_whitespace)
-    default_output_processor = TakeFirst()
 
-    url_in = github_repo_in = project_page_in = thumbnail_in = MapCompose(clean_url)
-    author_count_in = upvotes_in = num_comments_in = github_stars_in = MapCompose(to_int)
-    published_at_in = MapCompose(listing_day_date)
-    submitted_at_in = scraped_at_in = MapCompose(utc_moment)
-    listing_date_in = Identity()
-    authors_out = ai_keywords_out = Identity()
+    def get_input_processor(self, field_name: str) -> Any:
+        return _INPUT[field_name]
+
+    def get_output_processor(self, field_name: str) -> Any:
+        return _OUTPUT[field_name]
 
 
 def load_paper(
     raw: dict[str, Any], *, listing_date: dt.date | None = None, **extra: Any
 ) -> dict[str, Any]:
-    """The fields of a ``Paper`` from one raw paper dict of ``pages.py`` and
-    what the listing adds (``listing_date``, ``url``, ``scraped_at``)."""
+    """The fields of a ``Paper`` from one raw paper and what the listing adds
+    (``listing_date``, ``url``, ``scraped_at``)."""
     loader = PaperLoader(listing_date=listing_date)
     values = {**raw, **extra, "listing_date": listing_date}
     for name, value in values.items():
@@ -74,7 +91,7 @@ def load_paper(
     paper: dict[str, Any] = loader.load_item()
     # No names on the page (cards) is unknown: left out; an empty JSON list
     # is known to be empty.
-    for name in ("authors", "ai_keywords"):
-        if raw.get(name) == []:
+    for name, kind in KINDS.items():
+        if kind.type is list and raw.get(name) == []:
             paper[name] = []
     return paper

@@ -63,10 +63,6 @@ def to_int(value: object) -> int | str | None:
     return None
 
 
-#: The paper's links that the page gives: each holds an http(s) URL or nothing.
-LINK_FIELDS = ("github_repo", "project_page")
-
-
 def clean_url(value: object) -> str | None:
     """A link as a safe absolute URL string; ``None`` for empty.
 

@@ -27,12 +27,13 @@ from urllib.parse import urljoin
 from scrapy.http import Request, Response, TextResponse
 
 from digest_crawler.items import Listing, Rejected
+from digest_crawler.paper import LINKS, fields_in
 from digest_crawler.periods import KINDS, Period
 from digest_crawler.site.api import parse_answer
 from digest_crawler.site.entries import RawPaper, submitted_day
 from digest_crawler.site.loaders import load_paper
 from digest_crawler.site.pages import parse_listing
-from digest_crawler.site.processors import LINK_FIELDS, collapse_whitespace
+from digest_crawler.site.processors import collapse_whitespace
 from digest_crawler.site.urls import (
     MAX_PAGES,
     MAX_REDIRECTS,
@@ -277,7 +278,7 @@ class ListingReader:
                 url=paper_url(self.base_url, arxiv_id) if arxiv_id else None,
                 scraped_at=answer.received_at,
             )
-            dropped = [name for name in LINK_FIELDS if raw.get(name) and name not in paper]
+            dropped = [name for name in fields_in(LINKS) if raw.get(name) and name not in paper]
             if dropped:
                 self.notes.count("links_dropped", len(dropped))
                 self.notes.log(

@@ -1,20 +1,22 @@
-"""What the readers (``scrapy export``) read: they open the archive
-read-only and never upgrade it."""
+"""What the readers (export, search, report) read: they open the archive
+read-only and never upgrade it; one filter (``PaperFilter``) chooses their
+papers."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy.engine import Connection, Engine, Row
 
-from digest_crawler.items import COUNT_MAX, PAPER_FIELDS
+from digest_crawler.paper import COUNT_MAX, PAPER_FIELDS
 from digest_crawler.periods import Kind, Period
 from digest_crawler.storage.engine import is_sqlite, make_reader
 from digest_crawler.storage.migrate import SchemaError, head_version, version_of
@@ -65,31 +67,58 @@ def open_archive(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def reading(url: str) -> Iterator[Connection]:
+    """A read-only connection on the archive at ``url``; ``ArchiveError`` (one
+    line) for no archive, one of another schema version, or a database error
+    while it is read."""
+    engine = open_archive(url)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    except sa.exc.SQLAlchemyError as exc:
+        raise ArchiveError(f"cannot read the archive: {str(exc).splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+
+
 class PaperFilter(BaseModel):
     """Which papers to read, and by which date to filter and order them.
 
-    ``week``/``month`` name one stored list (its first day); its papers come
-    in the list's rank order, each with its rank.
+    ``week``/``month`` name one stored list (by its key, or its first day);
+    its papers come in the list's rank order, each with its rank.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    since: dt.date | None = Field(default=None, description="First date, inclusive.")
-    until: dt.date | None = Field(default=None, description="Last date, inclusive.")
+    since: dt.date | None = Field(None, description="first date, inclusive")
+    until: dt.date | None = Field(None, description="last date, inclusive")
     by: Literal["listing", "published"] = Field(
-        default="listing", description="Filter and order by the listing date or the arXiv date."
+        "listing", description="the date to filter and order by: the listing day or the arXiv date"
     )
-    min_upvotes: int | None = Field(default=None, ge=0, le=COUNT_MAX)
-    organization: str | None = Field(default=None, min_length=1, description="Name or handle.")
+    min_upvotes: int | None = Field(
+        None, ge=0, le=COUNT_MAX, description="only papers with at least this many upvotes"
+    )
+    organization: str | None = Field(
+        None, min_length=1, description="only papers of this organization (name or handle)"
+    )
     changed_since: dt.datetime | None = Field(
-        default=None, description="Only papers new or changed after this moment."
+        None, description="only papers new or changed after this moment (UTC)"
     )
-    settled: bool = Field(default=False, description="Only papers of settled days (final upvotes).")
+    settled: bool = Field(
+        False,
+        description="only papers of settled days (read at the end of the refresh schedule:"
+        " final upvotes)",
+    )
     week: dt.date | None = Field(
-        default=None, description="Only the papers of this week's list (YYYY-Www), in its order."
+        None,
+        description="only the papers of this ISO week's list, in its rank order, with ranks",
+        json_schema_extra={"metavar": "YYYY-Www"},
     )
     month: dt.date | None = Field(
-        default=None, description="Only the papers of this month's list (YYYY-MM), in its order."
+        None,
+        description="only the papers of this month's list, in its rank order, with ranks",
+        json_schema_extra={"metavar": "YYYY-MM"},
     )
 
     @field_validator("week", "month", mode="before")
@@ -98,35 +127,21 @@ class PaperFilter(BaseModel):
         kind: Kind = "week" if info.field_name == "week" else "month"
         return Period.parse(kind, value).start if isinstance(value, str) else value
 
-    @field_validator("week")
+    @field_validator("week", "month")
     @classmethod
-    def _monday(cls, value: dt.date | None) -> dt.date | None:
-        if value is not None and value.isoweekday() != 1:
-            raise ValueError(f"{value} is not the Monday that starts an ISO week")
+    def _first_day(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        kind: Kind = "week" if info.field_name == "week" else "month"
+        if value is not None and Period.containing(kind, value).start != value:
+            raise ValueError(f"{value} is not the first day of a {kind}")
         return value
-
-    @field_validator("month")
-    @classmethod
-    def _first_day(cls, value: dt.date | None) -> dt.date | None:
-        if value is not None and value.day != 1:
-            raise ValueError(f"{value} is not the first day of a month")
-        return value
-
-    @model_validator(mode="after")
-    def _since_before_until(self) -> PaperFilter:
-        if self.since and self.until and self.since > self.until:
-            raise ValueError(f"--since: {self.since} is after --until {self.until}")
-        if self.week and self.month:
-            raise ValueError("--week and --month: give one list, not both")
-        return self
 
     @property
-    def period(self) -> tuple[Literal["week", "month"], dt.date] | None:
-        """The list named (``"week"`` or ``"month"``, its first day), if any."""
+    def period(self) -> Period | None:
+        """The list named, if any."""
         if self.week:
-            return "week", self.week
+            return Period("week", self.week)
         if self.month:
-            return "month", self.month
+            return Period("month", self.month)
         return None
 
 
@@ -173,12 +188,11 @@ def _filtered(chosen: PaperFilter, native: bool) -> sa.Select[Any]:
     joined = papers.outerjoin(listing_days, listing_days.c.listing_date == papers.c.listing_date)
     rank: sa.ColumnElement[Any] = sa.null()
     if chosen.period is not None:
-        kind, start = chosen.period
         joined = period_listings.join(
             joined,
             sa.and_(
-                period_listings.c.period == kind,
-                period_listings.c.period_start == start,
+                period_listings.c.period == chosen.period.kind,
+                period_listings.c.period_start == chosen.period.start,
                 period_listings.c.arxiv_id == papers.c.arxiv_id,
             ),
         )
@@ -225,11 +239,14 @@ def paper_chunks(
             yield list(chunk)
 
 
-def list_is_stored(connection: Connection, kind: str, start: dt.date) -> bool:
-    """Whether the archive holds the week's or month's list starting on ``start``."""
+def list_is_stored(connection: Connection, period: Period) -> bool:
+    """Whether the archive holds the week's or month's list ``period``."""
     found = connection.execute(
         sa.select(period_listings.c.arxiv_id)
-        .where(period_listings.c.period == kind, period_listings.c.period_start == start)
+        .where(
+            period_listings.c.period == period.kind,
+            period_listings.c.period_start == period.start,
+        )
         .limit(1)
     ).first()
     return found is not None

@@ -9,16 +9,21 @@ bookkeeping. Every change here is also an Alembic migration
 from __future__ import annotations
 
 import datetime as dt
-import types
-import typing
+import re
 from typing import Any
 
 import sqlalchemy as sa
-from annotated_types import MaxLen
-from pydantic.fields import FieldInfo
 from sqlalchemy.dialects import postgresql
 
-from digest_crawler.items import Paper
+from digest_crawler.paper import (
+    ARXIV_ID_MAX_LENGTH,
+    COUNTS,
+    KINDS,
+    PAPER_FIELDS,
+    Searched,
+    fields_in,
+    search_weight,
+)
 
 
 class UTCDateTime(sa.TypeDecorator[dt.datetime]):
@@ -31,6 +36,21 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
+    #: How SQLite keeps a moment.
+    SQLITE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+
+    @classmethod
+    def json_text(cls, stored: str) -> str | None:
+        """A moment SQLite keeps (``2026-07-31T09:05:00.000000Z``) as JSON
+        writes it (pydantic's form: no decimals when they are all zero),
+        without parsing it; ``None`` for text of another form.
+
+        >>> UTCDateTime.json_text("2026-07-31T09:05:00.000000Z"), UTCDateTime.json_text("x")
+        ('2026-07-31T09:05:00Z', None)
+        """
+        if not cls.SQLITE_TEXT.fullmatch(stored):
+            return None
+        return stored[:-8] + "Z" if stored.endswith(".000000Z") else stored
 
     def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
         if dialect.name == "sqlite":
@@ -61,44 +81,36 @@ JSONList = sa.JSON(none_as_null=True).with_variant(
 )
 
 
-def paper_column(name: str, info: FieldInfo) -> sa.Column[Any]:
-    """The ``papers`` column of one ``Paper`` field."""
-    kinds = [a for a in typing.get_args(info.annotation) if a is not type(None)]
-    optional = (
-        isinstance(info.annotation, types.UnionType)
-        or typing.get_origin(info.annotation) is typing.Union
-    )
-    kind = kinds[0] if optional else info.annotation
-    while typing.get_origin(kind) is typing.Annotated:
-        kind = typing.get_args(kind)[0]
+def paper_column(name: str) -> sa.Column[Any]:
+    """The ``papers`` column of one ``Paper`` field (its type, length, NULL)."""
+    kind = KINDS[name]
     column_type: Any
-    if typing.get_origin(kind) is list:
+    if kind.type is list:
         column_type = JSONList
-    elif kind is dt.datetime:
+    elif kind.type is dt.datetime:
         column_type = UTCDateTime
-    elif kind is dt.date:
+    elif kind.type is dt.date:
         column_type = sa.Date
-    elif kind is int:
+    elif kind.type is int:
         column_type = sa.Integer
-    elif kind is str:
-        lengths = [m.max_length for m in info.metadata if isinstance(m, MaxLen)]
-        column_type = sa.String(lengths[0]) if lengths else sa.Text
+    elif kind.type is str:
+        column_type = sa.String(kind.max_length) if kind.max_length else sa.Text
     else:  # pragma: no cover - a new field type needs a column type here
-        raise TypeError(f"no column type for Paper.{name}: {info.annotation!r}")
-    return sa.Column(
-        name,
-        column_type,
-        primary_key=name == "arxiv_id",
-        nullable=optional,
-    )
+        raise TypeError(f"no column type for Paper.{name}: {kind.type!r}")
+    return sa.Column(name, column_type, primary_key=name == "arxiv_id", nullable=kind.optional)
 
+
+#: A column that refers to a paper by its id.
+ARXIV_ID = sa.String(ARXIV_ID_MAX_LENGTH)
+#: How much of a rejected paper's id (which may be anything) is kept.
+REJECTED_ID_LENGTH = 64
 
 metadata = sa.MetaData()
 
 papers = sa.Table(
     "papers",
     metadata,
-    *(paper_column(name, info) for name, info in Paper.model_fields.items()),
+    *(paper_column(name) for name in PAPER_FIELDS),
     sa.Column("first_seen_at", UTCDateTime, nullable=False),
     sa.Column("last_seen_at", UTCDateTime, nullable=False),
     # When a crawl last saw a value differ (or the row was new): lets a
@@ -141,7 +153,7 @@ rejected_items = sa.Table(
     "rejected_items",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("arxiv_id", sa.String(64)),
+    sa.Column("arxiv_id", sa.String(REJECTED_ID_LENGTH)),
     sa.Column("page_url", sa.Text),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("payload", sa.Text, nullable=False),
@@ -154,7 +166,7 @@ listings = sa.Table(
     sa.Column("listing_date", sa.Date, primary_key=True),
     sa.Column(
         "arxiv_id",
-        sa.String(32),
+        ARXIV_ID,
         sa.ForeignKey("papers.arxiv_id", name="fk_listings_arxiv_id"),
         primary_key=True,
     ),
@@ -174,7 +186,7 @@ period_listings = sa.Table(
     sa.Column("period_start", sa.Date, primary_key=True),
     sa.Column(
         "arxiv_id",
-        sa.String(32),
+        ARXIV_ID,
         sa.ForeignKey("papers.arxiv_id", name="fk_period_listings_arxiv_id"),
         primary_key=True,
     ),
@@ -193,14 +205,13 @@ upvote_snapshots = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column(
         "arxiv_id",
-        sa.String(32),
+        ARXIV_ID,
         sa.ForeignKey("papers.arxiv_id", name="fk_upvote_snapshots_arxiv_id"),
         nullable=False,
     ),
     sa.Column("observed_at", UTCDateTime, nullable=False),
-    sa.Column("upvotes", sa.Integer, nullable=False),
-    sa.Column("num_comments", sa.Integer),
-    sa.Column("github_stars", sa.Integer),
+    # The paper's counts as that crawl saw them.
+    *(paper_column(name) for name in fields_in(COUNTS)),
     sa.Index("ix_upvote_snapshots_arxiv_id", "arxiv_id", "id"),
 )
 
@@ -262,15 +273,17 @@ crawl_days = sa.Table(
 # the index and reads the texts from ``papers`` by rowid; Datasette's search
 # box finds it by its ``content=``) and the triggers of the FTS5 manual's
 # external-content recipe. An upsert keeps a paper's rowid. PostgreSQL: a
-# stored generated ``tsvector`` (title A, abstract and keywords B, the rest C)
-# with a GIN index. Migration 0006 builds the same for an older archive; the
+# stored generated ``tsvector`` (each text in the weight class its
+# ``paper.Searched`` marker gives) with a GIN index. Migration 0006 builds the same for an older archive; the
 # texts are JSON lists for authors and keywords, indexed as their JSON text.
 SEARCH_TABLE = "papers_fts"
 SEARCH_VECTOR = "search_vector"
 SEARCH_INDEX = "ix_papers_search_vector"
-#: The indexed columns of ``papers``, as the FTS5 table names them (the order
-#: of ``bm25()``'s weights in ``storage/search.py``).
+#: The indexed texts of ``papers`` (``Paper``'s ``Searched`` fields) in the
+#: FTS5 table's column order, which migration 0006 fixed for every archive
+#: (``bm25()``'s weights are given in this order).
 SEARCH_COLUMNS = ("title", "abstract", "authors", "organization", "ai_summary", "ai_keywords")
+assert set(SEARCH_COLUMNS) == set(fields_in(Searched)), "the index must cover every text"
 
 
 def _sqlite_search_ddl() -> list[str]:
@@ -293,10 +306,9 @@ def _sqlite_search_ddl() -> list[str]:
 
 
 def _postgresql_search_ddl() -> list[str]:
-    weights = {"title": "A", "abstract": "B", "ai_keywords": "B"}
     parts = " || ".join(
-        f"setweight(to_tsvector('english', coalesce({c}{'::text' if c in ('authors', 'ai_keywords') else ''}, '')),"
-        f" '{weights.get(c, 'C')}')"
+        f"setweight(to_tsvector('english', coalesce({c}{'::text' if KINDS[c].type is list else ''}, '')),"
+        f" '{search_weight(c).weight_class}')"
         for c in SEARCH_COLUMNS
     )
     return [

@@ -11,6 +11,7 @@ to parse) ranked by ``ts_rank`` over its A/B/C weights.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -18,23 +19,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from digest_crawler.paper import search_weight
 from digest_crawler.storage.queries import PaperFilter, paper_ids
 from digest_crawler.storage.schema import SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_VECTOR, papers
 
 #: What marks a matched word in a snippet, on both backends.
 MARK = ("**", "**")
 SNIPPET_WORDS = 16
-#: bm25() weight of each of SEARCH_COLUMNS (title, abstract, authors,
-#: organization, AI summary, keywords): a word in the title outweighs the
-#: same word in a long abstract.
-_BM25_WEIGHTS = {
-    "title": 10.0,
-    "abstract": 3.0,
-    "authors": 1.0,
-    "organization": 1.0,
-    "ai_summary": 2.0,
-    "ai_keywords": 3.0,
-}
 
 
 class SearchError(Exception):
@@ -65,18 +56,9 @@ def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) 
     statement = statement.where(papers.c.arxiv_id.in_(chosen_ids)).limit(limit)
     if connection.dialect.name == "sqlite":
         _check_fts5_query(connection, query)
-    rows = connection.execute(statement).all()
     return [
-        Match(
-            arxiv_id=row.arxiv_id,
-            title=row.title,
-            url=row.url,
-            listing_date=row.listing_date,
-            upvotes=row.upvotes,
-            organization=row.organization,
-            snippet=" ".join((row.snippet or "").split()),
-        )
-        for row in rows
+        Match(**{**row._mapping, "snippet": " ".join((row.snippet or "").split())})
+        for row in connection.execute(statement)
     ]
 
 
@@ -97,20 +79,16 @@ def _check_fts5_query(connection: Connection, query: str) -> None:
 
 
 def _columns() -> list[Any]:
-    return [
-        papers.c.arxiv_id,
-        papers.c.title,
-        papers.c.url,
-        papers.c.listing_date,
-        papers.c.upvotes,
-        papers.c.organization,
-    ]
+    """The ``papers`` columns of a ``Match`` (all its fields but the snippet)."""
+    return [papers.c[field.name] for field in dataclasses.fields(Match) if field.name != "snippet"]
 
 
 def _sqlite_search(query: str) -> sa.Select[Any]:
     fts = sa.table(SEARCH_TABLE, sa.column("rowid"))
     fts_name: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
-    weights = [sa.literal(_BM25_WEIGHTS[name]) for name in SEARCH_COLUMNS]
+    # Each text's weight (``paper.Searched``): a word in the title outweighs the
+    # same word in a long abstract.
+    weights = [sa.literal(search_weight(name).weight) for name in SEARCH_COLUMNS]
     # Column -1: FTS5 picks the column whose snippet matches best.
     snippet = sa.func.snippet(fts_name, -1, *MARK, "…", SNIPPET_WORDS)
     score = sa.func.bm25(fts_name, *weights)  # lower is better

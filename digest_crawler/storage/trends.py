@@ -9,6 +9,7 @@ the keywords (JSON lists, counted here).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
@@ -81,11 +82,11 @@ class Trends:
 
 
 def trends(connection: Connection, chosen: PaperFilter) -> Trends:
-    """The report's figures over the papers ``chosen`` names. The span is
-    ``chosen.since``..``chosen.until`` where given, else the listing dates
-    of the papers found."""
+    """The report's figures over the papers ``chosen`` names (its dates are
+    listing dates). The span is ``chosen.since``..``chosen.until`` where
+    given, else a list's period, else the listing dates of the papers found."""
     if chosen.by != "listing":
-        chosen = chosen.model_copy(update={"by": "listing"})
+        raise ValueError("the report's figures are by listing date")
     mine = papers.c.arxiv_id.in_(paper_ids(chosen).scalar_subquery())
     per_day = [
         (row.listing_date, row.papers)
@@ -98,7 +99,10 @@ def trends(connection: Connection, chosen: PaperFilter) -> Trends:
     ]
     if not per_day:
         return Trends(chosen.since, chosen.until, [], [], [], None, None)
-    first, last = chosen.since or per_day[0][0], chosen.until or per_day[-1][0]
+    # A list's span is its period's days, else the days its papers were listed on.
+    period = chosen.period
+    first = chosen.since or (period.start if period else per_day[0][0])
+    last = chosen.until or (period.end if period else per_day[-1][0])
     halves = _halves(first, last)
     return Trends(
         first=first,
@@ -128,15 +132,9 @@ def _halves(
 
 
 def _top_papers(connection: Connection, mine: sa.ColumnElement[bool]) -> list[TopPaper]:
+    columns = [papers.c[f.name] for f in dataclasses.fields(TopPaper) if f.name != "curve"]
     rows = connection.execute(
-        sa.select(
-            papers.c.arxiv_id,
-            papers.c.title,
-            papers.c.url,
-            papers.c.organization,
-            papers.c.listing_date,
-            papers.c.upvotes,
-        )
+        sa.select(*columns)
         .where(mine)
         .order_by(papers.c.upvotes.desc(), papers.c.arxiv_id)
         .limit(TOP_PAPERS)

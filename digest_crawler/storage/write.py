@@ -14,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from digest_crawler.items import PAPER_FIELDS, Paper, Rejected
+from digest_crawler.items import Rejected
+from digest_crawler.paper import COUNTS, REFRESHED, Paper, fields_in
 from digest_crawler.periods import Period
 from digest_crawler.storage.schema import (
+    REJECTED_ID_LENGTH,
     UTCDateTime,
     listing_days,
     listings,
@@ -27,14 +29,8 @@ from digest_crawler.storage.schema import (
     upvote_snapshots,
 )
 
-#: Fields a re-crawl does not overwrite: the key, the earliest listing date
-#: (kept by a rule of its own) and the read time (always the latest).
-_NOT_REFRESHED = ("arxiv_id", "listing_date", "scraped_at")
-#: What a re-crawl refreshes when the page gives a value. A value the page
-#: does not give (NULL, e.g. no abstract on the fallback cards) keeps the
-#: stored one.
-REFRESHED = tuple(name for name in PAPER_FIELDS if name not in _NOT_REFRESHED)
-_COUNTS = ("upvotes", "num_comments", "github_stars")
+#: The counts an upvote snapshot keeps.
+_COUNTS = fields_in(COUNTS)
 
 # The one dialect difference of the writes: whose insert() has on_conflict_do_update.
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -127,7 +123,9 @@ def write_listing(
             rejected_items.insert(),
             [
                 {
-                    "arxiv_id": _storable(reject.arxiv_id[:64]) if reject.arxiv_id else None,
+                    "arxiv_id": _storable(reject.arxiv_id[:REJECTED_ID_LENGTH])
+                    if reject.arxiv_id
+                    else None,
                     "page_url": page_url,
                     "reason": _storable(reject.reason),
                     # ASCII JSON: a rejected paper may hold what no text column

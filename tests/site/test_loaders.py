@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from digest_crawler.items import PAPER_FIELDS, Paper
+from digest_crawler.paper import PAPER_FIELDS, Paper
 from digest_crawler.site.loaders import load_paper
 from digest_crawler.site.pages import parse_listing
 from tests.conftest import fixture_text

@@ -370,3 +370,15 @@ def test_a_failure_is_logged_with_its_reason() -> None:
             f"Could not fetch {read.url}: HTTP 500 after retries; nothing stored for 2026-03-09",
         )
     ]
+
+
+def test_every_dropped_link_is_counted_the_thumbnail_too() -> None:
+    entries = api_entries()[:1]
+    entries[0]["thumbnail"] = "javascript:alert(1)"
+    entries[0]["paper"]["projectPage"] = "file:///etc/passwd"
+    read = reader(day("2026-07-31"), "api")
+    found = listing(read.read(api(read.url, entries)))
+    (paper,) = found.papers
+    assert paper is not None and "thumbnail" not in paper and "project_page" not in paper
+    assert counts(read)["links_dropped"] == 2
+    assert "thumbnail='javascript:alert(1)'" in lines(read)

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from digest_crawler.periods import Period
 from digest_crawler.storage import queries
 from tests.support.archive import make_archive
 
@@ -119,8 +120,8 @@ def test_a_week_comes_in_rank_order_with_ranks(archive_url: str) -> None:
     assert all(r.rank is None for r in make_rows(archive_url, {"since": dt.date(2026, 8, 1)}))
     engine = sa.create_engine(archive_url)
     with engine.connect() as connection:
-        assert queries.list_is_stored(connection, "week", dt.date(2026, 7, 27))
-        assert not queries.list_is_stored(connection, "month", dt.date(2026, 7, 1))
+        assert queries.list_is_stored(connection, Period("week", dt.date(2026, 7, 27)))
+        assert not queries.list_is_stored(connection, Period("month", dt.date(2026, 7, 1)))
     engine.dispose()
 
 
@@ -147,8 +148,8 @@ def make_rows(url: str, options: dict[str, Any], newest_first: bool = False) -> 
         ({"week": "2026-5"}, "'2026-5' is not a week (expected YYYY-Www)"),
         ({"month": "2026-13"}, "'2026-13' is not a month (expected YYYY-MM)"),
         ({"month": "2026-00"}, "'2026-00' is not a month"),
-        ({"week": dt.date(2026, 7, 28)}, "2026-07-28 is not the Monday that starts an ISO week"),
-        ({"week": "2026-W31", "month": "2026-07"}, "--week and --month: give one list"),
+        ({"week": dt.date(2026, 7, 28)}, "2026-07-28 is not the first day of a week"),
+        ({"month": dt.date(2026, 7, 2)}, "2026-07-02 is not the first day of a month"),
     ],
 )
 def test_bad_weeks_and_months_are_refused(options: dict[str, Any], message: str) -> None:
@@ -158,6 +159,6 @@ def test_bad_weeks_and_months_are_refused(options: dict[str, Any], message: str)
 
 def test_weeks_and_months_name_their_first_day() -> None:
     chosen = queries.PaperFilter(week="2026-W01")
-    assert chosen.week == dt.date(2025, 12, 29) and chosen.period == ("week", chosen.week)
-    assert queries.PaperFilter(month="2026-02").period == ("month", dt.date(2026, 2, 1))
+    assert chosen.week == dt.date(2025, 12, 29) and chosen.period == Period("week", chosen.week)
+    assert queries.PaperFilter(month="2026-02").period == Period("month", dt.date(2026, 2, 1))
     assert queries.PaperFilter().period is None

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from digest_crawler.items import Paper
+from digest_crawler.paper import Paper
 from digest_crawler.storage import make_engine, migrate
 from digest_crawler.storage.queries import PaperFilter, open_archive
 from digest_crawler.storage.search import Match, SearchError, search

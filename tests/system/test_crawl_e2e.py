@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.paper import PAPER_FIELDS
 from digest_crawler.site.pages import parse_listing
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text

@@ -17,8 +17,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from digest_crawler.feed import SCHEMA_VERSION, json_schema, shipped_schema
-from digest_crawler.items import PAPER_FIELDS
+from digest_crawler.outputs.records import SCHEMA_VERSION, json_schema, shipped_schema
+from digest_crawler.paper import PAPER_FIELDS
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.cli import PROJECT, crawl, crawl_env, db_rows, export, feed_lines, table

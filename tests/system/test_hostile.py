@@ -259,7 +259,9 @@ def test_export_to_a_closed_pipe_is_a_normal_end(archive: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["arxiv_id"] and "Traceback" not in result.stderr
-    assert result.stderr.strip() == "Export stopped: standard output was closed by its reader"
+    assert result.stderr.strip() == (
+        "scrapy export: stopped: standard output was closed by its reader"
+    )
 
 
 def test_export_writes_a_device_or_a_fifo_in_place(archive: Path) -> None:
@@ -355,33 +357,6 @@ def test_export_that_cannot_write_says_so_and_leaves_the_old_file(
         assert sorted(p.name for p in mount.iterdir() if p.name.startswith(".")) == []
     finally:
         subprocess.run(["umount", str(mount)], check=False)
-
-
-def test_a_stopped_export_leaves_no_temporary_file(
-    archive: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SIGTERM (a scheduler stopping the job) in the middle of writing."""
-    import signal
-
-    from digest_crawler.commands import export as command
-
-    def stopped(connection: Any, options: Any, about: Any, stream: Any) -> Any:
-        stream.write(b"half a feed\n")
-        stream.flush()
-        os.kill(os.getpid(), signal.SIGTERM)
-        raise AssertionError("not reached: SIGTERM ends the export")
-
-    monkeypatch.setattr(command, "write_export", stopped)
-    (archive / "feed.jsonl").write_text("old feed\n")
-    options = command.ExportOptions(output=str(archive / "feed.jsonl"))
-    with pytest.raises(SystemExit) as stopped_with:
-        command.export(f"sqlite:///{archive / 'papers.sqlite'}", options, "http://127.0.0.1")
-    assert stopped_with.value.code == 128 + signal.SIGTERM
-    assert (archive / "feed.jsonl").read_text() == "old feed\n"
-    assert [p.name for p in archive.iterdir() if p.name.startswith(".feed")] == []
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL or callable(
-        signal.getsignal(signal.SIGTERM)
-    )
 
 
 # -- found by a second round of attacks --------------------------------------------

@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
-from digest_crawler.commands.report import ReportError, ReportOptions, report
-from digest_crawler.report import build_report
+from digest_crawler.cli import OptionError
+from digest_crawler.commands.report import ReportOptions, report
+from digest_crawler.outputs.report import build_report
 from digest_crawler.storage.trends import Organization, RisingKeyword, TopPaper, Trends
 
 DAY = dt.date(2026, 7, 31)
@@ -49,6 +50,6 @@ def test_the_page_fetches_nothing_and_is_the_same_every_time() -> None:
 
 def test_without_matplotlib_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.delitem(sys.modules, "digest_crawler.report")
-    with pytest.raises(ReportError, match=r"needs matplotlib .*pip install -e '\.\[report\]'"):
+    monkeypatch.delitem(sys.modules, "digest_crawler.outputs.report")
+    with pytest.raises(OptionError, match=r"needs matplotlib .*pip install -e '\.\[report\]'"):
         report("sqlite:///nowhere.sqlite", ReportOptions())

@@ -1,8 +1,8 @@
 """The formats ``scrapy export`` writes: one small writer per format, all fed
-by the same stream of records (``feed.Record``: ``FeedRecord``'s fields as a
-dict), each writing bytes to a stream.
+by the same stream of records (``records.Record``: ``FeedRecord``'s fields
+as a dict), each writing bytes to a stream.
 
-- ``jsonl``: one record per line (``feed.dumps``), the default.
+- ``jsonl``: one record per line (``records.dumps``), the default.
 - ``csv``: a header of the record's fields, then a row per record; lists as
   JSON text, dates ISO, moments ISO 8601 with a ``Z``, null an empty cell.
 - ``parquet``: the same columns with Arrow types (``date32``, UTC
@@ -24,8 +24,6 @@ import html
 import io
 import json
 import re
-import types
-import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -34,7 +32,8 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from digest_crawler.feed import HISTORY_FIELDS, FeedRecord, Record, dumps, json_value
+from digest_crawler.outputs.records import HISTORY_FIELDS, FeedRecord, Record, dumps, json_value
+from digest_crawler.paper import Kind, field_kinds
 from digest_crawler.periods import Period
 from digest_crawler.storage.queries import PaperFilter
 
@@ -52,7 +51,7 @@ EXTENSIONS = {
 }
 #: The formats that are a feed a reader subscribes to (newest listing first).
 FEEDS = ("atom", "rss", "jsonfeed")
-#: The formats written from records in their JSON form (``feed.json_record``).
+#: The formats written from records in their JSON form (``records.json_record``).
 JSON_FORM = ("jsonl", "csv")
 #: The moment of an empty feed: data-derived times only, so that two exports
 #: of the same (here: no) papers are byte-identical.
@@ -224,36 +223,29 @@ def _pyarrow() -> tuple[Any, Any]:
 
 def arrow_schema(fields: Iterable[str]) -> Any:
     """The Arrow schema of these record fields, from the model's types."""
+    return _arrow_struct(FeedRecord, fields)
+
+
+def _arrow_struct(model: type[BaseModel], fields: Iterable[str] | None = None) -> Any:
     pa, _ = _pyarrow()
+    chosen = set(fields) if fields is not None else set(model.model_fields)
     return pa.schema(
         [
-            pa.field(name, _arrow_type(info.annotation), nullable=_optional(info.annotation))
-            for name, info in FeedRecord.model_fields.items()
-            if name in fields
+            pa.field(name, _arrow_type(kind), nullable=kind.optional)
+            for name, kind in field_kinds(model).items()
+            if name in chosen
         ]
     )
 
 
-def _optional(annotation: Any) -> bool:
-    return type(None) in typing.get_args(annotation)
-
-
-def _arrow_type(annotation: Any) -> Any:
+def _arrow_type(kind: Kind) -> Any:
     """date -> date32, datetime -> UTC timestamp, list -> list, model -> struct."""
     pa, _ = _pyarrow()
-    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-        (annotation,) = [a for a in typing.get_args(annotation) if a is not type(None)]
-    while typing.get_origin(annotation) is typing.Annotated:
-        annotation = typing.get_args(annotation)[0]
-    if typing.get_origin(annotation) is list:
-        return pa.list_(_arrow_type(typing.get_args(annotation)[0]))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return pa.struct(
-            [
-                pa.field(name, _arrow_type(info.annotation), nullable=_optional(info.annotation))
-                for name, info in annotation.model_fields.items()
-            ]
-        )
+    if kind.type is list:
+        assert kind.item is not None
+        return pa.list_(_arrow_type(kind.item))
+    if isinstance(kind.type, type) and issubclass(kind.type, BaseModel):
+        return pa.struct(list(_arrow_struct(kind.type)))
     simple = {
         bool: pa.bool_(),
         int: pa.int64(),
@@ -261,7 +253,7 @@ def _arrow_type(annotation: Any) -> Any:
         dt.date: pa.date32(),
         dt.datetime: pa.timestamp("us", tz="UTC"),
     }
-    return simple[annotation]
+    return simple[kind.type]
 
 
 # -- feeds ------------------------------------------------------------------------

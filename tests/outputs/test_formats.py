@@ -12,9 +12,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from digest_crawler import formats
-from digest_crawler.commands.export import ExportOptions, export
-from digest_crawler.feed import HISTORY_FIELDS, FeedRecord
+from digest_crawler.commands.export import ExportOptions
+from digest_crawler.outputs import formats
+from digest_crawler.outputs.export import export
+from digest_crawler.outputs.records import HISTORY_FIELDS, FeedRecord
 from tests.support.readback import (
     comparable,
     read_atom,
@@ -37,8 +38,8 @@ SUFFIX = {
 
 
 def run(url: str, path: Path, **options: Any) -> int:
-    count, _, _ = export(url, ExportOptions.model_validate({"output": str(path), **options}), BASE)
-    return count
+    chosen = ExportOptions.model_validate({"output": str(path), **options})
+    return export(url, chosen, chosen.output, chosen.kind, BASE, chosen.with_history).records
 
 
 def jsonl(url: str, tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
@@ -208,13 +209,12 @@ def test_records_serialize_as_the_model_does(archive_url: str, with_history: boo
     validates against ``FeedRecord``."""
     import sqlalchemy as sa
 
-    from digest_crawler.commands.export import records
-    from digest_crawler.feed import dumps
+    from digest_crawler.outputs.records import dumps, records
 
     options = ExportOptions(with_history=with_history)
     engine = sa.create_engine(archive_url)
     with engine.connect() as connection:
-        for record in records(connection, options):
+        for record in records(connection, options, with_history):
             model = FeedRecord.model_validate(record)
             dumped = model.model_dump(mode="json", exclude_unset=not with_history)
             assert json.loads(dumps(record)) == dumped
@@ -229,14 +229,15 @@ def test_the_json_form_of_the_drivers_values_is_the_typed_records(
     write the same lines as from values of the model's types."""
     import sqlalchemy as sa
 
-    from digest_crawler.commands.export import records
-    from digest_crawler.feed import dumps
+    from digest_crawler.outputs.records import dumps, records
 
     options = ExportOptions(with_history=with_history)
     engine = sa.create_engine(archive_url)
     with engine.connect() as connection:
-        typed = [dumps(record) for record in records(connection, options)]
-        native = [dumps(record) for record in records(connection, options, json_form=True)]
+        typed = [dumps(record) for record in records(connection, options, with_history)]
+        native = [
+            dumps(record) for record in records(connection, options, with_history, json_form=True)
+        ]
     engine.dispose()
     assert native == typed and len(typed) == 1000
 

@@ -1,0 +1,90 @@
+"""An export: the chosen papers of the archive as records in one format, to
+one output (``scrapy export``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from digest_crawler.outputs import formats
+from digest_crawler.outputs.files import OutputError, check_target, write_output
+from digest_crawler.outputs.records import Record, records
+from digest_crawler.storage import queries
+
+Span = tuple[dt.date, dt.date] | None
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What an export wrote: its records, the span of their dates, where,
+    and a note for the person who asked (a list the archive does not hold)."""
+
+    records: int
+    span: Span
+    target: str
+    note: str | None = None
+
+
+def export(
+    url: str,
+    chosen: queries.PaperFilter,
+    output: str,
+    kind: str,
+    base_url: str,
+    with_history: bool = False,
+) -> Exported:
+    """Write the papers ``chosen`` names from the archive at ``url`` to
+    ``output`` (``-``: standard output) in format ``kind``."""
+    formats.check(kind)
+    if kind == "parquet" and output == "-" and sys.stdout.isatty():
+        raise OutputError("option --format: parquet is binary: give -o FILE, or pipe it")
+    check_target(output)
+    with queries.reading(url) as connection:
+        note = None
+        if chosen.period is not None and not queries.list_is_stored(connection, chosen.period):
+            note = (
+                f"no list of the {chosen.period.kind} {chosen.period} is stored: nothing to export"
+            )
+        about = formats.about(chosen, base_url, with_history)
+        tally = _Tally(chosen.by)
+        stream = records(
+            connection,
+            chosen,
+            with_history,
+            newest_first=kind in formats.FEEDS,
+            json_form=kind in formats.JSON_FORM,
+        )
+        write_output(output, lambda out: formats.writer(kind)(tally.count(stream), out, about))
+    return Exported(tally.records, tally.span, "standard output" if output == "-" else output, note)
+
+
+class _Tally:
+    """Counts the records passing to a writer, and their first and last date."""
+
+    def __init__(self, by: str) -> None:
+        self.date = "listing_date" if by == "listing" else "published_at"
+        self.records = 0
+        self.first: dt.date | str | None = None
+        self.last: dt.date | str | None = None
+
+    def count(self, stream: Iterator[Record]) -> Iterator[Record]:
+        for record in stream:
+            self.records += 1
+            day = record[self.date]
+            if day is not None:
+                self.first = day if self.first is None or day < self.first else self.first
+                self.last = day if self.last is None or day > self.last else self.last
+            yield record
+
+    @property
+    def span(self) -> Span:
+        if not (self.first and self.last):
+            return None
+        # In the JSON form the dates are ISO text (which sorts as the dates do).
+        first, last = (
+            dt.date.fromisoformat(day) if isinstance(day, str) else day
+            for day in (self.first, self.last)
+        )
+        return first, last

@@ -1,0 +1,91 @@
+"""Writing an output whole or not at all (``outputs/files.py``)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+from pathlib import Path
+from typing import IO
+
+import pytest
+
+from digest_crawler.outputs.files import OutputError, write_output
+
+
+def test_a_file_is_written_under_a_temporary_name_and_renamed_into_place(tmp_path: Path) -> None:
+    target = tmp_path / "feed.jsonl"
+    seen: list[list[str]] = []
+
+    def write(stream: IO[bytes]) -> int:
+        stream.write(b"line\n")
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        return 1
+
+    assert write_output(str(target), write) == 1
+    assert target.read_bytes() == b"line\n"
+    (during,) = seen
+    assert during[0].startswith(".feed.jsonl.") and "feed.jsonl" not in during
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path: Path) -> None:
+    target = tmp_path / "feed.jsonl"
+    target.write_text("old feed\n")
+
+    def broken(stream: IO[bytes]) -> None:
+        stream.write(b"half a feed\n")
+        raise RuntimeError("the archive went away")
+
+    with pytest.raises(RuntimeError):
+        write_output(str(target), broken)
+    assert target.read_text() == "old feed\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.jsonl"]
+
+
+def test_a_stopped_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    """SIGTERM (a scheduler stopping the job) in the middle of writing."""
+    target = tmp_path / "feed.jsonl"
+    target.write_text("old feed\n")
+    before = signal.getsignal(signal.SIGTERM)
+
+    def stopped(stream: IO[bytes]) -> None:
+        stream.write(b"half a feed\n")
+        stream.flush()
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("not reached: SIGTERM ends the write")
+
+    with pytest.raises(SystemExit) as stopped_with:
+        write_output(str(target), stopped)
+    assert stopped_with.value.code == 128 + signal.SIGTERM
+    assert target.read_text() == "old feed\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.jsonl"]
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_fifo_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        write_output(str(fifo), lambda stream: stream.write(b"x\n"))
+        assert os.read(reader, 10) == b"x\n"
+    finally:
+        os.close(reader)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (".", "option --output: '.' is a directory"),
+        ("no/such/x.jsonl", "option --output: no directory 'no/such'"),
+    ],
+)
+def test_an_output_that_cannot_be_a_file_is_refused_before_writing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    called = []
+    with pytest.raises(OutputError, match=message):
+        write_output(output, called.append)
+    assert called == []
