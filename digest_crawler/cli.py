@@ -19,12 +19,13 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from scrapy.commands import ScrapyCommand
+from sqlalchemy.engine import Connection
 
 from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.outputs.files import OutputError, ReaderGone
 from digest_crawler.outputs.formats import FormatError
 from digest_crawler.paper import COUNT_MAX, kind_of
-from digest_crawler.storage.queries import ArchiveError, PaperFilter
+from digest_crawler.storage.queries import ArchiveError, PaperFilter, list_is_stored
 from digest_crawler.storage.search import SearchError
 
 Options = TypeVar("Options", bound=BaseModel)
@@ -175,6 +176,17 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
         """A line for the person who asked, on standard error."""
         print(f"scrapy {self.name}: note: {text}", file=sys.stderr)
 
+    def note_a_missing_list(self, connection: Connection, chosen: PaperFilter) -> None:
+        """A week's or month's list the archive does not hold chooses no
+        paper: said, with the ways to get its papers."""
+        period = chosen.period
+        if period is not None and not list_is_stored(connection, period):
+            self.note(
+                f"no list of the {period.kind} {period} is stored (crawl it with scrapy crawl"
+                f" daily -a {period.kind}={period}; its days: --since {period.start}"
+                f" --until {period.end})"
+            )
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
         try:
@@ -190,3 +202,17 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
             )
             return
         print(summary, file=sys.stderr)
+
+
+def span_text(first: dt.date | None, last: dt.date | None) -> str:
+    """
+    >>> span_text(dt.date(2026, 7, 1), None), span_text(None, None)
+    ('from 2026-07-01', 'every listing day')
+    """
+    if first and last:
+        return f"{first} to {last}"
+    if first:
+        return f"from {first}"
+    if last:
+        return f"until {last}"
+    return "every listing day"

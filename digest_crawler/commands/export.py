@@ -52,9 +52,8 @@ class Command(ReaderCommand[ExportOptions]):
             options.kind,
             self.settings["DIGEST_BASE_URL"],
             options.with_history,
+            opened=lambda connection: self.note_a_missing_list(connection, options),
         )
-        if done.note:
-            self.note(done.note)
         span = done.span
         dates = f"{options.by} dates {span[0]} to {span[1]}" if span else "no dates"
         return f"Exported {done.records} records ({dates}) to {done.target}"

@@ -4,12 +4,14 @@ install -e '.[report]'``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 from pydantic import Field
+from sqlalchemy.engine import Connection
 
 from digest_crawler import __version__
-from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option
+from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option, span_text
 from digest_crawler.outputs.files import check_target, write_output
 from digest_crawler.storage import queries
 from digest_crawler.storage.trends import Trends, trends
@@ -30,13 +32,21 @@ class Command(ReaderCommand[ReportOptions]):
 
     def execute(self, options: ReportOptions) -> str:
         assert self.settings is not None
-        found, target = report(self.settings["DIGEST_DATABASE_URL"], options)
-        span = f"{found.first} to {found.last}" if found.first else "all dates"
+        found, target = report(
+            self.settings["DIGEST_DATABASE_URL"],
+            options,
+            opened=lambda connection: self.note_a_missing_list(connection, options),
+        )
+        span = span_text(found.first, found.last)
         days = len(found.per_day)
         return f"Reported {found.papers} papers on {days} listing days ({span}) to {target}"
 
 
-def report(url: str, options: ReportOptions) -> tuple[Trends, str]:
+def report(
+    url: str,
+    options: ReportOptions,
+    opened: Callable[[Connection], None] = lambda connection: None,
+) -> tuple[Trends, str]:
     """Read the figures, write the report; return them and where it went."""
     try:
         from digest_crawler.outputs.report import build_report
@@ -46,6 +56,7 @@ def report(url: str, options: ReportOptions) -> tuple[Trends, str]:
         ) from None
     check_target(options.output)
     with queries.reading(url) as connection:
+        opened(connection)
         found = trends(connection, options)
     page = build_report(
         found, _subject(options, found), f"Made by digest_crawler {__version__} from the archive."
@@ -55,8 +66,7 @@ def report(url: str, options: ReportOptions) -> tuple[Trends, str]:
 
 
 def _subject(options: ReportOptions, found: Trends) -> str:
-    first, last = found.first, found.last
-    span = f"{first} to {last}" if first and last else "every listing day"
+    span = span_text(found.first, found.last)
     if options.period is not None:
         span = f"the {options.period.kind} list {options.period}, {span}"
     return f"{span}, {options.organization}" if options.organization else span

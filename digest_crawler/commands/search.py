@@ -45,6 +45,7 @@ class Command(ReaderCommand[SearchOptions]):
     def execute(self, options: SearchOptions) -> str:
         assert self.settings is not None
         with queries.reading(self.settings["DIGEST_DATABASE_URL"]) as connection:
+            self.note_a_missing_list(connection, options)
             matches = search(connection, options.query, options, options.limit)
         show = as_json if options.jsonl else as_text
         write_output(

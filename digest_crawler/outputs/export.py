@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
 
 from digest_crawler.outputs import formats
 from digest_crawler.outputs.files import OutputError, check_target, write_output
@@ -18,13 +20,11 @@ Span = tuple[dt.date, dt.date] | None
 
 @dataclass(frozen=True)
 class Exported:
-    """What an export wrote: its records, the span of their dates, where,
-    and a note for the person who asked (a list the archive does not hold)."""
+    """What an export wrote: its records, the span of their dates, and where."""
 
     records: int
     span: Span
     target: str
-    note: str | None = None
 
 
 def export(
@@ -34,19 +34,17 @@ def export(
     kind: str,
     base_url: str,
     with_history: bool = False,
+    opened: Callable[[Connection], None] = lambda connection: None,
 ) -> Exported:
     """Write the papers ``chosen`` names from the archive at ``url`` to
-    ``output`` (``-``: standard output) in format ``kind``."""
+    ``output`` (``-``: standard output) in format ``kind``; ``opened`` is
+    called with the archive's connection before anything is written."""
     formats.check(kind)
     if kind == "parquet" and output == "-" and sys.stdout.isatty():
         raise OutputError("option --format: parquet is binary: give -o FILE, or pipe it")
     check_target(output)
     with queries.reading(url) as connection:
-        note = None
-        if chosen.period is not None and not queries.list_is_stored(connection, chosen.period):
-            note = (
-                f"no list of the {chosen.period.kind} {chosen.period} is stored: nothing to export"
-            )
+        opened(connection)
         about = formats.about(chosen, base_url, with_history)
         tally = _Tally(chosen.by)
         stream = records(
@@ -57,7 +55,7 @@ def export(
             json_form=kind in formats.JSON_FORM,
         )
         write_output(output, lambda out: formats.writer(kind)(tally.count(stream), out, about))
-    return Exported(tally.records, tally.span, "standard output" if output == "-" else output, note)
+    return Exported(tally.records, tally.span, "standard output" if output == "-" else output)
 
 
 class _Tally:

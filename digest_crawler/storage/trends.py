@@ -97,12 +97,13 @@ def trends(connection: Connection, chosen: PaperFilter) -> Trends:
             .order_by(papers.c.listing_date)
         )
     ]
-    if not per_day:
-        return Trends(chosen.since, chosen.until, [], [], [], None, None)
     # A list's span is its period's days, else the days its papers were listed on.
     period = chosen.period
-    first = chosen.since or (period.start if period else per_day[0][0])
-    last = chosen.until or (period.end if period else per_day[-1][0])
+    first = chosen.since or (period.start if period else None)
+    last = chosen.until or (period.end if period else None)
+    if not per_day:
+        return Trends(first, last, [], [], [], None, None)
+    first, last = first or per_day[0][0], last or per_day[-1][0]
     halves = _halves(first, last)
     return Trends(
         first=first,

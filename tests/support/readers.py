@@ -23,11 +23,12 @@ def scrapy(
     )
 
 
-def crawled(workdir: Path, days: tuple[str, ...]) -> Path:
-    """``workdir`` with an archive of the fixture site's ``days``, crawled
-    by the real command."""
+def crawled(workdir: Path, days: tuple[str, ...], lists: tuple[str, ...] = ()) -> Path:
+    """``workdir`` with an archive of the fixture site's ``days`` (and
+    ``lists``: ``week=2026-W31``, ``month=2026-07``), crawled by the real
+    command."""
     with serve() as site:
-        for day in days:
-            result = crawl(site.url, workdir, "-a", f"date={day}", feed=None)
+        for argument in (*(f"date={day}" for day in days), *lists):
+            result = crawl(site.url, workdir, "-a", argument, feed=None)
             assert result.returncode == 0, result.stderr[-2000:]
     return workdir

@@ -173,7 +173,7 @@ def test_every_record_validates_against_the_shipped_schema(workdir: Path) -> Non
 
 def test_shipped_schema_is_generated_from_the_model() -> None:
     assert shipped_schema() == json_schema(), (
-        "run: python -m digest_crawler.feed > digest_crawler/paper.schema.json"
+        "run: python -m digest_crawler.outputs.records > digest_crawler/paper.schema.json"
     )
 
 
@@ -500,7 +500,10 @@ def test_a_list_the_archive_does_not_hold_is_an_empty_export_and_a_note(
     result = export(workdir, "-o", FILES[kind], "--month", "2026-07")
     assert result.returncode == 0, result.stderr
     note, summary = result.stderr.strip().splitlines()
-    assert note == "scrapy export: note: no list of the month 2026-07 is stored: nothing to export"
+    assert note == (
+        "scrapy export: note: no list of the month 2026-07 is stored (crawl it with scrapy crawl"
+        " daily -a month=2026-07; its days: --since 2026-07-01 --until 2026-07-31)"
+    )
     assert summary == f"Exported 0 records (no dates) to {FILES[kind]}"
     data = (workdir / FILES[kind]).read_bytes()
     assert read_entries(kind, workdir / FILES[kind]) == []

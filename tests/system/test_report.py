@@ -28,7 +28,7 @@ TABLES = """Object.fromEntries(["per-day", "top-papers", "organizations", "keywo
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return crawled(tmp_path_factory.mktemp("archive"), DAYS)
+    return crawled(tmp_path_factory.mktemp("archive"), DAYS, ("week=2026-W31", "month=2026-07"))
 
 
 @pytest.fixture
@@ -43,7 +43,14 @@ def test_the_commands_readme_shows(workdir: Path) -> None:
     assert every.stderr.strip() == (
         "Reported 99 papers on 3 listing days (2026-03-09 to 2026-07-31) to report.html"
     )
-    month = scrapy(workdir, "report", "--month", "2026-07", "-o", "july.html")
+    july = scrapy(
+        workdir, "report", "--since", "2026-07-01", "--until", "2026-07-31", "-o", "july.html"
+    )
+    assert july.stderr.strip().startswith(
+        "Reported 44 papers on 2 listing days (2026-07-01 to 2026-07-31)"
+    )
+    # A month's list as the site ranks it: the same papers here.
+    month = scrapy(workdir, "report", "--month", "2026-07", "-o", "july-list.html")
     assert month.stderr.strip().startswith(
         "Reported 44 papers on 2 listing days (2026-07-01 to 2026-07-31)"
     )
@@ -91,11 +98,28 @@ def test_the_report_renders_offline_in_chromium_and_its_numbers_match_the_archiv
 
 
 def test_an_empty_span_gives_a_report_that_says_so(workdir: Path) -> None:
-    result = scrapy(workdir, "report", "--month", "2026-01", "-o", "empty.html")
+    result = scrapy(workdir, "report", "--since", "2026-01-01", "-o", "empty.html")
     assert result.returncode == 0, result.stderr
     page = (workdir / "empty.html").read_text(encoding="utf-8")
-    assert "No papers in this span (2026-01-01 to 2026-01-31)." in page
+    assert "No papers in this span (from 2026-01-01)." in page
     assert "<svg" not in page
+    assert (
+        result.stderr.strip()
+        == "Reported 0 papers on 0 listing days (from 2026-01-01) to empty.html"
+    )
+
+
+def test_a_list_the_archive_does_not_hold_is_an_empty_report_with_a_note(workdir: Path) -> None:
+    result = scrapy(workdir, "report", "--month", "2026-01", "-o", "empty.html")
+    assert result.returncode == 0, result.stderr
+    note, summary = result.stderr.strip().splitlines()
+    assert summary.startswith("Reported 0 papers on 0 listing days (2026-01-01 to 2026-01-31)")
+    assert note == (
+        "scrapy report: note: no list of the month 2026-01 is stored (crawl it with scrapy"
+        " crawl daily -a month=2026-01; its days: --since 2026-01-01 --until 2026-01-31)"
+    )
+    page = (workdir / "empty.html").read_text(encoding="utf-8")
+    assert "No papers in this span (the month list 2026-01, 2026-01-01 to 2026-01-31)." in page
 
 
 @pytest.mark.parametrize(
@@ -104,17 +128,14 @@ def test_an_empty_span_gives_a_report_that_says_so(workdir: Path) -> None:
         (["--week", "2026-W54"], "option --week: '2026-W54' is not a week (2026 has 53 ISO weeks)"),
         (["--month", "2026-13"], "option --month: '2026-13' is not a month"),
         (
-            ["--month", "2026-07", "--since", "2026-07-02"],
-            "option --month: cannot be given with --since",
+            ["--month", "2026-07", "--since", "2026-07-20", "--until", "2026-07-02"],
+            "option --since: 2026-07-20 is after --until 2026-07-02",
         ),
         (
             ["--week", "2026-W31", "--month", "2026-07"],
-            "option --week: cannot be given with --month",
+            "option --week and --month: give one list, not both",
         ),
-        (
-            ["-o", "no/such/dir/report.html"],
-            "option --output: 'no/such/dir/report.html' is not a file",
-        ),
+        (["-o", "no/such/dir/report.html"], "option --output: no directory 'no/such/dir'"),
         (["extra"], "unexpected argument 'extra'"),
     ],
 )

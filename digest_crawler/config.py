@@ -1,0 +1,190 @@
+"""Every ``DIGEST_*`` setting, read and checked in one place.
+
+``Config.from_settings`` reads them from Scrapy's settings (the defaults in
+``settings.py``, ``-s NAME=VALUE`` on the command line) into one validated
+object, or raises a ``ValueError`` whose message is one line naming the
+setting. The crawl and the readers use it; nothing else reads a
+``DIGEST_*`` setting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
+from scrapy.settings import BaseSettings
+
+from digest_crawler.dates import parse_iso_day
+from digest_crawler.site.urls import check_base_url
+
+_WHOLE_NUMBER = re.compile(r"^[0-9]+$")  # ASCII digits only
+#: The backends the archive's upserts are written for.
+BACKENDS = ("sqlite", "postgresql")
+
+
+class Config(BaseModel):
+    """The project's own settings (README: Settings)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: The site, a mirror or a local server, without a trailing slash.
+    base_url: str
+    #: The archive: a SQLite or PostgreSQL SQLAlchemy URL.
+    database_url: str
+    #: The daily run's refresh schedule: days before today, nearest first.
+    refresh: tuple[int, ...]
+    #: The day a run takes as today (``None``: the UTC date).
+    today: dt.date | None
+    #: A run that reads today fails when the site's newest day is older.
+    stale_days: int
+    #: Most rows per upsert statement.
+    batch_size: int
+    #: Stats that make a crawl exit 1 when non-zero.
+    failure_stats: tuple[str, ...]
+    ratelimit_max_wait: float
+    ratelimit_statuses: frozenset[int]
+    ratelimit_margin: float
+    api_delay: float
+    #: A Hugging Face token (``DIGEST_HF_TOKEN``, else ``HF_TOKEN``); never shown.
+    hf_token: SecretStr
+    #: Seconds between progress lines; 0: none.
+    progress_interval: float
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> Config:
+        """The settings, checked; a one-line ``ValueError`` naming the first bad one."""
+        values = {name: settings.get(f"DIGEST_{name.upper()}") for name in cls.model_fields}
+        values["hf_token"] = values["hf_token"] or os.environ.get("HF_TOKEN") or ""
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            error = exc.errors(include_url=False)[0]
+            name = f"DIGEST_{str(error['loc'][0]).upper()}"
+            message = error["msg"].removeprefix("Value error, ")
+            raise ValueError(f"setting {name}: {message}") from None
+
+    @property
+    def horizon(self) -> int:
+        """Days after which a read settles a listing day: the schedule's last."""
+        return self.refresh[-1]
+
+    @field_validator("base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: Any) -> str:
+        return check_base_url(str(value or ""))
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, value: Any) -> str:
+        check_database_url(str(value))
+        return str(value)
+
+    @field_validator("refresh", mode="before")
+    @classmethod
+    def _refresh(cls, value: Any) -> tuple[int, ...]:
+        parts = value.split(",") if isinstance(value, str) else value
+        try:
+            days = sorted({int(str(part).strip()) for part in parts})
+        except (TypeError, ValueError):
+            days = []
+        if not days or days[0] < 0:
+            raise ValueError(f"{value!r} is not a list of days before today (e.g. 0,1,2,3,7,14)")
+        return tuple(days)
+
+    @field_validator("today", mode="before")
+    @classmethod
+    def _today(cls, value: Any) -> dt.date | None:
+        if value in (None, ""):
+            return None
+        return value if isinstance(value, dt.date) else parse_iso_day(str(value))
+
+    @field_validator("stale_days", mode="before")
+    @classmethod
+    def _stale_days(cls, value: Any) -> int:
+        text = str(value).strip()
+        if not _WHOLE_NUMBER.match(text) or len(text) > 6:
+            raise ValueError(f"{value!r} is not a number of days")
+        return int(text)
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _batch_size(cls, value: Any) -> int:
+        text = str(value).strip()
+        if not _WHOLE_NUMBER.match(text) or int(text) < 1:
+            raise ValueError(f"{value!r} is not a number of rows: give at least 1")
+        return int(text)
+
+    @field_validator("failure_stats", mode="before")
+    @classmethod
+    def _failure_stats(cls, value: Any) -> tuple[str, ...]:
+        names = value.split(",") if isinstance(value, str) else value
+        return tuple(str(name).strip() for name in names if str(name).strip())
+
+    @field_validator("ratelimit_max_wait", "ratelimit_margin", "api_delay", mode="before")
+    @classmethod
+    def _seconds(cls, value: Any) -> float:
+        return _number(value, minimum=0.0)
+
+    @field_validator("progress_interval", mode="before")
+    @classmethod
+    def _progress_interval(cls, value: Any) -> float:
+        interval = _number(value, minimum=0.0)
+        if 0 < interval < 0.1:
+            raise ValueError(f"{interval:g} s would flood the log: give 0 (off) or at least 0.1")
+        return interval
+
+    @field_validator("ratelimit_statuses", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> frozenset[int]:
+        parts: Sequence[Any] = value.split(",") if isinstance(value, str) else value
+        try:
+            statuses = {int(str(part).strip()) for part in parts}
+        except (TypeError, ValueError):
+            statuses = set()
+        if not statuses or not all(100 <= code <= 599 for code in statuses):
+            raise ValueError(f"{value!r} is not a list of HTTP statuses")
+        return frozenset(statuses)
+
+
+def _number(value: Any, minimum: float) -> float:
+    """
+    >>> _number("2.5", 0.0)
+    2.5
+    >>> _number("-1", 0.0)
+    Traceback (most recent call last):
+    ValueError: '-1' is not a number of at least 0
+    """
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not number >= minimum or math.isinf(number):
+        raise ValueError(f"{value!r} is not a number of at least {minimum:g}")
+    return number
+
+
+def check_database_url(url: str) -> None:
+    """A one-line ``ValueError`` for a database URL no archive can be: not a
+    URL, a backend the upserts are not written for, an in-memory SQLite
+    database (a run would keep nothing), a directory. Makes nothing."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        raise ValueError(f"{url!r} is not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True)
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise ValueError(f"{shown!r}: {backend} is not supported (use {' or '.join(BACKENDS)})")
+    if backend != "sqlite":
+        return
+    if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed.query):
+        raise ValueError(f"{shown!r} is an in-memory database, which keeps nothing: name a file")
+    if "uri" not in parsed.query and Path(parsed.database or "").expanduser().is_dir():
+        raise ValueError(f"{shown!r} names a directory")
