@@ -14,20 +14,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
-import scrapy.exceptions
-from scrapy.settings import BaseSettings
+from scrapy.exceptions import CannotResolveHostError
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.misc import load_object
-from twisted.internet.error import DNSLookupError
 
 from digest_crawler.config import Config
-
-#: What Scrapy raises for a host name that does not resolve (Twisted's
-#: error, and Scrapy's own since 2.19).
-UNRESOLVED: tuple[type[BaseException], ...] = (
-    DNSLookupError,
-    getattr(scrapy.exceptions, "CannotResolveHostError", DNSLookupError),
-)
 
 
 def api_slot(host: str) -> str:
@@ -43,22 +36,22 @@ class Digest:
             config = Config.from_settings(settings)
         except ValueError:
             return  # the crawl command has said so, and stopped, before any crawler
-        host = api_slot(_hostname(config.base_url))
+        slot = api_slot(_hostname(config.base_url))
         slots = dict(settings.getdict("DOWNLOAD_SLOTS"))
-        slots.setdefault(host, {"delay": config.api_delay, "concurrency": 1})
-        settings.set("DOWNLOAD_SLOTS", slots, priority="addon")
+        slots.setdefault(slot, {"delay": config.api_delay, "concurrency": 1})
+        # Added to the slots a project may have set (at its priority).
+        priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, SETTINGS_PRIORITIES["addon"])
+        settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
         retried = [
             name for name in settings.getlist("RETRY_EXCEPTIONS") if not _is_unresolved(name)
         ]
-        settings.set("RETRY_EXCEPTIONS", retried, priority="addon")
+        settings.set("RETRY_EXCEPTIONS", retried, priority="addon")  # a project's own list rules
         robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
         if not any(isinstance(f, _WithoutTraceback) for f in robots.filters):
             robots.addFilter(_WithoutTraceback())
 
 
 def _hostname(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or ""
 
 
@@ -67,7 +60,7 @@ def _is_unresolved(name: Any) -> bool:
         error = load_object(name) if isinstance(name, str) else name
     except (ImportError, NameError, ValueError):
         return False
-    return isinstance(error, type) and issubclass(error, UNRESOLVED)
+    return isinstance(error, type) and issubclass(error, CannotResolveHostError)
 
 
 class _WithoutTraceback(logging.Filter):

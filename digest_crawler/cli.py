@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from scrapy.commands import ScrapyCommand
 from sqlalchemy.engine import Connection
 
+from digest_crawler.config import Config, SettingError
 from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.outputs.files import OutputError, ReaderGone
 from digest_crawler.outputs.formats import FormatError
@@ -187,11 +188,23 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
                 f" --until {period.end})"
             )
 
-    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+    @property
+    def config(self) -> Config:
         assert self.settings is not None
+        return Config.from_settings(self.settings)
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
         try:
+            self.config  # noqa: B018 - the settings are checked first
             summary = self.execute(self.options(args, opts))
-        except (OptionError, ArchiveError, FormatError, OutputError, SearchError) as exc:
+        except (
+            SettingError,
+            OptionError,
+            ArchiveError,
+            FormatError,
+            OutputError,
+            SearchError,
+        ) as exc:
             print(f"scrapy {self.name}: error: {exc}", file=sys.stderr)
             self.exitcode = 2
             return

@@ -2,7 +2,7 @@
 
 ``Config.from_settings`` reads them from Scrapy's settings (the defaults in
 ``settings.py``, ``-s NAME=VALUE`` on the command line) into one validated
-object, or raises a ``ValueError`` whose message is one line naming the
+object, or raises a ``SettingError`` whose message is one line naming the
 setting. The crawl and the readers use it; nothing else reads a
 ``DIGEST_*`` setting.
 """
@@ -27,6 +27,10 @@ from digest_crawler.site.urls import check_base_url
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")  # ASCII digits only
 #: The backends the archive's upserts are written for.
 BACKENDS = ("sqlite", "postgresql")
+
+
+class SettingError(ValueError):
+    """A setting no run can use; the message is one line naming it."""
 
 
 class Config(BaseModel):
@@ -59,7 +63,7 @@ class Config(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
-        """The settings, checked; a one-line ``ValueError`` naming the first bad one."""
+        """The settings, checked; a ``SettingError`` naming the first bad one."""
         values = {name: settings.get(f"DIGEST_{name.upper()}") for name in cls.model_fields}
         values["hf_token"] = values["hf_token"] or os.environ.get("HF_TOKEN") or ""
         try:
@@ -68,7 +72,7 @@ class Config(BaseModel):
             error = exc.errors(include_url=False)[0]
             name = f"DIGEST_{str(error['loc'][0]).upper()}"
             message = error["msg"].removeprefix("Value error, ")
-            raise ValueError(f"setting {name}: {message}") from None
+            raise SettingError(f"setting {name}: {message}") from None
 
     @property
     def horizon(self) -> int:

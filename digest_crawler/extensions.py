@@ -10,12 +10,11 @@ from typing import Any, TextIO
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
-from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from twisted.internet import task
 
+from digest_crawler.config import Config
 from digest_crawler.items import Listing
-from digest_crawler.middlewares import number_setting
 
 logger = logging.getLogger(__name__)
 
@@ -39,19 +38,9 @@ class BackfillProgress:
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
 
-    @staticmethod
-    def check_settings(settings: BaseSettings) -> None:
-        """``DIGEST_PROGRESS_INTERVAL``: 0 (off), or at least 0.1 s."""
-        interval = number_setting(settings, "DIGEST_PROGRESS_INTERVAL", minimum=0.0)
-        if 0 < interval < 0.1:
-            raise ValueError(
-                f"setting DIGEST_PROGRESS_INTERVAL: {interval:g} s would flood the log:"
-                " give 0 (off) or at least 0.1"
-            )
-
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BackfillProgress:
-        interval = crawler.settings.getfloat("DIGEST_PROGRESS_INTERVAL")
+        interval = Config.from_settings(crawler.settings).progress_interval
         if interval <= 0:
             raise NotConfigured
         assert crawler.stats is not None

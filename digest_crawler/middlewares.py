@@ -29,27 +29,20 @@ import asyncio
 import datetime as dt
 import email.utils
 import logging
-import os
 import re
 import time
 from typing import Any
 
-import scrapy.exceptions
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.error import DNSLookupError
+
+from digest_crawler.addon import api_slot
+from digest_crawler.config import Config
 
 logger = logging.getLogger(__name__)
-
-# Twisted's error, and Scrapy's own since 2.19.
-_UNRESOLVED: tuple[type[BaseException], ...] = (
-    DNSLookupError,
-    getattr(scrapy.exceptions, "CannotResolveHostError", DNSLookupError),
-)
 
 _PARAMETER = re.compile(r";\s*([a-z]+)\s*=\s*(\d+)")
 
@@ -112,31 +105,16 @@ def parse_ratelimit(value: str | None) -> tuple[int | None, float | None]:
 
 
 class RateLimitMiddleware:
-    @staticmethod
-    def check_settings(settings: BaseSettings) -> None:
-        """One-line ``ValueError`` for a setting this middleware cannot use."""
-        for name in ("DIGEST_RATELIMIT_MAX_WAIT", "DIGEST_RATELIMIT_MARGIN", "DIGEST_API_DELAY"):
-            number_setting(settings, name, minimum=0.0)
-        try:
-            statuses = [int(code) for code in settings.getlist("DIGEST_RATELIMIT_STATUSES")]
-        except ValueError:
-            statuses = []
-        if not statuses or not all(100 <= code <= 599 for code in statuses):
-            raise ValueError(
-                f"setting DIGEST_RATELIMIT_STATUSES: {settings.get('DIGEST_RATELIMIT_STATUSES')!r}"
-                " is not a list of HTTP statuses"
-            )
-
     def __init__(self, crawler: Crawler) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
         self.stats: StatsCollector = crawler.stats
-        settings = crawler.settings
-        self.max_wait = settings.getfloat("DIGEST_RATELIMIT_MAX_WAIT")
-        self.statuses = set(map(int, settings.getlist("DIGEST_RATELIMIT_STATUSES")))
-        self.max_delay = settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
-        self.margin = settings.getfloat("DIGEST_RATELIMIT_MARGIN")
-        self.api_delay = settings.getfloat("DIGEST_API_DELAY")
+        config = Config.from_settings(crawler.settings)
+        self.max_wait = config.ratelimit_max_wait
+        self.statuses = config.ratelimit_statuses
+        self.margin = config.ratelimit_margin
+        self.api_delay = config.api_delay
+        self.max_delay = crawler.settings.getfloat("AUTOTHROTTLE_MAX_DELAY")
         # Keyed by bucket (a host's pages, or "<host> api": its API calls):
         # time.monotonic() before which nothing is sent to it
         self.paused_until: dict[str, float] = {}
@@ -159,14 +137,11 @@ class RateLimitMiddleware:
     async def process_request(self, request: Request, spider: Any = None) -> None:
         bucket = _bucket(request)
         if _api_call(request):
-            # An API call: a download slot of its own, paced at the API's
-            # budget (AutoThrottle would hold it to DOWNLOAD_DELAY, the pages').
+            # An API call: a download slot of its own (its delay is
+            # DIGEST_API_DELAY: DOWNLOAD_SLOTS, from the add-on), paced at the
+            # API's budget (AutoThrottle would hold it to DOWNLOAD_DELAY, the pages').
             request.meta.setdefault("download_slot", bucket)
             request.meta["autothrottle_dont_adjust_delay"] = True
-            downloader = self._downloader()
-            if downloader is not None:
-                # The delay a new slot of this name starts with (DOWNLOAD_SLOTS).
-                downloader.per_slot_settings.setdefault(bucket, {"delay": self.api_delay})
         if bucket in self.paces:
             # The site's published pace sets this slot's delay: AutoThrottle
             # leaves it alone (its documented per-request switch).
@@ -268,7 +243,7 @@ class HubTokenMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HubTokenMiddleware:
-        token = crawler.settings.get("DIGEST_HF_TOKEN") or os.environ.get("HF_TOKEN") or ""
+        token = Config.from_settings(crawler.settings).hf_token.get_secret_value()
         return cls(token.strip())
 
     def process_request(self, request: Request, spider: Any = None) -> None:
@@ -296,53 +271,6 @@ class HubTokenMiddleware:
         )
 
 
-class FailFastMiddleware:
-    """Errors that retrying cannot help are not retried: a host name that
-    does not resolve (a night without network) fails its day at once
-    instead of after every retry. Placed before RetryMiddleware sees the
-    exception (``DOWNLOADER_MIDDLEWARES``).
-
-    A robots.txt that cannot be fetched is logged in one line, not with the
-    traceback Scrapy's robots.txt middleware adds (the failed day says why).
-    """
-
-    def __init__(self) -> None:
-        robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
-        if not any(isinstance(f, _WithoutTraceback) for f in robots.filters):
-            robots.addFilter(_WithoutTraceback())
-
-    def process_exception(
-        self, request: Request, exception: BaseException, spider: Any = None
-    ) -> None:
-        if isinstance(exception, _UNRESOLVED):
-            request.meta["dont_retry"] = True
-
-
-class _WithoutTraceback(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.exc_info, record.exc_text = None, None
-        return True
-
-
-def number_setting(settings: BaseSettings, name: str, minimum: float) -> float:
-    """The number a setting holds, at least ``minimum``; a one-line ``ValueError`` otherwise.
-
-    >>> number_setting(BaseSettings({"X": "2.5"}), "X", minimum=0.0)
-    2.5
-    >>> number_setting(BaseSettings({"X": "-1"}), "X", minimum=0.0)
-    Traceback (most recent call last):
-    ValueError: setting X: '-1' is not a number of at least 0
-    """
-    value = settings.get(name)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not number >= minimum or number == float("inf"):
-        raise ValueError(f"setting {name}: {value!r} is not a number of at least {minimum:g}")
-    return number
-
-
 def _host(request: Request) -> str:
     return urlparse_cached(request).hostname or ""
 
@@ -354,7 +282,7 @@ def _api_call(request: Request) -> bool:
 def _bucket(request: Request) -> str:
     """What the site counts ``request`` against: its host's pages, or
     (``<host> api``) its host's API calls."""
-    return f"{_host(request)} api" if _api_call(request) else _host(request)
+    return api_slot(_host(request)) if _api_call(request) else _host(request)
 
 
 def _header(response: Response, name: str) -> str | None:

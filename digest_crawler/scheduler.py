@@ -4,18 +4,20 @@
 Scrapy's disk queue does not survive ``kill -9`` (a resumed run read a
 half-written queue, logged an error and stopped with most days never
 fetched), and this crawl needs none: one request is in flight at a time,
-and the run ledger in the database knows which days are done.
+and the run ledger in the database knows which listings are done.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from scrapy.core.scheduler import Scheduler
-from scrapy.crawler import Crawler
+from scrapy.dupefilters import BaseDupeFilter
 
 
 class MemoryScheduler(Scheduler):
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> MemoryScheduler:
-        scheduler = super().from_crawler(crawler)
-        scheduler.dqdir = None  # no disk queue: Scheduler.open() then makes none
-        return scheduler
+    def __init__(
+        self, dupefilter: BaseDupeFilter, jobdir: str | None = None, **kwargs: Any
+    ) -> None:
+        # No job directory for the queue: Scheduler then makes no disk queue.
+        super().__init__(dupefilter, jobdir=None, **kwargs)

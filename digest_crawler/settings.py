@@ -1,10 +1,9 @@
 # Scrapy settings for digest_crawler.
 #
 # Kept in the order of Scrapy's project template; every deviation from the
-# template says why. Settings of our own are prefixed DIGEST_ and documented
-# in README.md. https://docs.scrapy.org/en/latest/topics/settings.html
-
-import scrapy
+# template says why. Settings of our own are prefixed DIGEST_, documented in
+# README.md and read and checked in one place (digest_crawler/config.py).
+# https://docs.scrapy.org/en/latest/topics/settings.html
 
 from digest_crawler import __version__
 from digest_crawler.paper import PAPER_FIELDS
@@ -14,12 +13,14 @@ BOT_NAME = "digest_crawler"
 SPIDER_MODULES = ["digest_crawler.spiders"]
 NEWSPIDER_MODULE = "digest_crawler.spiders"
 
-# Our commands: `crawl` (bad spider arguments end in a one-line error and a
-# non-zero exit status instead of a traceback, before any request; an honest
-# exit status after the crawl) and `export` (the JSONL feed).
+# Our commands (digest_crawler/commands/): `crawl` (bad arguments and
+# settings end in one line and exit status 2 before any request; an honest
+# exit status after the crawl), and `export`, `search`, `report`, `upgrade`.
 COMMANDS_MODULE = "digest_crawler.commands"
 
-ADDONS: dict[str, int] = {}
+# The settings that follow from our own (the API's download slot, no retry
+# of a host name that does not resolve): digest_crawler/addon.py.
+ADDONS = {"digest_crawler.addon.Digest": 0}
 
 # The site, or a mirror or local server with the same paths (tests use one).
 DIGEST_BASE_URL = "https://huggingface.co"
@@ -64,12 +65,8 @@ ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 3.5  # template: 1
 # Even spacing: Scrapy's default jitter (0.5x-1.5x the delay) would send some
-# requests closer together than the site's budget allows. Scrapy 2.19 renamed
-# the switch (and warns about the old name).
-if scrapy.version_info >= (2, 19):
-    DOWNLOAD_DELAY_JITTER = 0
-else:
-    RANDOMIZE_DOWNLOAD_DELAY = False
+# requests closer together than the site's budget allows.
+DOWNLOAD_DELAY_JITTER = 0
 
 # Listing pages are about 0.5 MB; anything near 16 MB is not a listing.
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # default 1 GiB
@@ -80,8 +77,6 @@ DOWNLOAD_TIMEOUT = 60  # default 180 s
 # RateLimit say (capped), and pause when the RateLimit budget is spent.
 DOWNLOADER_MIDDLEWARES = {
     "digest_crawler.middlewares.RateLimitMiddleware": 560,
-    # Also before RetryMiddleware: a host name that does not resolve is not retried.
-    "digest_crawler.middlewares.FailFastMiddleware": 555,
     # Adds the token (if any) to requests for huggingface.co only.
     "digest_crawler.middlewares.HubTokenMiddleware": 565,
 }
@@ -97,9 +92,8 @@ DIGEST_API_DELAY = 0.62
 # the HF_TOKEN environment variable, if set. Sent to huggingface.co only.
 DIGEST_HF_TOKEN = ""
 
-# Retry 429 and 5xx answers (Scrapy's default codes) a few more times.
+# Retry 429 and 5xx answers (Scrapy's RETRY_HTTP_CODES) a few more times.
 RETRY_TIMES = 4  # default 2
-RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 
 # Disable cookies (enabled by default): we never log in.
 COOKIES_ENABLED = False
@@ -129,8 +123,6 @@ ITEM_PIPELINES = {
 # See https://docs.scrapy.org/en/latest/topics/autothrottle.html
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 3.5  # default 5: no slower than DOWNLOAD_DELAY to begin with
-AUTOTHROTTLE_MAX_DELAY = 60
-AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 # Feeds (`-O papers.jsonl`): one record per paper of each listing, with
 # exactly the public fields, in contract order.

@@ -321,7 +321,7 @@ def test_one_transaction_per_listing(tmp_path: Any) -> None:
     statements: list[str] = []
     with Run(url) as run:
         sa.event.listen(
-            run.storage.engine,
+            run.storage.archive.engine,
             "before_cursor_execute",
             lambda conn, cursor, statement, *a: statements.append(statement.split()[0]),
         )
@@ -390,7 +390,7 @@ def test_storage_failure_is_counted_logged_and_keeps_the_listings_before(
     url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
     with Run(url) as run:
         run.store(paper(listing_date=D(2026, 7, 30)))
-        with run.storage.engine.begin() as connection:
+        with run.storage.archive.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE upvote_snapshots")
         with pytest.raises(Exception, match="could not be stored"):
             run.store(paper(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))

@@ -1,14 +1,13 @@
-"""``scrapy crawl`` with clean argument errors and an honest exit status.
+"""``scrapy crawl`` with one-line errors and an honest exit status.
 
-Spiders that define ``parse_arguments(spargs)`` get their ``-a`` arguments
-checked, and spiders and item pipelines that define
-``check_settings(settings)`` their settings, before the crawler process
-even starts: a bad one ends the command
-with a one-line error on standard error and exit status 2, before any
-request or database write. After the crawl, a finish reason other than
-``finished`` (e.g. the database failed) or any stat named in
-``DIGEST_FAILURE_STATS`` (pages that could not be fetched or dated) gives
-exit status 1, so that a scheduler notices.
+Before the crawler process starts, the settings (``config.Config``), the
+archive (``storage.engine.check_database``), ``LOG_FILE``/``JOBDIR`` and the
+spider's ``-a`` arguments (its ``parse_arguments``) are checked: a bad one
+ends the command with one line on standard error and exit status 2, before
+any request or file. After the crawl, a finish reason other than
+``finished``, papers served but none stored, or any stat named in
+``DIGEST_FAILURE_STATS`` gives exit status 1, so that a scheduler notices;
+the spider's summary line comes last.
 """
 
 from __future__ import annotations
@@ -23,8 +22,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
 from scrapy.settings import BaseSettings
 from scrapy.spiderloader import get_spider_loader
-from scrapy.utils.conf import build_component_list
-from scrapy.utils.misc import load_object
+
+from digest_crawler.config import Config
+from digest_crawler.storage.engine import check_database
 
 
 class Command(ScrapyCrawlCommand):
@@ -51,23 +51,13 @@ class Command(ScrapyCrawlCommand):
             spider_class = get_spider_loader(self.settings).load(args[0])
         except KeyError as exc:
             raise UsageError(f"no spider named {args[0]!r}") from exc
-        parse_arguments = getattr(spider_class, "parse_arguments", None)
-        components = [
-            load_object(path)
-            for name in ("ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS")
-            for path in build_component_list(self.settings.getwithbase(name))
-        ]
-        checks = [
-            check
-            for component in (spider_class, *components)
-            if (check := getattr(component, "check_settings", None)) is not None
-        ]
-        checks.append(_check_paths)
         try:
+            config = Config.from_settings(self.settings)
+            check_database(config.database_url)
+            _check_paths(self.settings)
+            parse_arguments = getattr(spider_class, "parse_arguments", None)
             if parse_arguments is not None:
-                parse_arguments(opts.spargs, self.settings)
-            for check in checks:
-                check(self.settings)
+                parse_arguments(opts.spargs, config)
         except ValueError as exc:
             _say(f"scrapy crawl {args[0]}: error: {exc}", self.settings.get("LOG_FILE"))
             sys.exit(2)
@@ -99,7 +89,7 @@ def _say(line: str, log_file: str | None) -> None:
 
 def _check_paths(settings: BaseSettings) -> None:
     """``LOG_FILE`` is in a directory that exists; ``JOBDIR`` is a directory
-    or can be made."""
+    or can be made (the crawl would make it)."""
     log_file = settings.get("LOG_FILE")
     if log_file and not Path(log_file).expanduser().parent.is_dir():
         raise ValueError(f"setting LOG_FILE: no directory {str(Path(log_file).parent)!r}")
@@ -122,6 +112,5 @@ def _went_wrong(crawler: Crawler) -> bool:
         "digest/papers_stored"
     ):
         return True  # papers were served, none stored
-    return any(
-        crawler.stats.get_value(name) for name in crawler.settings.getlist("DIGEST_FAILURE_STATS")
-    )
+    failure_stats = Config.from_settings(crawler.settings).failure_stats
+    return any(crawler.stats.get_value(name) for name in failure_stats)

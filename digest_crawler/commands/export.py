@@ -44,13 +44,12 @@ class Command(ReaderCommand[ExportOptions]):
         return "Export the stored papers as JSONL, CSV, Parquet, Atom, RSS or JSON Feed"
 
     def execute(self, options: ExportOptions) -> str:
-        assert self.settings is not None
         done = export(
-            self.settings["DIGEST_DATABASE_URL"],
+            self.config.database_url,
             options,
             options.output,
             options.kind,
-            self.settings["DIGEST_BASE_URL"],
+            self.config.base_url,
             options.with_history,
             opened=lambda connection: self.note_a_missing_list(connection, options),
         )

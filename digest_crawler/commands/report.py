@@ -31,9 +31,8 @@ class Command(ReaderCommand[ReportOptions]):
         return "Write a trend report of the stored papers as one HTML file"
 
     def execute(self, options: ReportOptions) -> str:
-        assert self.settings is not None
         found, target = report(
-            self.settings["DIGEST_DATABASE_URL"],
+            self.config.database_url,
             options,
             opened=lambda connection: self.note_a_missing_list(connection, options),
         )

@@ -43,8 +43,7 @@ class Command(ReaderCommand[SearchOptions]):
         return super().options([], opts)
 
     def execute(self, options: SearchOptions) -> str:
-        assert self.settings is not None
-        with queries.reading(self.settings["DIGEST_DATABASE_URL"]) as connection:
+        with queries.reading(self.config.database_url) as connection:
             self.note_a_missing_list(connection, options)
             matches = search(connection, options.query, options, options.limit)
         show = as_json if options.jsonl else as_text

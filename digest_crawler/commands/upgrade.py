@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 
+from digest_crawler.config import Config, SettingError
 from digest_crawler.storage import make_engine, migrate
 from digest_crawler.storage.engine import is_sqlite
 
@@ -31,7 +32,11 @@ class Command(ScrapyCommand):
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         assert self.settings is not None
-        url = self.settings["DIGEST_DATABASE_URL"]
+        try:
+            url = Config.from_settings(self.settings).database_url
+        except SettingError as exc:
+            self._fail(str(exc))
+            return
         shown = sa.engine.make_url(url).render_as_string(hide_password=True)
         if args:
             self._fail(f"unexpected argument {args[0]!r} (see scrapy upgrade -h)")

@@ -18,35 +18,20 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response
-from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from digest_crawler.arguments import DailyArguments
-from digest_crawler.dates import parse_iso_day
+from digest_crawler.config import Config
 from digest_crawler.items import Listing
 from digest_crawler.periods import Period
 from digest_crawler.site.reading import REDIRECTS, Answer, Follow, ListingReader
-from digest_crawler.site.urls import check_base_url, period_from_url
+from digest_crawler.site.urls import period_from_url
 
 # A redirect is read from its Location header rather than followed by
 # Scrapy: the reader decides (one request per listing when it leads to
 # another day).
 _READ_LOCATION = {"dont_redirect": True, "handle_httpstatus_list": list(REDIRECTS)}
-
-
-def refresh_schedule(settings: BaseSettings) -> list[int]:
-    """``DIGEST_REFRESH``: days before today, or a one-line ``ValueError``."""
-    try:
-        refresh = [int(n) for n in settings.getlist("DIGEST_REFRESH")]
-    except (TypeError, ValueError):
-        refresh = []
-    if not refresh or min(refresh) < 0:
-        raise ValueError(
-            f"setting DIGEST_REFRESH: {settings.get('DIGEST_REFRESH')!r} is not a list of"
-            " days before today (e.g. 0,1,2,3,7,14)"
-        )
-    return refresh
 
 
 class DailySpider(scrapy.Spider):
@@ -75,7 +60,8 @@ class DailySpider(scrapy.Spider):
         ``html`` (the listing pages, default) or ``api`` (``/api/daily_papers``,
         paged by 100).
 
-    Settings: ``DIGEST_BASE_URL`` (the site or a mirror).
+    Settings (``config.Config``): ``DIGEST_BASE_URL`` (the site or a
+    mirror), ``DIGEST_TODAY``, ``DIGEST_REFRESH``, ``DIGEST_STALE_DAYS``.
 
     Every listing gives one ``Listing``. Listings starting on a day in
     ``done`` are not fetched: the storage pipeline puts there, when the
@@ -84,11 +70,10 @@ class DailySpider(scrapy.Spider):
     """
 
     name = "daily"
+    config: Config
     arguments: DailyArguments
     #: The listings of this run, oldest first.
     listings: list[Period]
-    #: Their first days (the days of a run of days): the run ledger's keys.
-    days: list[dt.date]
     allowed_domains: list[str]
 
     def __init__(self, name: str | None = None, **kwargs: Any) -> None:
@@ -105,9 +90,9 @@ class DailySpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.arguments = cls.parse_arguments(kwargs, crawler.settings)
+        spider.config = Config.from_settings(crawler.settings)
+        spider.arguments = cls.parse_arguments(kwargs, spider.config)
         spider.listings = spider.arguments.listings_to_crawl()
-        spider.days = [period.start for period in spider.listings]
         # Scrapy's offsite middleware then keeps every request, robots.txt
         # and its redirects too, on the base URL's host.
         host = urlsplit(spider.base_url).hostname or ""
@@ -116,32 +101,16 @@ class DailySpider(scrapy.Spider):
         return spider
 
     @staticmethod
-    def parse_arguments(spargs: Mapping[str, Any], settings: BaseSettings) -> DailyArguments:
+    def parse_arguments(spargs: Mapping[str, Any], config: Config) -> DailyArguments:
         """Validate ``-a`` arguments as of ``DIGEST_TODAY`` (empty: the UTC
         date), with ``DIGEST_REFRESH`` as the daily run's schedule; raises
         ``ArgumentError`` (a ValueError)."""
-        today = settings.get("DIGEST_TODAY") or None
-        try:
-            day = parse_iso_day(today) if isinstance(today, str) else today
-        except ValueError as exc:
-            raise ValueError(f"setting DIGEST_TODAY: {exc}") from None
-        return DailyArguments.parse(spargs, today=day, schedule=refresh_schedule(settings))
+        return DailyArguments.parse(spargs, today=config.today, schedule=config.refresh)
 
-    @staticmethod
-    def check_settings(settings: BaseSettings) -> str:
-        """The base URL of ``DIGEST_BASE_URL``; raises ``ValueError`` when unusable."""
-        stale = settings.get("DIGEST_STALE_DAYS")
-        if not str(stale).isascii() or not str(stale).strip().isdigit():
-            raise ValueError(f"setting DIGEST_STALE_DAYS: {stale!r} is not a number of days")
-        try:
-            return check_base_url(settings.get("DIGEST_BASE_URL") or "")
-        except ValueError as exc:
-            raise ValueError(f"setting DIGEST_BASE_URL: {exc}") from None
-
-    @functools.cached_property
+    @property
     def base_url(self) -> str:
         """``DIGEST_BASE_URL`` without a trailing slash."""
-        return self.check_settings(self.settings)
+        return self.config.base_url
 
     @functools.cached_property
     def notes(self) -> _CrawlNotes:
@@ -241,8 +210,8 @@ class DailySpider(scrapy.Spider):
     def closed(self, reason: str) -> None:
         """A run that reads today notices a stalled site: the newest digest
         day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
-        today, stale_after = self.arguments.today, self.settings.getint("DIGEST_STALE_DAYS")
-        if self.newest is None or self.arguments.kind != "day" or self.days[-1] != today:
+        today, stale_after = self.arguments.today, self.config.stale_days
+        if self.newest is None or self.arguments.kind != "day" or self.listings[-1].start != today:
             return
         age = (today - self.newest).days
         if age > stale_after:
@@ -267,7 +236,7 @@ class DailySpider(scrapy.Spider):
 
         kind = self.arguments.kind
         line = (
-            f"{count('days_served')} of {len(self.days)} {kind}s stored"
+            f"{count('days_served')} of {len(self.listings)} {kind}s stored"
             f" ({count('papers_stored')} papers, {count('rejected_items')} rejected),"
             f" {count('no_digest_days')} without a digest, {count('days_failed')} failed"
         )

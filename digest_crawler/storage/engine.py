@@ -20,42 +20,16 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_PAGE_SIZE = 16_384
 
 
-#: The backends the archive's upserts are written for.
-BACKENDS = ("sqlite", "postgresql")
-
-
 def check_database(url: str) -> None:
-    """A one-line ``ValueError`` for a database URL no crawl can store into:
-    not a URL, a backend the upserts are not written for, an in-memory
-    SQLite database (the run would keep nothing), a server that does not
-    answer. Makes no file."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except (sa.exc.ArgumentError, ValueError):
-        raise ValueError(f"setting DIGEST_DATABASE_URL: {url!r} is not a database URL") from None
+    """A one-line ``ValueError`` for an archive a crawl cannot write (the
+    URL itself is checked with the settings, ``config.check_database_url``):
+    a SQLite file whose directory cannot be made, a server that does not
+    answer. Leaves nothing behind: a directory made to try is removed."""
+    parsed = sa.engine.make_url(url)
     shown = parsed.render_as_string(hide_password=True)
-    backend = parsed.get_backend_name()
-    if backend not in BACKENDS:
-        raise ValueError(
-            f"setting DIGEST_DATABASE_URL: {shown!r}: {backend} is not supported"
-            f" (use {' or '.join(BACKENDS)})"
-        )
-    if backend == "sqlite":
-        if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed.query):
-            raise ValueError(
-                f"setting DIGEST_DATABASE_URL: {shown!r} is an in-memory database, which keeps"
-                " nothing: name a file"
-            )
+    if parsed.get_backend_name() == "sqlite":
         if "uri" not in parsed.query:
-            path = Path(parsed.database or "").expanduser()
-            if path.is_dir():
-                raise ValueError(f"setting DIGEST_DATABASE_URL: {shown!r} names a directory")
-            try:  # the directory the crawl would make; no database file yet
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise ValueError(
-                    f"setting DIGEST_DATABASE_URL: cannot make {str(path.parent)!r}: {exc.strerror}"
-                ) from None
+            _check_directory(Path(parsed.database or "").expanduser().parent)
         return
     try:
         engine = sa.create_engine(parsed, connect_args={"connect_timeout": 10})
@@ -74,6 +48,21 @@ def check_database(url: str) -> None:
         ) from None
     finally:
         engine.dispose()
+
+
+def _check_directory(directory: Path) -> None:
+    """Can ``directory`` be made (the crawl makes it with the archive)? Tried,
+    and what the try made is removed."""
+    missing = [directory, *directory.parents]
+    missing = missing[: next(i for i, d in enumerate(missing) if d.exists())]
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(
+            f"setting DIGEST_DATABASE_URL: cannot make {str(directory)!r}: {exc.strerror}"
+        ) from None
+    for made in missing:
+        made.rmdir()
 
 
 def is_sqlite(url: str) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from digest_crawler.items import Listing
 from digest_crawler.storage.schema import crawl_days, crawl_runs
 
 #: Ledger outcomes of a day that is done: a new run of the same days does
@@ -99,6 +100,23 @@ def start_run(
         crawl_runs.update().where(crawl_runs.c.id == previous.id).values(resumed_by=run_id)
     )
     return Run(run_id, frozenset(row.day for row in done))
+
+
+def record_listing(
+    connection: Connection, run_id: int, listing: Listing, papers: int, now: dt.datetime
+) -> None:
+    """What became of ``listing`` in this run: stored (its ``papers``), no
+    digest, or failed with the reason."""
+    record_day(
+        connection,
+        run_id,
+        listing.day,
+        "stored" if listing.outcome == "served" else listing.outcome,
+        now,
+        papers=papers,
+        reason=listing.reason,
+        url=listing.url,
+    )
 
 
 def record_day(

@@ -8,17 +8,20 @@ from typing import Any, TypeVar
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from scrapy.utils.test import get_crawler
 
 from digest_crawler.spiders.daily import DailySpider
 
 
 def project_settings(**overrides: Any) -> dict[str, Any]:
-    """``digest_crawler.settings`` with ``overrides``, as a dict for ``get_crawler``."""
+    """``digest_crawler.settings`` with ``overrides``, as a dict for
+    ``get_crawler`` (Scrapy's defaults stay defaults, as in a real run)."""
     settings = Settings()
     settings.setmodule("digest_crawler.settings", priority="project")
-    return {**{name: settings[name] for name in settings}, **overrides}
+    project = SETTINGS_PRIORITIES["project"]
+    own = {name: settings[name] for name in settings if settings.getpriority(name) == project}
+    return {**own, **overrides}
 
 
 def make_crawler(spidercls: type[Spider] = DailySpider, **overrides: Any) -> Crawler:

@@ -1,0 +1,94 @@
+"""The archive as a crawl writes it: upgraded when opened, one run's record
+in the ledger, and each listing in one transaction with its ledger row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from digest_crawler.items import Listing
+from digest_crawler.periods import Period
+from digest_crawler.storage import ledger, migrate
+from digest_crawler.storage.engine import make_engine
+from digest_crawler.storage.write import Written, record_read, write_listing
+
+
+class CrawlArchive:
+    """The archive at ``url`` for one crawl.
+
+    ``batch_size`` bounds the rows of one upsert; ``horizon`` is the refresh
+    schedule's last day: a read that many days or more after a listing day
+    (counted from ``today``, the run's today) settles it.
+    """
+
+    def __init__(self, url: str, batch_size: int, horizon: int, today: dt.date) -> None:
+        self.engine: Engine = make_engine(url)
+        self.batch_size = batch_size
+        self.horizon = horizon
+        self.today = today
+        self.run: ledger.Run | None = None
+
+    @property
+    def shown(self) -> str:
+        """The archive's URL without a password."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def upgrade(self) -> tuple[int | None, int]:
+        """Bring the archive to this release's schema (see ``migrate.upgrade``)."""
+        return migrate.upgrade(self.engine)
+
+    def start_run(
+        self,
+        spider: str,
+        arguments: Mapping[str, Any],
+        listings: Sequence[Period],
+        now: dt.datetime,
+    ) -> ledger.Run:
+        """Record the run of ``listings`` (resuming an interrupted one of the
+        same listings: ``Run.done`` are not to be read again)."""
+        with self.engine.begin() as connection:
+            self.run = ledger.start_run(
+                connection,
+                spider,
+                arguments,
+                [period.start for period in listings],
+                now,
+                listings[0].kind,
+            )
+        return self.run
+
+    def store(self, listing: Listing, now: dt.datetime) -> Written:
+        """``listing`` in one transaction: its valid papers (with their ranks
+        and new upvote snapshots), its rejected papers, the read of its day
+        (settling it at the horizon), and its row in the run's record."""
+        with self.engine.begin() as connection:
+            written = write_listing(
+                connection,
+                listing.valid,
+                listing.rejected,
+                listing.url,
+                now,
+                self.batch_size,
+                Period(listing.period, listing.day),
+            )
+            if listing.outcome == "served" and listing.period == "day":
+                settles = (self.today - listing.day).days >= self.horizon
+                record_read(connection, listing.day, now, settles)
+            if self.run is not None:
+                ledger.record_listing(connection, self.run.id, listing, written.papers, now)
+        return written
+
+    def finish_run(
+        self, now: dt.datetime, reason: str | None, counts: Mapping[str, int]
+    ) -> ledger.Summary | None:
+        """Close the run's record; ``None`` when no run was started."""
+        if self.run is None:
+            return None
+        with self.engine.begin() as connection:
+            return ledger.finish_run(connection, self.run.id, now, reason, counts)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,111 @@
+"""Every DIGEST_* setting read and checked in one place (``config.py``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from scrapy.settings import Settings
+
+from digest_crawler.config import Config, SettingError
+
+
+def settings(**overrides: str) -> Settings:
+    loaded = Settings()
+    loaded.setmodule("digest_crawler.settings", priority="project")
+    for name, value in overrides.items():
+        loaded.set(name, value, priority="cmdline")  # as -s NAME=VALUE gives them: text
+    return loaded
+
+
+def test_the_defaults_are_usable() -> None:
+    config = Config.from_settings(settings())
+    assert config.base_url == "https://huggingface.co"
+    assert config.refresh == (0, 1, 2, 3, 7, 14) and config.horizon == 14
+    assert (config.today, config.stale_days, config.batch_size) == (None, 4, 500)
+    assert config.ratelimit_statuses == {429, 503}
+    assert "digest/days_failed" in config.failure_stats
+
+
+def test_values_from_the_command_line_are_read_as_their_types() -> None:
+    config = Config.from_settings(
+        settings(
+            DIGEST_BASE_URL="http://127.0.0.1:8080/mirror/",
+            DIGEST_REFRESH="7, 0,1",
+            DIGEST_TODAY="2026-07-31",
+            DIGEST_API_DELAY="0.5",
+            DIGEST_RATELIMIT_STATUSES="429,503,502",
+            DIGEST_FAILURE_STATS="digest/days_failed,digest/stale_days",
+        )
+    )
+    assert config.base_url == "http://127.0.0.1:8080/mirror"
+    assert config.refresh == (0, 1, 7) and config.today == dt.date(2026, 7, 31)
+    assert config.api_delay == 0.5 and config.ratelimit_statuses == {429, 502, 503}
+    assert config.failure_stats == ("digest/days_failed", "digest/stale_days")
+
+
+def test_the_token_comes_from_the_setting_or_the_environment_and_is_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_from_the_environment")
+    assert Config.from_settings(settings()).hf_token.get_secret_value() == "hf_from_the_environment"
+    config = Config.from_settings(settings(DIGEST_HF_TOKEN="hf_from_a_setting"))
+    assert config.hf_token.get_secret_value() == "hf_from_a_setting"
+    assert "hf_from" not in repr(config) and "hf_from" not in str(config)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DIGEST_BASE_URL", "ftp://x", "setting DIGEST_BASE_URL: 'ftp://x' is not an http(s) URL"),
+        (
+            "DIGEST_DATABASE_URL",
+            "nonsense",
+            "setting DIGEST_DATABASE_URL: 'nonsense' is not a database URL",
+        ),
+        ("DIGEST_DATABASE_URL", "mysql://a@127.0.0.1/x", "mysql is not supported"),
+        ("DIGEST_DATABASE_URL", "sqlite://", "is an in-memory database"),
+        ("DIGEST_REFRESH", "", "setting DIGEST_REFRESH: '' is not a list of days"),
+        ("DIGEST_REFRESH", "-1", "setting DIGEST_REFRESH: '-1' is not a list of days"),
+        ("DIGEST_TODAY", "2026-02-30", "setting DIGEST_TODAY: '2026-02-30' is not a valid date"),
+        (
+            "DIGEST_STALE_DAYS",
+            "\u0664",
+            "setting DIGEST_STALE_DAYS: '\u0664' is not a number of days",
+        ),
+        ("DIGEST_BATCH_SIZE", "0", "setting DIGEST_BATCH_SIZE: '0' is not a number of rows"),
+        (
+            "DIGEST_API_DELAY",
+            "inf",
+            "setting DIGEST_API_DELAY: 'inf' is not a number of at least 0",
+        ),
+        (
+            "DIGEST_RATELIMIT_MARGIN",
+            "nan",
+            "setting DIGEST_RATELIMIT_MARGIN: 'nan' is not a number",
+        ),
+        (
+            "DIGEST_RATELIMIT_STATUSES",
+            "99",
+            "setting DIGEST_RATELIMIT_STATUSES: '99' is not a list",
+        ),
+        ("DIGEST_PROGRESS_INTERVAL", "0.01", "0.01 s would flood the log"),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_it(name: str, value: str, message: str) -> None:
+    with pytest.raises(SettingError) as caught:
+        Config.from_settings(settings(**{name: value}))
+    assert str(caught.value).startswith(f"setting {name}: ") and message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_database_url_check_makes_nothing(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from digest_crawler.storage.engine import check_database
+
+    where = Path(str(tmp_path)) / "a" / "b" / "papers.sqlite"
+    check_database(f"sqlite:///{where}")
+    assert list(Path(str(tmp_path)).iterdir()) == []
+    with pytest.raises(ValueError, match="cannot make '/proc/nope'"):
+        check_database("sqlite:////proc/nope/papers.sqlite")
