@@ -156,7 +156,7 @@ def _high_water_kb(pid: int) -> int:
     return 0
 
 
-def crawl_days(url: str, days: int, workdir: Path, *settings: str) -> Run:
+def crawl_listings(url: str, days: int, workdir: Path, *settings: str) -> Run:
     from tests.support.cli import crawl_command, span
 
     last = FIRST + dt.timedelta(days=days - 1)
@@ -279,7 +279,7 @@ def end_to_end(sizes: Sizes, workdir: Path) -> Figure:
             *FAST,
         ]
         for repeat in range(sizes.e2e_repeats):
-            ours_runs.append(crawl_days(url, days, _fresh(workdir, f"run-{repeat}"), *FAST))
+            ours_runs.append(crawl_listings(url, days, _fresh(workdir, f"run-{repeat}"), *FAST))
             baseline = run_process(baseline_command, PROJECT)
             if baseline.status != 0:
                 raise RuntimeError(baseline.stderr[-2000:])
@@ -355,7 +355,7 @@ def memory(sizes: Sizes, workdir: Path) -> Figure:
         with local_site(days) as url:
             run_dir = workdir / f"memory-{days}"
             run_dir.mkdir()
-            peaks[days] = crawl_days(url, days, run_dir, *FAST).max_rss_mb
+            peaks[days] = crawl_listings(url, days, run_dir, *FAST).max_rss_mb
     growth = peaks[large_days] - peaks[small_days]
     return Figure(
         f"4. peak RSS, {small_days} vs {large_days} days",
@@ -373,7 +373,9 @@ def politeness(sizes: Sizes, workdir: Path) -> Figure:
     spaced), and the 429s drawn."""
     days, (quota, window) = sizes.politeness_days, sizes.politeness_quota
     with local_site(days, quota=(quota, window)) as url:
-        run = crawl_days(url, days, workdir, "-s", "LOG_LEVEL=WARNING")  # defaults but the base URL
+        run = crawl_listings(
+            url, days, workdir, "-s", "LOG_LEVEL=WARNING"
+        )  # defaults but the base URL
         served = site_stats(url)
     counted = int(served["pages"] + served["robots"])
     floor = counted / quota * window
@@ -409,7 +411,7 @@ def politeness_api(sizes: Sizes, workdir: Path) -> Figure:
     pages, api_quota, window = SITE_BUDGETS
     days = sizes.politeness_days
     with local_site(days, quota=(pages, window), api_quota=api_quota) as url:
-        run = crawl_days(url, days, workdir, "-a", "source=api", "-s", "LOG_LEVEL=WARNING")
+        run = crawl_listings(url, days, workdir, "-a", "source=api", "-s", "LOG_LEVEL=WARNING")
         served = site_stats(url)
     calls = int(served["api_calls"])
     floor = calls / api_quota * window

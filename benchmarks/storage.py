@@ -53,7 +53,7 @@ def store_papers(
     """Through the validation and storage pipelines (one transaction per
     day): papers per second, and rows written per second in all tables (each
     new paper is a ``papers``, a ``listings`` and an ``upvote_snapshots``
-    row; each day a ``crawl_days`` row)."""
+    row; each day a ``crawl_listings`` row)."""
     from scrapy.settings import Settings
     from scrapy.utils.test import get_crawler
 
@@ -97,7 +97,7 @@ def store_papers(
                     storage.papers,
                     storage.listings,
                     storage.upvote_snapshots,
-                    storage.crawl_days,
+                    storage.crawl_listings,
                 )
             )
         engine_.dispose()

@@ -93,7 +93,7 @@ class Config(BaseModel):
     @field_validator("refresh", mode="before")
     @classmethod
     def _refresh(cls, value: Any) -> tuple[int, ...]:
-        parts = value.split(",") if isinstance(value, str) else value
+        parts = value.strip().strip("[]").split(",") if isinstance(value, str) else value
         try:
             days = sorted({int(str(part).strip()) for part in parts})
         except (TypeError, ValueError):
@@ -129,7 +129,7 @@ class Config(BaseModel):
     @classmethod
     def _failure_stats(cls, value: Any) -> tuple[str, ...]:
         names = value.split(",") if isinstance(value, str) else value
-        return tuple(str(name).strip() for name in names if str(name).strip())
+        return tuple(_renamed(str(name).strip()) for name in names if str(name).strip())
 
     @field_validator("ratelimit_max_wait", "ratelimit_margin", "api_delay", mode="before")
     @classmethod
@@ -155,6 +155,18 @@ class Config(BaseModel):
         if not statuses or not all(100 <= code <= 599 for code in statuses):
             raise ValueError(f"{value!r} is not a list of HTTP statuses")
         return frozenset(statuses)
+
+
+def _renamed(stat: str) -> str:
+    """A stat by its name in this release: earlier ones said days where they
+    meant listings (a week's or month's list too).
+
+    >>> _renamed("digest/days_failed"), _renamed("digest/no_digest_days"), _renamed("digest/stale_days")
+    ('digest/listings_failed', 'digest/no_digest_listings', 'digest/stale_days')
+    """
+    if stat.startswith("digest/days_"):
+        return "digest/listings_" + stat.removeprefix("digest/days_")
+    return "digest/no_digest_listings" if stat == "digest/no_digest_days" else stat
 
 
 def _number(value: Any, minimum: float) -> float:

@@ -78,7 +78,7 @@ class BackfillProgress:
         logger.info("Progress: %s", self.line())
 
     def line(self, bar: bool = False) -> str:
-        total = int(self.stats.get_value("digest/days_to_fetch", 0))
+        total = int(self.stats.get_value("digest/listings_to_fetch", 0))
         papers = int(self.stats.get_value("digest/papers_stored", 0))
         done = min(self.days_done, total) if total else self.days_done
         elapsed = time.monotonic() - self.started

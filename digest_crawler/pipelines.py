@@ -144,7 +144,7 @@ class StoragePipeline:
                 self._cannot_start("Could not store the run record", exc)
             if run.done:
                 planned.done.update(run.done)
-                self.stats.set_value("digest/days_carried_over", len(run.done))
+                self.stats.set_value("digest/listings_carried_over", len(run.done))
                 logger.info(
                     "Resuming the last run of these listings, which did not complete:"
                     " %d of %d are already done",
@@ -180,7 +180,7 @@ class StoragePipeline:
         self.stats.inc_value("digest/papers_new", written.new)
         self.stats.inc_value("digest/papers_updated", written.updated)
         self.stats.inc_value("digest/upvote_snapshots", written.snapshots)
-        self.stats.inc_value("digest/days_stored")
+        self.stats.inc_value("digest/listings_stored")
         if written.missing:
             # A day fills up during the day: a shorter read is a partial
             # one, and the archive keeps what it had.
@@ -206,10 +206,10 @@ class StoragePipeline:
         try:
             summary = self.archive.finish_run(dt.datetime.now(dt.UTC), reason, self.counts)
             if summary is not None:
-                self.stats.set_value("digest/days_served", summary.stored)
-                self.stats.set_value("digest/days_failed", summary.failed)
+                self.stats.set_value("digest/listings_served", summary.stored)
+                self.stats.set_value("digest/listings_failed", summary.failed)
                 if summary.left:
-                    self.stats.set_value("digest/days_left", summary.left)
+                    self.stats.set_value("digest/listings_left", summary.left)
                     logger.error(
                         "%d of %d listings were neither stored nor found without a digest;"
                         " run the same command again to fetch them",

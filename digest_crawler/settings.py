@@ -43,8 +43,8 @@ DIGEST_BATCH_SIZE = 500
 # (A crawl in which papers were served but none stored exits 1 as well.)
 DIGEST_FAILURE_STATS = [
     "digest/stale_days",
-    "digest/days_failed",
-    "digest/days_left",
+    "digest/listings_failed",
+    "digest/listings_left",
     "digest/failed_pages",
     "digest/undated_pages",
     "digest/unreadable_pages",

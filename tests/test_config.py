@@ -24,7 +24,7 @@ def test_the_defaults_are_usable() -> None:
     assert config.refresh == (0, 1, 2, 3, 7, 14) and config.horizon == 14
     assert (config.today, config.stale_days, config.batch_size) == (None, 4, 500)
     assert config.ratelimit_statuses == {429, 503}
-    assert "digest/days_failed" in config.failure_stats
+    assert "digest/listings_failed" in config.failure_stats
 
 
 def test_values_from_the_command_line_are_read_as_their_types() -> None:
@@ -35,13 +35,13 @@ def test_values_from_the_command_line_are_read_as_their_types() -> None:
             DIGEST_TODAY="2026-07-31",
             DIGEST_API_DELAY="0.5",
             DIGEST_RATELIMIT_STATUSES="429,503,502",
-            DIGEST_FAILURE_STATS="digest/days_failed,digest/stale_days",
+            DIGEST_FAILURE_STATS="digest/listings_failed,digest/stale_days",
         )
     )
     assert config.base_url == "http://127.0.0.1:8080/mirror"
     assert config.refresh == (0, 1, 7) and config.today == dt.date(2026, 7, 31)
     assert config.api_delay == 0.5 and config.ratelimit_statuses == {429, 502, 503}
-    assert config.failure_stats == ("digest/days_failed", "digest/stale_days")
+    assert config.failure_stats == ("digest/listings_failed", "digest/stale_days")
 
 
 def test_the_token_comes_from_the_setting_or_the_environment_and_is_never_shown(

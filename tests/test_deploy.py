@@ -129,7 +129,7 @@ class _Stats:
 def test_progress_bar_only_on_a_terminal(terminal: bool) -> None:
     stream = _Terminal() if terminal else io.StringIO()
     progress = BackfillProgress(
-        _Stats({"digest/days_to_fetch": 4, "digest/papers_stored": 50}), 60, stream
+        _Stats({"digest/listings_to_fetch": 4, "digest/papers_stored": 50}), 60, stream
     )  # type: ignore[arg-type]
     for day in (1, 2):
         url = f"http://127.0.0.1/papers/date/2026-03-0{day}"

@@ -256,8 +256,8 @@ def test_a_value_the_columns_cannot_hold_costs_only_its_paper(database_url: str)
         "2607.00003",
         "a" * 30 + "/0000001",
     ]
-    (day,) = rows(database_url, storage.crawl_days)
-    assert (day["day"], day["outcome"], day["papers"]) == (D(2026, 7, 31), "stored", 2)
+    (day,) = rows(database_url, storage.crawl_listings)
+    assert (day["listing"], day["outcome"], day["papers"]) == (D(2026, 7, 31), "stored", 2)
     assert [row["rank"] for row in rows(database_url, storage.listings)] == [1, 5]
 
 
@@ -333,14 +333,20 @@ def test_one_transaction_per_listing(tmp_path: Any) -> None:
     # outcome) plus the run record's closing (its opening came before the listener).
     assert statements.count("BEGIN") == 3 + 1
     assert len(rows(url)) == 100
-    days = {row["day"]: (row["outcome"], row["papers"]) for row in rows(url, storage.crawl_days)}
+    days = {
+        row["listing"]: (row["outcome"], row["papers"]) for row in rows(url, storage.crawl_listings)
+    }
     assert days == {
         D(2026, 7, 30): ("stored", 50),
         D(2026, 7, 31): ("stored", 50),
         D(2026, 8, 1): ("no_digest", 0),
     }
     (record,) = rows(url, storage.crawl_runs)
-    assert (record["days_served"], record["days_no_digest"], record["complete"]) == (2, 1, True)
+    assert (record["listings_served"], record["listings_no_digest"], record["complete"]) == (
+        2,
+        1,
+        True,
+    )
     assert record["items_stored"] == 100 and record["papers_new"] == 100
 
 
@@ -348,10 +354,10 @@ def test_a_run_with_days_left_is_incomplete_and_counted(database_url: str) -> No
     with Run(database_url) as run:
         run.store(paper(listing_date=D(2026, 7, 30)))
         run.record(D(2026, 7, 31), "failed", "HTTP 500 after retries")
-    assert run.stat("days_left") == 2  # 07-31 failed, 08-01 never read
+    assert run.stat("listings_left") == 2  # 07-31 failed, 08-01 never read
     (record,) = rows(database_url, storage.crawl_runs)
     assert (record["finish_reason"], record["complete"]) == ("finished", False)
-    assert (record["days_served"], record["days_failed"]) == (1, 1)
+    assert (record["listings_served"], record["listings_failed"]) == (1, 1)
 
 
 def test_an_interrupted_run_is_resumed_by_the_next_with_the_same_days(database_url: str) -> None:
@@ -365,8 +371,12 @@ def test_an_interrupted_run_is_resumed_by_the_next_with_the_same_days(database_u
         resumed.store(paper(arxiv_id="2608.00001", listing_date=D(2026, 8, 1)))
     first, second = rows(database_url, storage.crawl_runs)
     assert first["resumed_by"] == second["id"] and first["complete"] is False
-    assert (second["days_served"], second["days_no_digest"], second["complete"]) == (2, 1, True)
-    assert resumed.stat("days_carried_over") == 2
+    assert (second["listings_served"], second["listings_no_digest"], second["complete"]) == (
+        2,
+        1,
+        True,
+    )
+    assert resumed.stat("listings_carried_over") == 2
     with Run(database_url) as fresh:  # the resumed run completed: all days again
         assert fresh.spider.done == set()
 
@@ -474,9 +484,9 @@ def test_a_week_list_keeps_its_ranks_apart_from_the_days(database_url: str) -> N
     assert rows(database_url, storage.listings) == []
     assert rows(database_url, storage.listing_days) == []
     (run,) = rows(database_url, storage.crawl_runs)
-    assert (run["period"], run["first_day"], run["complete"]) == ("week", D(2026, 7, 27), True)
-    (day,) = rows(database_url, storage.crawl_days)
-    assert (day["day"], day["outcome"], day["papers"]) == (D(2026, 7, 27), "stored", 2)
+    assert (run["period"], run["first_listing"], run["complete"]) == ("week", D(2026, 7, 27), True)
+    (day,) = rows(database_url, storage.crawl_listings)
+    assert (day["listing"], day["outcome"], day["papers"]) == (D(2026, 7, 27), "stored", 2)
 
 
 def test_a_run_of_weeks_never_resumes_a_run_of_days(database_url: str) -> None:

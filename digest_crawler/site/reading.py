@@ -155,7 +155,7 @@ class ListingReader:
     def _no_digest(self, url: str, reason: str) -> Listing:
         """The site answered with another listing (or, through the API, an
         empty one): a normal outcome."""
-        self.notes.count("no_digest_days")
+        self.notes.count("no_digest_listings")
         self.notes.log(
             logging.INFO,
             f"No digest for {self.period}: {reason}; nothing filed under {self.period}",

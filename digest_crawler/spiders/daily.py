@@ -119,8 +119,8 @@ class DailySpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         todo = [period for period in self.listings if period.start not in self.done]
-        self.notes.set("days_requested", len(self.listings))
-        self.notes.set("days_to_fetch", len(todo))
+        self.notes.set("listings_requested", len(self.listings))
+        self.notes.set("listings_to_fetch", len(todo))
         skipped = len(self.listings) - len(todo)
         self.logger.info(
             "Crawling %d %s(s) from %s to %s through the %s%s",
@@ -236,17 +236,17 @@ class DailySpider(scrapy.Spider):
 
         kind = self.arguments.kind
         line = (
-            f"{count('days_served')} of {len(self.listings)} {kind}s stored"
+            f"{count('listings_served')} of {len(self.listings)} {kind}s stored"
             f" ({count('papers_stored')} papers, {count('rejected_items')} rejected),"
-            f" {count('no_digest_days')} without a digest, {count('days_failed')} failed"
+            f" {count('no_digest_listings')} without a digest, {count('listings_failed')} failed"
         )
-        if count("days_carried_over"):
-            line += f", {count('days_carried_over')} done by the interrupted run it resumed"
+        if count("listings_carried_over"):
+            line += f", {count('listings_carried_over')} done by the interrupted run it resumed"
         reason = stats.get("finish_reason")
         if reason != "finished":
             line += f"; stopped early ({reason or 'forced'})"
-        if count("days_left"):
-            line += f"; {count('days_left')} left for the next run"
+        if count("listings_left"):
+            line += f"; {count('listings_left')} left for the next run"
         if count("stale_days"):
             line += f"; nothing new from the site for {count('stale_days')} days"
         if stats.get("digest/first_failure"):

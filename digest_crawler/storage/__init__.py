@@ -5,7 +5,7 @@ days) and ``queries`` (what the readers read)."""
 
 from digest_crawler.storage.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_reader
 from digest_crawler.storage.schema import (
-    crawl_days,
+    crawl_listings,
     crawl_runs,
     listing_days,
     listings,
@@ -18,7 +18,7 @@ from digest_crawler.storage.schema import (
 
 __all__ = [
     "SQLITE_BUSY_TIMEOUT_MS",
-    "crawl_days",
+    "crawl_listings",
     "crawl_runs",
     "listing_days",
     "listings",

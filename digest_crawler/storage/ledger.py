@@ -1,5 +1,6 @@
 """The run ledger: each run (``crawl_runs``) and what became of each of its
-listing days (``crawl_days``). It decides which days a resumed run skips."""
+listings (``crawl_listings``, each by its first day). It decides which
+listings a resumed run skips."""
 
 from __future__ import annotations
 
@@ -13,17 +14,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from digest_crawler.items import Listing
-from digest_crawler.storage.schema import crawl_days, crawl_runs
+from digest_crawler.storage.schema import crawl_listings, crawl_runs
 
-#: Ledger outcomes of a day that is done: a new run of the same days does
-#: not fetch it again ("failed" days are fetched again).
+#: Ledger outcomes of a listing that is done: a new run of the same listings
+#: does not fetch it again (a "failed" one is fetched again).
 DONE_OUTCOMES = ("stored", "no_digest")
 
 
 @dataclass(frozen=True)
 class Run:
-    """A run just started: its id, and the days an interrupted run with the
-    same days already did (not to be fetched again)."""
+    """A run just started: its id, and the listings (by first day) an
+    interrupted run of the same listings already did (not to be read again)."""
 
     id: int
     done: frozenset[dt.date]
@@ -31,7 +32,7 @@ class Run:
 
 @dataclass(frozen=True)
 class Summary:
-    """A finished run's days by outcome, and how many it left undone."""
+    """A finished run's listings by outcome, and how many it left undone."""
 
     stored: int
     no_digest: int
@@ -44,28 +45,29 @@ def start_run(
     connection: Connection,
     spider: str,
     arguments: Mapping[str, Any],
-    days: Sequence[dt.date],
+    listings: Sequence[dt.date],
     now: dt.datetime,
     period: str = "day",
 ) -> Run:
-    """Record a new run of ``days`` (the first days of its listings, of
-    kind ``period``) and take over an interrupted one.
+    """Record a new run of ``listings`` (their first days; of kind
+    ``period``) and take over an interrupted one.
 
-    The latest earlier run with the same spider, period and days that did not
-    complete and was not taken over yet is resumed: its done days are
-    copied to the new run (``carried_over``) and are not fetched again, and
-    it is marked ``resumed_by``. A complete run is never resumed: a new run
-    over the same days fetches them again (that is how upvotes refresh).
+    The latest earlier run with the same spider, period and listings that
+    did not complete and was not taken over yet is resumed: its done
+    listings are copied to the new run (``carried_over``) and are not read
+    again, and it is marked ``resumed_by``. A complete run is never resumed:
+    a new run of the same listings reads them again (that is how upvotes
+    refresh).
     """
     inserted = connection.execute(
         crawl_runs.insert().values(
             spider=spider,
             arguments=json.dumps(dict(arguments), sort_keys=True, default=str),
             period=period,
-            first_day=days[0],
-            last_day=days[-1],
+            first_listing=listings[0],
+            last_listing=listings[-1],
             started_at=now,
-            days_requested=len(days),
+            listings_requested=len(listings),
             complete=False,
         )
     ).inserted_primary_key
@@ -76,8 +78,8 @@ def start_run(
         .where(
             crawl_runs.c.spider == spider,
             crawl_runs.c.period == period,
-            crawl_runs.c.first_day == days[0],
-            crawl_runs.c.last_day == days[-1],
+            crawl_runs.c.first_listing == listings[0],
+            crawl_runs.c.last_listing == listings[-1],
             crawl_runs.c.id < run_id,
             crawl_runs.c.resumed_by.is_(None),
         )
@@ -87,65 +89,44 @@ def start_run(
     if previous is None or previous.complete:
         return Run(run_id, frozenset())
     done = connection.execute(
-        sa.select(crawl_days).where(
-            crawl_days.c.run_id == previous.id, crawl_days.c.outcome.in_(DONE_OUTCOMES)
+        sa.select(crawl_listings).where(
+            crawl_listings.c.run_id == previous.id, crawl_listings.c.outcome.in_(DONE_OUTCOMES)
         )
     ).all()
     if done:
         connection.execute(
-            crawl_days.insert(),
+            crawl_listings.insert(),
             [{**row._asdict(), "run_id": run_id, "carried_over": True} for row in done],
         )
     connection.execute(
         crawl_runs.update().where(crawl_runs.c.id == previous.id).values(resumed_by=run_id)
     )
-    return Run(run_id, frozenset(row.day for row in done))
+    return Run(run_id, frozenset(row.listing for row in done))
 
 
 def record_listing(
     connection: Connection, run_id: int, listing: Listing, papers: int, now: dt.datetime
 ) -> None:
-    """What became of ``listing`` in this run: stored (its ``papers``), no
-    digest, or failed with the reason."""
-    record_day(
-        connection,
-        run_id,
-        listing.day,
-        "stored" if listing.outcome == "served" else listing.outcome,
-        now,
-        papers=papers,
-        reason=listing.reason,
-        url=listing.url,
-    )
-
-
-def record_day(
-    connection: Connection,
-    run_id: int,
-    day: dt.date,
-    outcome: str,
-    now: dt.datetime,
-    *,
-    papers: int = 0,
-    reason: str | None = None,
-    url: str | None = None,
-) -> None:
-    """What became of ``day`` in this run (a later outcome replaces an earlier one)."""
+    """What became of ``listing`` in this run: stored (its ``papers``; the
+    ledger's word for a listing served and written), no digest, or failed
+    with the reason. A later outcome replaces an earlier one."""
     values = {
-        "outcome": outcome,
+        "outcome": "stored" if listing.outcome == "served" else listing.outcome,
         "papers": papers,
-        "reason": reason,
-        "url": url,
+        "reason": listing.reason,
+        "url": listing.url,
         "finished_at": now,
         "carried_over": False,
     }
     updated = connection.execute(
-        crawl_days.update()
-        .where(crawl_days.c.run_id == run_id, crawl_days.c.day == day)
+        crawl_listings.update()
+        .where(crawl_listings.c.run_id == run_id, crawl_listings.c.listing == listing.day)
         .values(**values)
     )
     if not updated.rowcount:
-        connection.execute(crawl_days.insert().values(run_id=run_id, day=day, **values))
+        connection.execute(
+            crawl_listings.insert().values(run_id=run_id, listing=listing.day, **values)
+        )
 
 
 def finish_run(
@@ -155,17 +136,17 @@ def finish_run(
     finish_reason: str | None,
     counts: Mapping[str, int],
 ) -> Summary:
-    """Close the run's record: its days by outcome, its counts, and whether
-    it is complete: it finished and every requested day is done."""
+    """Close the run's record: its listings by outcome, its counts, and
+    whether it is complete: it finished and every requested listing is done."""
     by_outcome: dict[str, int] = dict(
         connection.execute(
-            sa.select(crawl_days.c.outcome, sa.func.count())
-            .where(crawl_days.c.run_id == run_id)
-            .group_by(crawl_days.c.outcome)
+            sa.select(crawl_listings.c.outcome, sa.func.count())
+            .where(crawl_listings.c.run_id == run_id)
+            .group_by(crawl_listings.c.outcome)
         ).all()
     )
     requested = connection.execute(
-        sa.select(crawl_runs.c.days_requested).where(crawl_runs.c.id == run_id)
+        sa.select(crawl_runs.c.listings_requested).where(crawl_runs.c.id == run_id)
     ).scalar_one()
     stored, no_digest = by_outcome.get("stored", 0), by_outcome.get("no_digest", 0)
     left = max(0, requested - stored - no_digest)
@@ -183,9 +164,9 @@ def finish_run(
             finished_at=now,
             finish_reason=finish_reason,
             complete=summary.complete,
-            days_served=summary.stored,
-            days_no_digest=summary.no_digest,
-            days_failed=summary.failed,
+            listings_served=summary.stored,
+            listings_no_digest=summary.no_digest,
+            listings_failed=summary.failed,
             **counts,
         )
     )

@@ -221,17 +221,17 @@ crawl_runs = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("spider", sa.String(64), nullable=False),
     sa.Column("arguments", sa.Text, nullable=False),  # JSON of the -a arguments
-    # What its listings are: "day", "week" or "month"; first_day, last_day
-    # and crawl_days.day are the first days of its periods.
+    # What its listings are: "day", "week" or "month"; first_listing,
+    # last_listing and crawl_listings.listing are their first days.
     sa.Column("period", sa.String(8), nullable=False, server_default="day"),
-    sa.Column("first_day", sa.Date, nullable=False),
-    sa.Column("last_day", sa.Date, nullable=False),
+    sa.Column("first_listing", sa.Date, nullable=False),
+    sa.Column("last_listing", sa.Date, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=False),
     sa.Column("finished_at", UTCDateTime),
-    sa.Column("days_requested", sa.Integer, nullable=False),
-    sa.Column("days_served", sa.Integer),
-    sa.Column("days_no_digest", sa.Integer),
-    sa.Column("days_failed", sa.Integer),
+    sa.Column("listings_requested", sa.Integer, nullable=False),
+    sa.Column("listings_served", sa.Integer),
+    sa.Column("listings_no_digest", sa.Integer),
+    sa.Column("listings_failed", sa.Integer),
     sa.Column("items_stored", sa.Integer),
     sa.Column("papers_new", sa.Integer),
     sa.Column("papers_updated", sa.Integer),
@@ -245,16 +245,16 @@ crawl_runs = sa.Table(
     ),
 )
 
-crawl_days = sa.Table(
-    "crawl_days",
+crawl_listings = sa.Table(
+    "crawl_listings",
     metadata,
     sa.Column(
         "run_id",
         sa.Integer,
-        sa.ForeignKey("crawl_runs.id", name="fk_crawl_days_run_id"),
+        sa.ForeignKey("crawl_runs.id", name="fk_crawl_listings_run_id"),
         primary_key=True,
     ),
-    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("listing", sa.Date, primary_key=True),
     # "stored" (the day's papers, 0 for an empty page), "no_digest" (the site
     # served another day) or "failed" (with the reason).
     sa.Column("outcome", sa.String(16), nullable=False),

@@ -86,7 +86,7 @@ def test_a_page_of_another_day_files_nothing_and_says_what_was_served() -> None:
     found = listing(read.read(fixture("listing-2026-07-31.html", f"{BASE}/papers/date/2026-07-31")))
     assert (found.outcome, found.papers) == ("no_digest", [])
     assert found.reason == "the site served the day of 2026-07-31"
-    assert counts(read)["no_digest_days"] == 1
+    assert counts(read)["no_digest_listings"] == 1
     assert "No digest for 2026-03-08: the site served the day of 2026-07-31" in lines(read)
     assert read.served == D(2026, 7, 31)  # the newest day the site has
 
@@ -94,7 +94,7 @@ def test_a_page_of_another_day_files_nothing_and_says_what_was_served() -> None:
 def test_another_date_served_in_place_files_nothing() -> None:
     read = reader(day("2026-08-01"))
     found = listing(read.read(fixture("listing-2026-07-31.html", read.url)))
-    assert found.outcome == "no_digest" and counts(read)["no_digest_days"] == 1
+    assert found.outcome == "no_digest" and counts(read)["no_digest_listings"] == 1
 
 
 def test_a_fallback_page_is_warned_about_and_counted() -> None:

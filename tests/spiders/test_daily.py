@@ -54,7 +54,7 @@ def test_start_requests_the_first_listing_from_the_base_url() -> None:
     assert request.url == f"{BASE}/papers/date/2026-03-09"
     assert request.cb_kwargs["reader"].period.key == "2026-03-09"
     assert request.dont_filter and request.meta["dont_redirect"]
-    assert stats(spider) == {"days_requested": 1, "days_to_fetch": 1}
+    assert stats(spider) == {"listings_requested": 1, "listings_to_fetch": 1}
 
 
 def test_the_api_door_asks_the_api() -> None:
@@ -67,7 +67,7 @@ def test_days_the_ledger_says_are_done_are_not_requested() -> None:
     spider.done.update({D(2026, 3, 1), D(2026, 3, 2)})  # what the storage pipeline puts there
     (request,) = requests_of(spider)
     assert request.url == f"{BASE}/papers/date/2026-03-03"
-    assert stats(spider)["days_requested"] == 3 and stats(spider)["days_to_fetch"] == 1
+    assert stats(spider)["listings_requested"] == 3 and stats(spider)["listings_to_fetch"] == 1
 
 
 def test_each_listing_is_asked_for_when_the_one_before_is_read(
@@ -82,7 +82,7 @@ def test_each_listing_is_asked_for_when_the_one_before_is_read(
     (listing,) = spider.parse(answer(following, "listing-2026-07-31.html"), **following.cb_kwargs)
     assert (listing.outcome, len(listing.papers)) == ("served", 30)
     # The reading's counts are the crawl's stats, its lines the spider's log.
-    assert stats(spider)["no_digest_days"] == 1 and stats(spider)["papers_seen"] == 30
+    assert stats(spider)["no_digest_listings"] == 1 and stats(spider)["papers_seen"] == 30
     assert "No digest for 2026-07-30: the site served the day of 2026-07-31" in caplog.text
     assert spider.newest == D(2026, 7, 31)
 

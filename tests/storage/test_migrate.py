@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from digest_crawler import storage
 from digest_crawler.storage import make_engine, metadata, migrate
 from digest_crawler.storage.schema import is_search_object
 from tests.conftest import FIXTURES
@@ -172,7 +173,13 @@ def test_a_version_1_archive_upgrades_in_place_to_the_schema_of_a_new_one(tmp_pa
         engine.dispose()
 
     after = dump(old)
-    # Every row as it was (a column added later is NULL at the end of its row).
+    # Every row as it was (a column added later is NULL at the end of its
+    # row; a table renamed since is compared under its new name).
+    renamed = {"crawl_days": "crawl_listings"}
+    after = {
+        next((old for old, new in renamed.items() if new == table), table): rows
+        for table, rows in after.items()
+    }
     assert {
         table: [row[: len(before[table][0])] for row in rows]
         for table, rows in after.items()
@@ -245,6 +252,58 @@ def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
                 connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
         assert migrate.upgrade(engine) == (None, HEAD)
         assert structure(engine) == upgraded
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_8_renames_the_ledger_s_days_to_listings_keeping_every_row(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'v7.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, to=7)
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO crawl_runs (id, spider, arguments, period, first_day, last_day,"
+                " started_at, days_requested, days_served, days_no_digest, days_failed, complete)"
+                " VALUES (1, 'daily', '{}', 'week', '2026-07-27', '2026-08-03',"
+                " '2026-08-04T00:00:00.000000Z', 2, 1, 0, 1, false)"
+            )
+            connection.exec_driver_sql(
+                "INSERT INTO crawl_days (run_id, day, outcome, papers, reason, url, finished_at,"
+                " carried_over) VALUES (1, '2026-07-27', 'stored', 30, NULL, 'u',"
+                " '2026-08-04T00:00:00.000000Z', false), (1, '2026-08-03', 'failed', 0,"
+                " 'HTTP 500', 'u', '2026-08-04T00:00:00.000000Z', false)"
+            )
+        assert migrate.upgrade(engine) == (7, HEAD)
+        assert differences(engine) == []
+        with engine.connect() as connection:
+            run = connection.execute(sa.select(storage.crawl_runs)).one()._mapping
+            listings = connection.execute(
+                sa.select(storage.crawl_listings).order_by(storage.crawl_listings.c.listing)
+            ).all()
+            keys = {fk["name"] for fk in sa.inspect(connection).get_foreign_keys("crawl_listings")}
+        assert (run["first_listing"], run["last_listing"]) == (
+            dt.date(2026, 7, 27),
+            dt.date(2026, 8, 3),
+        )
+        assert [run[f"listings_{n}"] for n in ("requested", "served", "no_digest", "failed")] == [
+            2,
+            1,
+            0,
+            1,
+        ]
+        assert [(r.listing, r.outcome, r.papers, r.reason) for r in listings] == [
+            (dt.date(2026, 7, 27), "stored", 30, None),
+            (dt.date(2026, 8, 3), "failed", 0, "HTTP 500"),
+        ]
+        assert keys == {"fk_crawl_listings_run_id"}
     finally:
         engine.dispose()
 

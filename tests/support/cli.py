@@ -120,7 +120,9 @@ def stored_days(database: Path) -> int:
     """Days stored so far, by any run (0 before the tables exist)."""
     try:
         return len(
-            db_rows(database, "SELECT DISTINCT day FROM crawl_days WHERE outcome = 'stored'")
+            db_rows(
+                database, "SELECT DISTINCT listing FROM crawl_listings WHERE outcome = 'stored'"
+            )
         )
     except sqlite3.Error:
         return 0

@@ -85,15 +85,15 @@ def test_ten_day_range_oldest_first_with_a_redirected_weekend_day(
 
     (run,) = table(database, "crawl_runs")
     assert (
-        run["days_requested"],
-        run["days_served"],
-        run["days_no_digest"],
-        run["days_failed"],
+        run["listings_requested"],
+        run["listings_served"],
+        run["listings_no_digest"],
+        run["listings_failed"],
     ) == (10, 9, 1, 0)
     assert run["finish_reason"] == "finished" and run["complete"] == 1
     assert run["items_stored"] == 54 and run["papers_new"] == len(table(database))
     assert json.loads(run["arguments"]) == {"start": str(TEN_DAYS[0]), "end": str(TEN_DAYS[-1])}
-    days = {r["day"]: r for r in table(database, "crawl_days")}
+    days = {r["listing"]: r for r in table(database, "crawl_listings")}
     assert days[str(SATURDAY)]["outcome"] == "no_digest"
     assert days[str(SATURDAY)]["reason"] == f"the site redirects to {TEN_DAYS[-1]}"
     assert "No digest for 2026-03-07: the site redirects to 2026-03-10" in result.stderr
@@ -194,7 +194,8 @@ def test_killed_backfill_resumes_where_it_stopped(
         process.wait()
     database = tmp_path / "papers.sqlite"
     done_before = {
-        r["day"] for r in db_rows(database, "SELECT day FROM crawl_days WHERE outcome = 'stored'")
+        r["listing"]
+        for r in db_rows(database, "SELECT listing FROM crawl_listings WHERE outcome = 'stored'")
     }
     assert 4 <= len(done_before) < 12
     # No day is half-written: a stored day has all six listings, other days none.
@@ -213,7 +214,7 @@ def test_killed_backfill_resumes_where_it_stopped(
     runs = table(database, "crawl_runs")
     assert len(runs) == 2 and runs[0]["resumed_by"] == runs[1]["id"]
     assert runs[0]["finished_at"] is None  # killed: never closed
-    assert runs[1]["complete"] == 1 and runs[1]["days_served"] == 12
+    assert runs[1]["complete"] == 1 and runs[1]["listings_served"] == 12
     assert f"({len(done_before)} already done by an interrupted run)" in result.stderr
 
     # A third run over the same, now complete, days fetches them all again.
@@ -233,7 +234,7 @@ def test_the_daily_run_reads_exactly_the_refresh_schedule(site: LocalSite, tmp_p
     assert site.page_requests() == [f"/papers/date/{day}" for day in scheduled]
     assert site.requests.count("/robots.txt") == 1
     (run,) = table(tmp_path / "papers.sqlite", "crawl_runs")
-    assert (run["days_requested"], run["days_served"], run["complete"]) == (6, 6, 1)
+    assert (run["listings_requested"], run["listings_served"], run["complete"]) == (6, 6, 1)
 
 
 @pytest.mark.parametrize(
@@ -276,9 +277,11 @@ def test_failed_day_is_recorded_and_refetched_by_the_next_run(
     result = crawl(site.url, tmp_path, *arguments)
     assert result.returncode == 1  # a person should look
     database = tmp_path / "papers.sqlite"
-    failed = db_rows(database, "SELECT day, reason FROM crawl_days WHERE outcome = 'failed'")
-    assert [r["day"] for r in failed] == [str(days[1])] and "500" in failed[0]["reason"]
-    assert table(database, "crawl_runs")[0]["days_failed"] == 1
+    failed = db_rows(
+        database, "SELECT listing, reason FROM crawl_listings WHERE outcome = 'failed'"
+    )
+    assert [r["listing"] for r in failed] == [str(days[1])] and "500" in failed[0]["reason"]
+    assert table(database, "crawl_runs")[0]["listings_failed"] == 1
 
     site.routes[f"/papers/date/{days[1]}"] = good
     site.requests.clear()
@@ -343,7 +346,7 @@ def test_small_backfill_on_postgresql(site: LocalSite, tmp_path: Path, postgres_
         days[1],
         days[3],
     }
-    assert (run.days_served, run.days_no_digest, run.complete) == (3, 1, True)
+    assert (run.listings_served, run.listings_no_digest, run.complete) == (3, 1, True)
     assert snapshots == papers
     assert not (tmp_path / "papers.sqlite").exists()
 

@@ -156,7 +156,7 @@ def test_redirected_day_stores_nothing_and_logs_the_served_day(
     assert feed_lines(tmp_path / "papers.jsonl") == []
     assert site.page_requests() == ["/papers/date/2026-03-08"]  # the redirect is read, not followed
     assert "No digest for 2026-03-08: the site redirects to 2026-07-31" in result.stderr
-    assert "'digest/no_digest_days': 1" in result.stderr
+    assert "'digest/no_digest_listings': 1" in result.stderr
 
 
 def test_page_without_hydration_is_stored_from_its_cards(site: LocalSite, tmp_path: Path) -> None:
@@ -228,7 +228,7 @@ def test_a_number_no_column_holds_costs_only_its_paper(
     if url is None:
         rejected = db_rows(tmp_path / "papers.sqlite", "rejected_items")
         assert sorted(r["arxiv_id"] for r in rejected) == ["2607.28568", "2607.28618"]
-        (day,) = db_rows(tmp_path / "papers.sqlite", "crawl_days")
+        (day,) = db_rows(tmp_path / "papers.sqlite", "crawl_listings")
         assert (day["outcome"], day["papers"]) == ("stored", 28)
 
 

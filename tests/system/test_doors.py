@@ -49,10 +49,14 @@ def test_the_same_days_through_both_doors_store_identical_records(
     assert without_moments(db_rows(api, papers)) == without_moments(db_rows(pages, papers))
     ranks = "SELECT listing_date, arxiv_id, rank FROM listings ORDER BY 1, 2"
     assert db_rows(api, ranks) == db_rows(pages, ranks)
-    outcomes = "SELECT day, outcome, papers FROM crawl_days ORDER BY day"
+    outcomes = "SELECT listing, outcome, papers FROM crawl_listings ORDER BY listing"
     assert db_rows(api, outcomes) == db_rows(pages, outcomes)
     # The Sunday: nothing filed under it through either door.
-    assert db_rows(api, outcomes)[0] == {"day": "2026-03-08", "outcome": "no_digest", "papers": 0}
+    assert db_rows(api, outcomes)[0] == {
+        "listing": "2026-03-08",
+        "outcome": "no_digest",
+        "papers": 0,
+    }
     assert without_moments(feed_lines(tmp_path / "api" / "3.jsonl")) == without_moments(
         feed_lines(tmp_path / "html" / "3.jsonl")
     )

@@ -91,7 +91,7 @@ def test_transient_faults_end_with_every_day_stored_once(site: LocalSite, tmp_pa
     assert result.returncode == 0, result.stderr[-3000:]
     database = tmp_path / "papers.sqlite"
     assert listings_per_day(database) == {str(day): 6 for day in days}
-    assert {r["outcome"] for r in table(database, "crawl_days")} == {"stored"}
+    assert {r["outcome"] for r in table(database, "crawl_listings")} == {"stored"}
     assert site.faults == 6  # 500, 502, 503, 429, reset, short body
     account({str(day): 6 for day in days}, database)
 
@@ -126,7 +126,9 @@ def test_permanent_faults_are_recorded_and_a_second_run_fetches_only_them(
     RELIABILITY["faults injected"] += site.faults + 3  # empty, JSON and oversize answers are 200s
     assert result.returncode == 1, result.stderr[-3000:]
     database = tmp_path / "papers.sqlite"
-    outcomes = {r["day"]: (r["outcome"], r["reason"]) for r in table(database, "crawl_days")}
+    outcomes = {
+        r["listing"]: (r["outcome"], r["reason"]) for r in table(database, "crawl_listings")
+    }
     assert {day for day, (outcome, _) in outcomes.items() if outcome == "stored"} == {
         str(days[0]),
         str(days[7]),
@@ -139,7 +141,7 @@ def test_permanent_faults_are_recorded_and_a_second_run_fetches_only_them(
     assert "Cancelled" in reasons[days[5]] or "max" in reasons[days[5]].lower()
     assert reasons[days[6]] == "too many redirects"
     (run,) = table(database, "crawl_runs")
-    assert (run["days_failed"], run["days_served"], run["complete"]) == (6, 2, 0)
+    assert (run["listings_failed"], run["listings_served"], run["complete"]) == (6, 2, 0)
 
     serve_good(site, days)  # the site recovers
     site.requests.clear()

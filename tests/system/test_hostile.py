@@ -55,7 +55,7 @@ def test_a_redirect_off_the_site_fails_the_day_and_is_not_followed(
         result = attack(site, tmp_path, feed=None, timeout=60)
         assert other.requests == []
     assert result.returncode == 1, result.stderr[-3000:]
-    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_listings")
     assert day["outcome"] == "failed" and day["reason"] == f"redirected off the site to {target!r}"
     assert table(tmp_path / "papers.sqlite") == []
 
@@ -69,7 +69,7 @@ def test_a_redirect_loop_or_a_3xx_without_location_fails_the_run(
     site.routes[f"/papers/date/{DAY}"] = answer
     result = attack(site, tmp_path, feed=None)
     assert result.returncode == 1, result.stderr[-3000:]
-    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_listings")
     assert day["outcome"] == "failed"
     assert day["reason"] in ("too many redirects", "HTTP 302 without a Location")
 
@@ -106,7 +106,7 @@ def test_page_text_cannot_forge_a_log_line(site: LocalSite, tmp_path: Path) -> N
     result = attack(site, tmp_path, feed=None)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not any(line.startswith("2026-01-01 00:00:00") for line in result.stderr.splitlines())
-    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_listings")
     assert day["outcome"] == "no_digest" and "\n" not in day["reason"]
     assert repr(forged) in day["reason"]
 
@@ -381,7 +381,7 @@ def test_a_redirect_that_parsers_read_differently_or_that_carries_credentials_fa
         result = attack(site, tmp_path, feed=None)
         assert other.requests == []
     assert result.returncode == 1, result.stderr[-3000:]
-    (day,) = table(tmp_path / "papers.sqlite", "crawl_days")
+    (day,) = table(tmp_path / "papers.sqlite", "crawl_listings")
     assert day["outcome"] == "failed" and day["reason"].startswith("redirected off the site to")
     assert "hunter2" not in result.stderr and "hunter2" not in json.dumps(day)
     assert table(tmp_path / "papers.sqlite") == []

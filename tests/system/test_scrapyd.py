@@ -126,7 +126,7 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
     log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
     assert "scrapy crawl daily: FAILED: 0 of 1 days stored" in log.rstrip().splitlines()[-1]
     runs = table(archive, "crawl_runs")
-    assert (runs[-1]["days_failed"], runs[-1]["complete"]) == (1, 0)
+    assert (runs[-1]["listings_failed"], runs[-1]["complete"]) == (1, 0)
 
     # A bad argument: refused before anything, and said in the job's log.
     job = run_job(url, ("date", "yesterday"), *settings)
