@@ -98,14 +98,14 @@ def test_the_report_renders_offline_in_chromium_and_its_numbers_match_the_archiv
 
 
 def test_an_empty_span_gives_a_report_that_says_so(workdir: Path) -> None:
-    result = scrapy(workdir, "report", "--since", "2026-01-01", "-o", "empty.html")
+    result = scrapy(workdir, "report", "--until", "2025-12-31", "-o", "empty.html")
     assert result.returncode == 0, result.stderr
     page = (workdir / "empty.html").read_text(encoding="utf-8")
-    assert "No papers in this span (from 2026-01-01)." in page
+    assert "No papers in this span (until 2025-12-31)." in page
     assert "<svg" not in page
     assert (
         result.stderr.strip()
-        == "Reported 0 papers on 0 listing days (from 2026-01-01) to empty.html"
+        == "Reported 0 papers on 0 listing days (until 2025-12-31) to empty.html"
     )
 
 
