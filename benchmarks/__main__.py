@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -185,28 +186,25 @@ def best_of(repeats: int, work: Callable[[], object]) -> float:
 def extraction(sizes: Sizes) -> Figure:
     import parsel
     from scrapy.http import HtmlResponse
-    from scrapy.utils.reactor import install_reactor
 
     from benchmarks.localsite import listing
-    from digest_crawler.spiders.daily import DailySpider
-    from tests.support.crawler import make_crawler
+    from digest_crawler.items import Listing
+    from digest_crawler.periods import Period
+    from digest_crawler.site.reading import Answer, ListingReader
 
-    with contextlib.suppress(Exception):
-        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
     days = [FIRST + dt.timedelta(days=n) for n in range(sizes.extraction_pages)]
     pages = [(day, listing(day)) for day in days]
-    crawler = make_crawler(DailySpider, DIGEST_BASE_URL="http://127.0.0.1")
-    spider = DailySpider.from_crawler(crawler, date=str(days[0]))
 
     def ours() -> int:
         count = 0
         for day, body in pages:
-            response = HtmlResponse(
-                url=f"http://127.0.0.1/papers/date/{day}", body=body, encoding="utf-8"
-            )
-            # One listing per page, its papers loaded (validation is a pipeline's).
-            (listing,) = spider.parse(response, requested=day)
-            count += len(listing.papers)
+            # The reading rules as the spider runs them, without a crawler: one
+            # listing per page, its papers loaded (validation is a pipeline's).
+            reader = ListingReader(Period("day", day), "http://127.0.0.1")
+            response = HtmlResponse(url=reader.url, body=body, encoding="utf-8")
+            found = reader.read(Answer.from_response(response))
+            assert isinstance(found, Listing)
+            count += len(found.papers)
         return count
 
     def bare() -> int:
@@ -217,7 +215,7 @@ def extraction(sizes: Sizes) -> Figure:
                 .xpath('//*[@data-target="DailyPapers"]/@data-props')
                 .get()
             )
-            count += len(json.loads(props)["dailyPapers"])
+            count += len(json.loads(props or "")["dailyPapers"])
         return count
 
     assert ours() == bare() == 50 * len(pages)
@@ -225,7 +223,7 @@ def extraction(sizes: Sizes) -> Figure:
         best_of(sizes.extraction_repeats, ours),
         best_of(sizes.extraction_repeats, bare),
     )
-    details = {
+    details: dict[str, Any] = {
         "pages": len(pages),
         "ours_ms_per_page": ours_s / len(pages) * 1000,
         "parsel_json_ms_per_page": bare_s / len(pages) * 1000,
@@ -236,7 +234,9 @@ def extraction(sizes: Sizes) -> Figure:
         def soup() -> int:
             count = 0
             for _, body in pages:
-                element = BeautifulSoup(body, "lxml").find(attrs={"data-target": "DailyPapers"})
+                element: Any = BeautifulSoup(body, "lxml").find(  # type: ignore[call-overload]
+                    attrs={"data-target": "DailyPapers"}
+                )
                 count += len(json.loads(element["data-props"])["dailyPapers"])
             return count
 
@@ -473,9 +473,11 @@ def export_speed(sizes: Sizes, workdir: Path) -> Figure:
 
     database = workdir / "export.sqlite"
     build_archive(database, sizes.export_papers)
-    works = {"bare": lambda: bare_dump(database, workdir / "bare.jsonl")}
+    works: dict[str, Callable[[], int]] = {
+        "bare": lambda: bare_dump(database, workdir / "bare.jsonl")
+    }
     for kind in FORMATS:
-        works[kind] = lambda kind=kind: ours(database, workdir / f"out.{kind}", kind)
+        works[kind] = functools.partial(ours, database, workdir / f"out.{kind}", kind)
     measured = cpu_in_turns(sizes.export_repeats, works)
     bare_s, bare_count = measured["bare"]
     per_record = {name: seconds / count * 1e6 for name, (seconds, count) in measured.items()}
@@ -513,7 +515,7 @@ def environment() -> dict[str, Any]:
         "feedgen",
         "pyarrow",
     )
-    versions = {}
+    versions: dict[str, str | None] = {}
     for package in packages:
         try:
             versions[package] = metadata.version(package)

@@ -16,7 +16,7 @@ import scrapy
 
 class BaselineSpider(scrapy.Spider):
     name = "baseline"
-    custom_settings: ClassVar[dict[str, Any]] = {
+    custom_settings: ClassVar[dict[str, Any]] = {  # type: ignore[misc]
         "ITEM_PIPELINES": {},
         "EXTENSIONS": {},
         "DOWNLOADER_MIDDLEWARES": {},

@@ -83,7 +83,9 @@ def store_papers(
         pipeline.open_spider()
         started = time.perf_counter()
         for day, items in days:
-            listing = Listing(day=day, url="http://127.0.0.1/", outcome="served", papers=items)
+            listing = Listing(
+                day=day, url="http://127.0.0.1/", outcome="served", papers=list(items)
+            )
             pipeline.process_item(validate.process_item(listing))
         pipeline.spider_closed(crawler.spider, "finished")
         elapsed = time.perf_counter() - started

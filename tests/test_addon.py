@@ -37,4 +37,5 @@ def test_robots_txt_errors_are_logged_without_a_traceback() -> None:
     record = logger.makeRecord(
         logger.name, logging.ERROR, "x", 1, "Error", (), (ValueError, ValueError("x"), None)
     )
-    assert all(f.filter(record) for f in logger.filters) and record.exc_info is None
+    assert all(f.filter(record) for f in logger.filters if isinstance(f, logging.Filter))
+    assert record.exc_info is None

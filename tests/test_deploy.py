@@ -128,9 +128,8 @@ class _Stats:
 @pytest.mark.parametrize("terminal", [True, False])
 def test_progress_bar_only_on_a_terminal(terminal: bool) -> None:
     stream = _Terminal() if terminal else io.StringIO()
-    progress = BackfillProgress(
-        _Stats({"digest/listings_to_fetch": 4, "digest/papers_stored": 50}), 60, stream
-    )  # type: ignore[arg-type]
+    stats = _Stats({"digest/listings_to_fetch": 4, "digest/papers_stored": 50})
+    progress = BackfillProgress(stats, 60, stream)  # type: ignore[arg-type]
     for day in (1, 2):
         url = f"http://127.0.0.1/papers/date/2026-03-0{day}"
         progress.day_done(Listing(day=dt.date(2026, 3, day), url=url, outcome="served"))

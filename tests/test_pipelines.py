@@ -17,6 +17,7 @@ from digest_crawler.paper import COUNT_MAX, PAPER_FIELDS, Paper
 from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
 from digest_crawler.spiders.daily import DailySpider
 from digest_crawler.storage import queries
+from digest_crawler.storage.archive import CrawlArchive
 from tests.support.crawler import make_crawler
 
 D = dt.date
@@ -142,6 +143,11 @@ class Run:
     def __enter__(self) -> Run:
         self.storage.open_spider()
         return self
+
+    @property
+    def archive(self) -> CrawlArchive:
+        assert self.storage.archive is not None
+        return self.storage.archive
 
     def store(self, *papers: dict[str, Any], day: dt.date | None = None) -> Listing:
         stored: Listing = self.storage.process_item(
@@ -321,7 +327,7 @@ def test_one_transaction_per_listing(tmp_path: Any) -> None:
     statements: list[str] = []
     with Run(url) as run:
         sa.event.listen(
-            run.storage.archive.engine,
+            run.archive.engine,
             "before_cursor_execute",
             lambda conn, cursor, statement, *a: statements.append(statement.split()[0]),
         )
@@ -400,7 +406,7 @@ def test_storage_failure_is_counted_logged_and_keeps_the_listings_before(
     url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
     with Run(url) as run:
         run.store(paper(listing_date=D(2026, 7, 30)))
-        with run.storage.archive.engine.begin() as connection:
+        with run.archive.engine.begin() as connection:
             connection.exec_driver_sql("DROP TABLE upvote_snapshots")
         with pytest.raises(Exception, match="could not be stored"):
             run.store(paper(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))

@@ -72,7 +72,7 @@ class FeedRecord(Paper):
     listings: list[ListingRank] | None = Field(
         None, description="with --with-history: every day the paper was listed on"
     )
-    upvote_snapshots: list[UpvoteSnapshot] | None = Field(  # type: ignore[valid-type]
+    upvote_snapshots: list[UpvoteSnapshot] | None = Field(
         None, description="with --with-history: every change of its counts, oldest first"
     )
 

@@ -85,7 +85,7 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_writing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output: str, message: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    called = []
+    called: list[object] = []
     with pytest.raises(OutputError, match=message):
         write_output(output, called.append)
     assert called == []

@@ -33,8 +33,8 @@ def test_an_empty_list_is_a_list_of_no_papers() -> None:
 
 
 def test_what_is_not_a_list_of_entries_says_why_and_gives_no_papers() -> None:
-    assert parse_answer("<html>").problem.startswith("the answer does not parse as JSON")
-    assert parse_answer("[" * 100_000).problem.startswith("the answer does not parse as JSON")
+    assert str(parse_answer("<html>").problem).startswith("the answer does not parse as JSON")
+    assert str(parse_answer("[" * 100_000).problem).startswith("the answer does not parse as JSON")
     assert parse_answer('{"error": "Invalid date"}').papers == []
     # An entry that is no object is still a paper (of nothing): validation says what is missing.
     assert parse_answer('[1, "x", null]').papers[0]["arxiv_id"] is None

@@ -236,7 +236,7 @@ def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
         assert migrate.upgrade(engine) == (1, HEAD)
         assert differences(engine) == []
         with engine.connect() as connection:
-            authors = dict(
+            authors: dict[str, Any] = dict(
                 connection.exec_driver_sql(
                     "SELECT arxiv_id, authors FROM papers ORDER BY arxiv_id"
                 ).all()
