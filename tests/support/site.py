@@ -60,7 +60,8 @@ def json_answer(body: bytes) -> Answer:
 
 def api_routes(period: Period, entries: Any, limit: int | None = None) -> dict[str, Answer]:
     """The API's answers for ``period``'s list of ``entries`` (paged by ``limit``)."""
-    from tests.support.sitegen import PAGE_SIZE, api_answers
+    from digest_crawler.site.urls import PAGE_SIZE
+    from tests.support.sitegen import api_answers
 
     answers = api_answers(period, entries, limit or PAGE_SIZE)
     return {path: json_answer(body) for path, body in answers.items()}
@@ -163,6 +164,12 @@ class LocalSite:
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.url = f"http://{host}:{self.server.server_address[1]}"
+
+    def answer(self, path: str) -> Answer:
+        """The one answer ``path`` gives (not answers given in turn)."""
+        found = self.routes[path]
+        assert isinstance(found, Answer), f"{path} gives answers in turn"
+        return found
 
     def add_days(self, pages: dict[str, str]) -> None:
         """Serve generated pages: {"YYYY-MM-DD": page text}."""

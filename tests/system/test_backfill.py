@@ -37,7 +37,7 @@ def serve_days(
     site: LocalSite,
     days: list[dt.date],
     *,
-    no_digest: set[dt.date] = frozenset(),
+    no_digest: frozenset[dt.date] | set[dt.date] = frozenset(),
     delay: float = 0.0,
     **changes: object,
 ) -> None:
@@ -145,7 +145,7 @@ def test_429_with_retry_after_is_waited_out_and_nothing_is_lost(
         },
     )
     path = f"/papers/date/{days[1]}"
-    site.routes[path] = Answers(limited, site.routes[path])
+    site.routes[path] = Answers(limited, site.answer(path))
     result = crawl(site.url, tmp_path, *span(days[0], days[-1]))
     assert result.returncode == 0, result.stderr[-3000:]
     times = [(p, t) for p, t in site.times if p.startswith("/papers/")]
@@ -168,7 +168,7 @@ def test_spent_ratelimit_budget_pauses_before_the_next_request(
 ) -> None:
     days = TEN_DAYS[:2]
     serve_days(site, days)
-    first = site.routes[f"/papers/date/{days[0]}"]
+    first = site.answer(f"/papers/date/{days[0]}")
     first.headers["RateLimit"] = '"pages";r=0;t=1'
     result = crawl(site.url, tmp_path, *span(days[0], days[1]))
     assert result.returncode == 0, result.stderr[-3000:]
@@ -355,9 +355,9 @@ def test_published_ratelimit_policy_sets_the_pace(site: LocalSite, tmp_path: Pat
     days = TEN_DAYS[:5]
     serve_days(site, days)
     policy = '"fixed window";"pages";q=10;w=3'  # 0.3 s a page, plus 2%
-    site.routes["/robots.txt"].headers["RateLimit-Policy"] = policy
+    site.answer("/robots.txt").headers["RateLimit-Policy"] = policy
     for day in days:
-        site.routes[f"/papers/date/{day}"].headers["RateLimit-Policy"] = policy
+        site.answer(f"/papers/date/{day}").headers["RateLimit-Policy"] = policy
     result = crawl(site.url, tmp_path, *span(days[0], days[-1]))  # DOWNLOAD_DELAY=0 here
     assert result.returncode == 0, result.stderr[-3000:]
     times = [t for _, t in site.times]

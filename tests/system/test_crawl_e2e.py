@@ -257,7 +257,7 @@ def test_unusable_base_url_is_a_one_line_error(tmp_path: Path, base_url: str) ->
     class Bad:
         url = base_url
 
-    result = crawl(Bad(), tmp_path, "-a", "date=2026-07-31")  # type: ignore[arg-type]
+    result = crawl(Bad(), tmp_path, "-a", "date=2026-07-31")
     assert result.returncode == 2
     assert result.stderr.strip() == (
         f"scrapy crawl daily: error: setting DIGEST_BASE_URL: {base_url!r} is not an http(s) URL with a host"
@@ -269,7 +269,7 @@ def test_unreachable_site_is_reported_and_fails_the_run(tmp_path: Path) -> None:
     class Nowhere:
         url = "http://127.0.0.1:9"  # the discard port: connection refused
 
-    result = crawl(Nowhere(), tmp_path, "-a", "date=2026-07-31", "-s", "RETRY_TIMES=0")  # type: ignore[arg-type]
+    result = crawl(Nowhere(), tmp_path, "-a", "date=2026-07-31", "-s", "RETRY_TIMES=0")
     assert result.returncode == 1
     fetch_error = next(line for line in result.stderr.splitlines() if "Could not fetch" in line)
     assert "Could not fetch http://127.0.0.1:9/papers/date/2026-07-31: " in fetch_error

@@ -403,7 +403,7 @@ def test_an_absurd_published_pace_is_capped_and_the_crawl_goes_on(
     site: LocalSite, tmp_path: Path
 ) -> None:
     policy = '"fixed window";"pages";q=1;w=' + "9" * 400
-    site.routes["/robots.txt"].headers["RateLimit-Policy"] = policy
+    site.answer("/robots.txt").headers["RateLimit-Policy"] = policy
     site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
     result = attack(site, tmp_path, "-s", "DIGEST_RATELIMIT_MAX_WAIT=1", feed=None, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
