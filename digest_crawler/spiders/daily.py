@@ -81,7 +81,7 @@ class DailySpider(scrapy.Spider):
         # not set as attributes (Scrapy's default): -a start= would replace
         # the start() method.
         super().__init__(name)
-        #: Days not to fetch (see the class docstring).
+        #: Listings (by their first days) not to fetch (see the class docstring).
         self.done: set[dt.date] = set()
         #: The newest digest day the site served in this run (not after today).
         self.newest: dt.date | None = None
