@@ -1,7 +1,11 @@
 """The archive, on SQLAlchemy Core: ``schema`` (the tables), ``engine``
 (writer and reader engines), ``migrate`` (schema versions, Alembic),
-``write`` (writing one listing's papers), ``ledger`` (runs and their
-days) and ``queries`` (what the readers read)."""
+``archive`` (a crawl's session), ``write`` (one listing's papers),
+``ledger`` (runs and their listings), ``queries`` (what the readers read),
+``search`` and ``trends``. Where the backends differ: ``schema`` (column
+types, the search index), ``write`` (whose ``insert`` upserts), ``search``
+(FTS5 or tsvector), ``engine`` (SQLite's set-up) and ``migrate``
+(PostgreSQL's lock)."""
 
 from digest_crawler.storage.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, make_reader
 from digest_crawler.storage.schema import (

@@ -1,9 +1,7 @@
-"""Engines on the archive: a writer for the crawl, a reader for the rest.
-
-The only dialect differences of the archive live here and in
-``write._insert``: SQLite's connection set-up, and which ``insert``
-construct has ``on_conflict_do_update``.
-"""
+"""Engines on the archive: a writer for the crawl, a reader for the rest
+(SQLite's connection set-up: WAL, busy timeout, ``BEGIN IMMEDIATE`` for the
+writer, read-only for the reader), and the check a crawl makes of its
+database before it starts."""
 
 from __future__ import annotations
 
