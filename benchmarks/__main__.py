@@ -467,7 +467,7 @@ def export_speed(sizes: Sizes, workdir: Path) -> Figure:
     """CPU per record of ``scrapy export`` (in this process, without the
     command's start) in each format, against a bare ``sqlite3`` +
     ``json.dumps`` dump of the same rows; the best of ``export_repeats``."""
-    from digest_crawler.formats import FORMATS
+    from digest_crawler.outputs.formats import FORMATS
 
     from benchmarks.export import bare_dump, build_archive, cpu_in_turns, ours
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from typing import Any
@@ -55,10 +56,16 @@ def store_papers(
     new paper is a ``papers``, a ``listings`` and an ``upvote_snapshots``
     row; each day a ``crawl_listings`` row)."""
     from scrapy.settings import Settings
+    from scrapy.utils.reactor import install_reactor
     from scrapy.utils.test import get_crawler
 
     from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
     from digest_crawler.spiders.daily import DailySpider
+
+    # A crawler needs the reactor Scrapy would install (the pipelines run
+    # here as a crawl runs them).
+    with contextlib.suppress(Exception):
+        install_reactor("twisted.internet.asyncioreactor.AsyncioSelectorReactor")
 
     if fresh_schema:  # PostgreSQL: a schema of its own, dropped afterwards
         schema = f"digest_bench_{int(time.time())}"
