@@ -234,10 +234,9 @@ def extraction(sizes: Sizes) -> Figure:
         def soup() -> int:
             count = 0
             for _, body in pages:
-                element: Any = BeautifulSoup(body, "lxml").find(  # type: ignore[call-overload]
-                    attrs={"data-target": "DailyPapers"}
-                )
-                count += len(json.loads(element["data-props"])["dailyPapers"])
+                element = BeautifulSoup(body, "lxml").select_one('[data-target="DailyPapers"]')
+                assert element is not None
+                count += len(json.loads(str(element["data-props"]))["dailyPapers"])
             return count
 
         details["beautifulsoup_ms_per_page"] = (
@@ -467,9 +466,8 @@ def export_speed(sizes: Sizes, workdir: Path) -> Figure:
     """CPU per record of ``scrapy export`` (in this process, without the
     command's start) in each format, against a bare ``sqlite3`` +
     ``json.dumps`` dump of the same rows; the best of ``export_repeats``."""
-    from digest_crawler.outputs.formats import FORMATS
-
     from benchmarks.export import bare_dump, build_archive, cpu_in_turns, ours
+    from digest_crawler.outputs.formats import FORMATS
 
     database = workdir / "export.sqlite"
     build_archive(database, sizes.export_papers)
