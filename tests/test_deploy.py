@@ -84,6 +84,12 @@ def test_the_cron_line_runs_from_a_fresh_checkout_and_mails_only_a_failure(
 
 
 def test_the_shipped_units_verify_and_the_log_rotation_parses() -> None:
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(DEPLOY / "digest-crawler.service")
+    # The one place a user fills in (with User=): where the checkout is.
+    assert service["Service"]["Environment"] == "DIGEST_HOME=/srv/digest_crawler"
+    assert '"$DIGEST_HOME"' in service["Service"]["ExecStart"]
+    missing = []
     for tool, command in (
         (
             "systemd-analyze",
@@ -92,14 +98,12 @@ def test_the_shipped_units_verify_and_the_log_rotation_parses() -> None:
         ("logrotate", ["logrotate", "--debug", "--state", "/dev/null", "logrotate.conf"]),
     ):
         if shutil.which(tool) is None:
+            missing.append(tool)
             continue
         result = subprocess.run(command, cwd=DEPLOY, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, (tool, result.stderr)
-    service = configparser.ConfigParser(strict=False, interpolation=None)
-    service.read(DEPLOY / "digest-crawler.service")
-    # The one place a user fills in (with User=): where the checkout is.
-    assert service["Service"]["Environment"] == "DIGEST_HOME=/srv/digest_crawler"
-    assert '"$DIGEST_HOME"' in service["Service"]["ExecStart"]
+    if missing:  # what was not checked is not a pass
+        pytest.skip(f"not verified here: {', '.join(missing)} not installed")
 
 
 def test_scrapy_cfg_has_a_scrapyd_deploy_target() -> None:
