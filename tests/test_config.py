@@ -97,15 +97,3 @@ def test_a_bad_setting_is_one_line_naming_it(name: str, value: str, message: str
         Config.from_settings(settings(**{name: value}))
     assert str(caught.value).startswith(f"setting {name}: ") and message in str(caught.value)
     assert "\n" not in str(caught.value)
-
-
-def test_a_database_url_check_makes_nothing(tmp_path: object) -> None:
-    from pathlib import Path
-
-    from digest_crawler.storage.engine import check_database
-
-    where = Path(str(tmp_path)) / "a" / "b" / "papers.sqlite"
-    check_database(f"sqlite:///{where}")
-    assert list(Path(str(tmp_path)).iterdir()) == []
-    with pytest.raises(ValueError, match="cannot make '/proc/nope'"):
-        check_database("sqlite:////proc/nope/papers.sqlite")

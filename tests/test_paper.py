@@ -23,7 +23,9 @@ from tests.support.cli import PROJECT
 
 
 def test_every_field_says_what_it_means() -> None:
-    assert all(info.description for info in Paper.model_fields.values())
+    descriptions = {name: info.description for name, info in Paper.model_fields.items()}
+    assert len(descriptions) == len(PAPER_FIELDS) > 0
+    assert all(descriptions.values()), [name for name, text in descriptions.items() if not text]
 
 
 def test_the_groups_are_declared_on_their_fields() -> None:
@@ -54,7 +56,9 @@ def test_the_columns_follow_the_fields() -> None:
 
 def test_every_link_is_cleaned_as_a_url() -> None:
     raw = {name: "javascript:alert(1)" for name in fields_in(LINKS)}
-    assert load_paper(raw) == {}
+    assert len(raw) == 4 and load_paper(raw) == {}
+    web = {name: " https://example.org/a b " for name in fields_in(LINKS)}
+    assert load_paper(web) == {name: "https://example.org/a%20b" for name in web}
 
 
 def test_readme_s_field_table_is_the_model_s() -> None:

@@ -1,16 +1,10 @@
-"""The report's HTML: self-contained, deterministic, escaped; the command's
-one-line error when matplotlib is missing."""
+"""The report's HTML: self-contained, deterministic, escaped."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 
-import pytest
-
-from digest_crawler.cli import OptionError
-from digest_crawler.commands.report import ReportOptions, report
 from digest_crawler.outputs.report import build_report
 from digest_crawler.storage.trends import Organization, RisingKeyword, TopPaper, Trends
 
@@ -46,10 +40,3 @@ def test_the_page_fetches_nothing_and_is_the_same_every_time() -> None:
     assert not re.search(r"""(src|href)=["'](?!#|https://huggingface)""", page)
     assert "<?xml" not in page and "DOCTYPE svg" not in page and "<metadata>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in page and "Lab &lt;A&gt;" in page
-
-
-def test_without_matplotlib_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.delitem(sys.modules, "digest_crawler.outputs.report")
-    with pytest.raises(OptionError, match=r"needs matplotlib .*pip install -e '\.\[report\]'"):
-        report("sqlite:///nowhere.sqlite", ReportOptions())

@@ -33,6 +33,7 @@ def items() -> dict[str, Item]:
 def test_the_loader_fills_only_paper_fields_and_what_it_fills_validates(
     items: dict[str, dict],
 ) -> None:
+    assert len(items) == 30
     for fields in items.values():
         assert set(fields) <= set(PAPER_FIELDS)
         Paper.model_validate({**fields, "url": "http://x/p", "scraped_at": NOW})

@@ -54,6 +54,7 @@ def test_real_2024_cards_agree_with_its_props() -> None:
         "https://huggingface.co/papers?date=2024-08-01",
     )
     assert cards.source == "cards" and cards.problem == "no DailyPapers hydration element"
+    assert len(props.papers) == 13
     assert cards.served_date == D(2024, 8, 1)  # from <time datetime=...>, matching the URL
     assert [c["arxiv_id"] for c in cards.papers] == [p["arxiv_id"] for p in props.papers]
     for card, paper in zip(cards.papers, props.papers, strict=True):
@@ -150,6 +151,7 @@ def test_seed_listing_gives_all_55_papers_in_page_order() -> None:
     seeds = seed_papers()
     assert page.source == "hydration" and page.period == "day"
     assert page.served_date == D(2026, 3, 9)
+    assert len(page.papers) == len(seeds) == 55
     assert [p["title"] for p in page.papers] == [s.title for s in seeds]
     assert [p["abstract"] for p in page.papers] == [s.abstract for s in seeds]
     assert [p["upvotes"] for p in page.papers] == [s.upvotes for s in seeds]
@@ -220,18 +222,23 @@ def test_served_date_without_props(
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "entries"),
     [
-        "",
-        "<html></html>",
-        "\x00\xff garbage",
-        '<div data-target="DailyPapers" data-props="[1,2]"></div>',
-        '<div data-target="DailyPapers" data-props="{&quot;dailyPapers&quot;:[1, null, {&quot;paper&quot;:7}]}"></div>',
+        ("", 0),
+        ("<html></html>", 0),
+        ("\x00\xff garbage", 0),
+        ('<div data-target="DailyPapers" data-props="[1,2]"></div>', 0),
+        (
+            '<div data-target="DailyPapers" data-props="{&quot;dailyPapers&quot;:[1, null, {&quot;paper&quot;:7}]}"></div>',
+            3,
+        ),
     ],
 )
-def test_malformed_pages_never_raise(text: str) -> None:
+def test_malformed_pages_never_raise(text: str, entries: int) -> None:
     page = parse_listing(text, "http://127.0.0.1/papers/date/2026-03-11")
-    assert isinstance(page.papers, list)
+    assert isinstance(page.papers, list) and len(page.papers) == entries
+    if not entries:
+        assert page.source == "cards" and page.problem is not None  # it says why it found none
     for paper in page.papers:
         assert paper["arxiv_id"] is None  # nothing to make of it; validation will say so
 
@@ -247,13 +254,32 @@ def test_week_page_period_type_is_reported() -> None:
 
 
 def test_fixture_sources_are_present() -> None:
-    assert (FIXTURES / "sources" / "seed-listing-2026-03-09.txt").exists()
+    """Each source the generated pages are made from is there whole, as
+    fixtures/README.md describes it."""
+    sources = FIXTURES / "sources"
+    assert set(path.name for path in sources.iterdir()) == {
+        "api-daily-papers-2026-07-31.json",
+        "api-daily-papers-limit25-2026-07-13.json",
+        "listing-2026-09-28-excerpts.html",
+        "seed-listing-2026-03-09.txt",
+    }
+    assert len(seed_papers(sources / "seed-listing-2026-03-09.txt")) == 55
+    api = json.loads((sources / "api-daily-papers-2026-07-31.json").read_text(encoding="utf-8"))
+    assert len(api) == 30 and all(entry["paper"]["id"] for entry in api)
+    limit25 = (sources / "api-daily-papers-limit25-2026-07-13.json").read_text(encoding="utf-8")
+    assert len(json.loads(limit25)) == 25
+    excerpts = (sources / "listing-2026-09-28-excerpts.html").read_text(encoding="utf-8")
+    assert 'data-target="DailyPapers"' in excerpts
 
 
 def test_generated_fixtures_are_up_to_date() -> None:
     from tests.support.sitegen import build
 
-    for name, text in build().items():
+    built = build()
+    # Every listing page of fixtures/ but the real 2024 capture is generated, and checked here.
+    pages = {path.name for path in FIXTURES.glob("listing-*.html")}
+    assert set(built) == pages - {"listing-2024-08-01.html"}
+    for name, text in built.items():
         assert (FIXTURES / name).read_text(encoding="utf-8") == text, (
             f"run python -m tests.support.sitegen ({name})"
         )

@@ -165,6 +165,7 @@ def test_the_log_quotes_what_a_page_says() -> None:
     read = reader(day("2026-03-12"))
     found = listing(read.read(page(body, read.url)))
     assert found.reason == "the site served the 'day\\nERROR forged' of 2026-03-12"
+    assert read.notes.lines  # type: ignore[attr-defined]
     assert all("\n" not in message for _, message in read.notes.lines)  # type: ignore[attr-defined]
 
 

@@ -205,7 +205,7 @@ def test_a_version_1_archive_upgrades_in_place_to_the_schema_of_a_new_one(tmp_pa
     # Version 3: each day some run stored, with its first and last read; the
     # fixture's days were all read months later, which settles them.
     stored = {row[1] for row in before["crawl_days"] if row[2] == "stored"}
-    assert {row[0] for row in after["listing_days"]} == stored
+    assert {row[0] for row in after["listing_days"]} == stored and stored
     for day, first, last, settled in after["listing_days"]:
         assert first <= last and settled == first, day
     nulls = [row for row in before["papers"] if row[4] == "null"]

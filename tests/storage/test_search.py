@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,14 +54,6 @@ PAPERS = [
         listing_date=dt.date(2026, 7, 30),
     ),
 ]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'papers.sqlite'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
 
 
 def store(url: str, papers: list[Paper], now: dt.datetime = NOW) -> None:

@@ -1,0 +1,46 @@
+"""``scrapy crawl`` (``commands/crawl.py``): the paths checked before the
+crawl, and which finished crawls go wrong (exit status 1). The command
+itself runs in tests/system/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scrapy.settings import Settings
+
+from digest_crawler.commands.crawl import _check_paths, _went_wrong
+from tests.support.crawler import make_crawler
+
+
+def test_a_log_file_needs_its_directory_and_a_jobdir_is_made(tmp_path: Path) -> None:
+    _check_paths(Settings({"LOG_FILE": str(tmp_path / "crawl.log"), "JOBDIR": str(tmp_path / "j")}))
+    assert (tmp_path / "j").is_dir() and not (tmp_path / "crawl.log").exists()
+    with pytest.raises(ValueError, match=r"^setting LOG_FILE: no directory '.*/logs'$"):
+        _check_paths(Settings({"LOG_FILE": str(tmp_path / "logs" / "crawl.log")}))
+    with pytest.raises(ValueError, match=r"^setting JOBDIR: cannot make '/proc/nope/job': "):
+        _check_paths(Settings({"JOBDIR": "/proc/nope/job"}))
+
+
+@pytest.mark.parametrize(
+    ("stats", "wrong"),
+    [
+        (
+            {"finish_reason": "finished", "digest/papers_seen": 30, "digest/papers_stored": 30},
+            False,
+        ),
+        ({"finish_reason": "finished"}, False),  # nothing served: nothing to store
+        ({"finish_reason": "shutdown", "digest/papers_stored": 30}, True),
+        ({}, True),  # never closed: a forced shutdown
+        ({"finish_reason": "finished", "digest/papers_seen": 30}, True),  # none stored
+        ({"finish_reason": "finished", "digest/listings_failed": 1}, True),  # DIGEST_FAILURE_STATS
+    ],
+)
+def test_a_crawl_went_wrong_when_it_ended_early_stored_nothing_or_counted_a_failure(
+    stats: dict[str, Any], wrong: bool
+) -> None:
+    crawler = make_crawler()
+    assert crawler.stats is not None
+    crawler.stats.set_stats(dict(stats))
+    assert _went_wrong(crawler) is wrong

@@ -1,0 +1,63 @@
+"""``scrapy search`` (``commands/search.py``): the query from the command
+line's words, and each match as a person reads it or as a JSONL record."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+
+import pytest
+
+from digest_crawler.cli import OptionError, add_options
+from digest_crawler.commands.search import Command, SearchOptions, as_json, as_text
+from digest_crawler.storage.search import Match
+
+MATCH = Match(
+    arxiv_id="2607.00002",
+    title="Quokka: a small model",
+    url="https://huggingface.co/papers/2607.00002",
+    listing_date=dt.date(2026, 7, 31),
+    upvotes=10,
+    organization=None,
+    snippet="**Quokka**: a small model",
+)
+
+
+def command_line(*argv: str) -> tuple[list[str], argparse.Namespace]:
+    parser = argparse.ArgumentParser(add_help=False)
+    add_options(parser, SearchOptions, "search")
+    opts, args = parser.parse_known_args(list(argv))
+    return args, opts
+
+
+def test_the_query_is_the_words_of_the_command_line() -> None:
+    chosen = Command().options(*command_line("small", "model", "--limit", "3", "--json"))
+    assert (chosen.query, chosen.limit, chosen.jsonl) == ("small model", 3, True)
+
+
+def test_no_query_is_one_line_saying_how_to_give_one() -> None:
+    with pytest.raises(OptionError, match=r'^no query \(scrapy search "QUERY"\)$'):
+        Command().options(*command_line("--limit", "3"))
+
+
+def test_a_match_as_text_has_its_title_where_and_when_and_snippet() -> None:
+    assert as_text(1, MATCH) == (
+        "1. Quokka: a small model\n"
+        "   2607.00002 · listed 2026-07-31 · 10 upvotes\n"
+        "   **Quokka**: a small model\n"
+    )
+    with_lab = as_text(2, Match(**{**MATCH.__dict__, "organization": "Kling Team"}))
+    assert "10 upvotes · Kling Team\n" in with_lab
+
+
+def test_a_match_as_json_is_one_record_its_rank_first() -> None:
+    line = as_json(3, MATCH)
+    assert line.endswith("\n") and line.count("\n") == 1
+    record = json.loads(line)
+    assert list(record) == ["rank", *MATCH.__dataclass_fields__]
+    assert (record["rank"], record["listing_date"], record["organization"]) == (
+        3,
+        "2026-07-31",
+        None,
+    )

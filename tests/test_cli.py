@@ -1,0 +1,136 @@
+"""What the reader commands share (``cli.py``): argparse options built from
+a pydantic model (the flag, the help with the default, the metavar), the
+options given read back into the model, and a bad value as one line
+``option --name: ...``. Parsed in-process; tests/system/ runs the commands."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+import pytest
+from pydantic import BaseModel
+
+from digest_crawler.cli import OptionError, add_options, flags, given, validate
+from digest_crawler.commands.export import ExportOptions
+from digest_crawler.commands.report import ReportOptions
+from digest_crawler.commands.search import SearchOptions
+
+
+def parser_for(model: type[BaseModel]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="scrapy export", add_help=False)
+    add_options(parser, model, "options")
+    return parser
+
+
+def option_strings(model: type[BaseModel]) -> set[str]:
+    return {flag for action in parser_for(model)._actions for flag in action.option_strings}
+
+
+def parsed(model: type[BaseModel], *argv: str) -> BaseModel:
+    """``argv`` as the command reads it: parsed, the options given, validated."""
+    return validate(model, given(parser_for(model).parse_args(list(argv)), model))
+
+
+FILTER = {
+    "--since",
+    "--until",
+    "--by",
+    "--min-upvotes",
+    "--organization",
+    "--changed-since",
+    "--settled",
+    "--week",
+    "--month",
+}
+
+
+def test_each_field_is_an_option_named_after_it() -> None:
+    assert option_strings(ExportOptions) == FILTER | {
+        "-o",
+        "--output",
+        "--format",
+        "--with-history",
+    }
+    # A positional field is no option, a field's own flag replaces its name.
+    assert option_strings(SearchOptions) == FILTER | {"--limit", "--json"}
+    # A hidden field is no option (the report is always by listing date).
+    assert option_strings(ReportOptions) == FILTER - {"--by"} | {"-o", "--output"}
+
+
+def test_the_help_gives_each_option_s_meaning_metavar_and_default() -> None:
+    shown = " ".join(parser_for(ExportOptions).format_help().split())
+    for expected in (
+        "--since YYYY-MM-DD first date, inclusive",
+        "--by listing|published the date to filter and order by: the listing day or the arXiv"
+        " date (default: listing)",
+        "--min-upvotes N only papers with at least this many upvotes",
+        "--changed-since TIMESTAMP",
+        "--organization TEXT",
+        "--week YYYY-Www",
+        "-o FILE, --output FILE file to write; - or none: standard output (default: -)",
+        "--with-history add each paper's listings and upvote snapshots",
+    ):
+        assert expected in shown, expected
+    assert "(default: None)" not in shown and "(default: False)" not in shown
+
+
+def test_a_flag_is_the_field_s_or_its_own() -> None:
+    assert flags("min_upvotes", ExportOptions.model_fields["min_upvotes"]) == ["--min-upvotes"]
+    assert flags("output", ExportOptions.model_fields["output"]) == ["-o", "--output"]
+    assert flags("jsonl", SearchOptions.model_fields["jsonl"]) == ["--json"]
+
+
+def test_the_options_given_become_the_model_s_values() -> None:
+    chosen = parsed(
+        ExportOptions,
+        *("--since", "2026-07-01", "--min-upvotes", "110", "--settled"),
+        *("-o", "papers.csv", "--week", "2026-W31", "--changed-since", "2026-07-31"),
+    )
+    assert isinstance(chosen, ExportOptions)
+    assert (chosen.since, chosen.min_upvotes, chosen.settled) == (dt.date(2026, 7, 1), 110, True)
+    assert (chosen.output, chosen.kind, chosen.week) == ("papers.csv", "csv", dt.date(2026, 7, 27))
+    assert chosen.changed_since == dt.datetime(2026, 7, 31, tzinfo=dt.UTC)  # the day's midnight
+    assert (chosen.until, chosen.by, chosen.with_history) == (None, "listing", False)  # defaults
+
+
+def test_a_timestamp_with_an_offset_is_its_utc_moment() -> None:
+    chosen = parsed(ExportOptions, "--changed-since", "2026-07-31T12:00:00+02:00")
+    assert isinstance(chosen, ExportOptions)
+    assert chosen.changed_since == dt.datetime(2026, 7, 31, 10, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["--since", "2026-02-30"],
+            "option --since: '2026-02-30' is not a valid date (day is out of range for month)",
+        ),
+        (["--until", "tomorrow"], "option --until: 'tomorrow' is not a date (expected YYYY-MM-DD)"),
+        (["--by", "submitted"], "option --by: Input should be 'listing' or 'published'"),
+        (["--min-upvotes", "many"], "option --min-upvotes: 'many' is not a whole number"),
+        (["--min-upvotes", "9" * 19], "option --min-upvotes: 999999999999... is more than any"),
+        (["--min-upvotes", "2147483648"], "option --min-upvotes: Input should be less than or"),
+        (
+            ["--changed-since", "last week"],
+            "option --changed-since: 'last week' is not a timestamp",
+        ),
+        (["--format", "xml"], "option --format: 'xml' is not a format (one of jsonl, csv,"),
+        (["-o", "feed.xlsx"], "option --output: no format for the extension '.xlsx'"),
+        (["--week", "2026-W54"], "option --week: '2026-W54' is not a week (2026 has 53 ISO weeks)"),
+        (
+            ["--since", "2026-03-05", "--until", "2026-03-01"],
+            "option --since: 2026-03-05 is after --until 2026-03-01",
+        ),
+        (
+            ["--week", "2026-W31", "--month", "2026-07"],
+            "option --week and --month: give one list, not both",
+        ),
+    ],
+)
+def test_a_bad_value_is_one_line_naming_its_option(argv: list[str], message: str) -> None:
+    with pytest.raises(OptionError) as caught:
+        parsed(ExportOptions, *argv)
+    assert str(caught.value).startswith(message), str(caught.value)
+    assert "\n" not in str(caught.value)

@@ -1,0 +1,114 @@
+"""Crawl-time feeds (``scrapy crawl daily -O papers.jsonl``, ``exporters.py``):
+each valid paper of a listing is one record with exactly the fields of
+``Paper`` in order, in the JSON form every output shares
+(``outputs.records.json_record``); other items pass through."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from lxml import etree
+from scrapy.exporters import BaseItemExporter
+from scrapy.utils.misc import load_object
+
+from digest_crawler.exporters import JsonLinesExporter
+from digest_crawler.items import Listing
+from digest_crawler.outputs.records import json_record
+from digest_crawler.paper import PAPER_FIELDS
+from tests.storage.listings import listing, paper, validated
+from tests.support.crawler import project_settings
+
+#: Two valid papers (one with every field, one with lists and moments
+#: unknown) and one that fails validation.
+LISTED = (
+    paper(
+        ai_summary="A summary.", ai_keywords=["chemistry", "agents"], thumbnail="https://x/t.png"
+    ),
+    paper(arxiv_id="2607.16922", authors=None, author_count=None, submitted_at=None),
+    paper(arxiv_id="2607.99999", upvotes=-4),
+)
+
+
+def feed(name: str, *items: Any) -> bytes:
+    """``items`` written by the exporter the project's ``FEED_EXPORTERS``
+    names for ``name``, with its ``FEED_EXPORT_FIELDS``, as ``-O`` builds it."""
+    settings = project_settings()
+    exporter_class = load_object(settings["FEED_EXPORTERS"][name])
+    stream = io.BytesIO()
+    exporter: BaseItemExporter = exporter_class(
+        stream, fields_to_export=settings["FEED_EXPORT_FIELDS"]
+    )
+    exporter.start_exporting()
+    for item in items:
+        exporter.export_item(item)
+    exporter.finish_exporting()
+    return stream.getvalue()
+
+
+def expected() -> tuple[Listing, list[dict[str, Any]]]:
+    """A validated listing of ``LISTED``, and its valid papers as records in their JSON form."""
+    item = validated(listing(*LISTED))
+    assert len(item.valid) == 2 and len(item.rejected) == 1
+    records = [json.loads(json.dumps(json_record(p.model_dump()))) for _, p in item.valid]
+    return item, records
+
+
+@pytest.mark.parametrize("name", ["jsonl", "jsonlines", "json"])
+def test_a_listing_s_valid_papers_are_one_record_each_with_the_paper_fields_in_order(
+    name: str,
+) -> None:
+    item, records = expected()
+    data = feed(name, item).decode("utf-8")
+    written = (
+        json.loads(data) if name == "json" else [json.loads(line) for line in data.splitlines()]
+    )
+    assert [list(record) for record in written] == [list(PAPER_FIELDS)] * 2
+    assert written == records
+    first, second = written
+    assert (first["listing_date"], first["published_at"]) == ("2026-07-31", "2026-07-30")
+    assert (first["submitted_at"], first["scraped_at"]) == (
+        "2026-07-31T00:00:00Z",
+        "2026-11-26T06:00:00Z",
+    )
+    assert first["ai_keywords"] == ["chemistry", "agents"]
+    assert (second["authors"], second["submitted_at"]) == (None, None)
+
+
+def test_a_csv_feed_has_the_paper_fields_as_its_header_and_a_row_per_valid_paper() -> None:
+    item, records = expected()
+    header, *rows = csv.reader(io.StringIO(feed("csv", item).decode("utf-8")))
+    assert header == list(PAPER_FIELDS)
+    assert [row[0] for row in rows] == ["2607.28618", "2607.16922"]
+    for row, record in zip(rows, records, strict=True):
+        scalars = {name: value for name, value in record.items() if not isinstance(value, list)}
+        assert {name: row[header.index(name)] for name in scalars} == {
+            name: "" if value is None else str(value) for name, value in scalars.items()
+        }
+
+
+def test_an_xml_feed_has_an_item_per_valid_paper_with_the_paper_fields_in_order() -> None:
+    item, records = expected()
+    root = etree.fromstring(feed("xml", item))
+    items = root.findall("item")
+    assert [[child.tag for child in element] for element in items] == [list(PAPER_FIELDS)] * 2
+    assert [element.findtext("arxiv_id") for element in items] == ["2607.28618", "2607.16922"]
+    assert items[0].findtext("submitted_at") == records[0]["submitted_at"]
+
+
+def test_a_listing_without_valid_papers_writes_no_record() -> None:
+    day = dt.date(2026, 7, 30)
+    no_digest = Listing(day=day, url=f"http://127.0.0.1/papers/date/{day}", outcome="no_digest")
+    assert feed("jsonl", no_digest, validated(listing(paper(upvotes=-4)))) == b""
+
+
+def test_items_that_are_not_listings_pass_through() -> None:
+    stream = io.BytesIO()
+    exporter = JsonLinesExporter(stream)
+    other = {"title": "not a listing", "upvotes": 3}
+    exporter.export_item(other)
+    assert json.loads(stream.getvalue()) == other  # as Scrapy's own exporter writes it
