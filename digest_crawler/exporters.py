@@ -15,6 +15,7 @@ from scrapy.exporters import (
 )
 
 from digest_crawler.items import Listing
+from digest_crawler.outputs.formats import csv_cell
 from digest_crawler.outputs.records import json_record
 
 
@@ -39,8 +40,15 @@ class JsonExporter(PapersOfListings, JsonItemExporter):
 
 
 class CsvExporter(PapersOfListings, CsvItemExporter):
-    pass
+    """Each cell as ``scrapy export``'s CSV writes it (a list as JSON text,
+    null an empty cell), not Scrapy's comma-joined lists."""
+
+    def serialize_field(self, field: Any, name: str, value: Any) -> Any:
+        return csv_cell(value)
 
 
 class XmlExporter(PapersOfListings, XmlItemExporter):
-    pass
+    """A null is an empty element, not the text ``None``."""
+
+    def serialize_field(self, field: Any, name: str, value: Any) -> Any:
+        return "" if value is None else super().serialize_field(field, name, value)

@@ -18,6 +18,7 @@ from scrapy.utils.misc import load_object
 
 from digest_crawler.exporters import JsonLinesExporter
 from digest_crawler.items import Listing
+from digest_crawler.outputs.formats import csv_cell
 from digest_crawler.outputs.records import json_record
 from digest_crawler.paper import PAPER_FIELDS
 from tests.storage.listings import listing, paper, validated
@@ -85,10 +86,9 @@ def test_a_csv_feed_has_the_paper_fields_as_its_header_and_a_row_per_valid_paper
     assert header == list(PAPER_FIELDS)
     assert [row[0] for row in rows] == ["2607.28618", "2607.16922"]
     for row, record in zip(rows, records, strict=True):
-        scalars = {name: value for name, value in record.items() if not isinstance(value, list)}
-        assert {name: row[header.index(name)] for name in scalars} == {
-            name: "" if value is None else str(value) for name, value in scalars.items()
-        }
+        # The cells of scrapy export's CSV: lists as JSON text, null empty.
+        assert row == [csv_cell(record[name]) for name in PAPER_FIELDS]
+    assert json.loads(rows[0][header.index("ai_keywords")]) == ["chemistry", "agents"]
 
 
 def test_an_xml_feed_has_an_item_per_valid_paper_with_the_paper_fields_in_order() -> None:
@@ -98,6 +98,7 @@ def test_an_xml_feed_has_an_item_per_valid_paper_with_the_paper_fields_in_order(
     assert [[child.tag for child in element] for element in items] == [list(PAPER_FIELDS)] * 2
     assert [element.findtext("arxiv_id") for element in items] == ["2607.28618", "2607.16922"]
     assert items[0].findtext("submitted_at") == records[0]["submitted_at"]
+    assert items[1].findtext("submitted_at") == "" and "None" not in feed("xml", item).decode()
 
 
 def test_a_listing_without_valid_papers_writes_no_record() -> None:

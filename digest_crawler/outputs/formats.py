@@ -176,16 +176,16 @@ def write_csv(records: Iterable[Record], stream: IO[bytes], about: About) -> Non
         rows = csv.writer(text)
         rows.writerow(about.fields)
         for record in records:
-            rows.writerow([_cell(record[name]) for name in about.fields])
+            rows.writerow([csv_cell(record[name]) for name in about.fields])
     finally:
         text.detach()  # the stream is the caller's to close
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     """A CSV cell: null empty (no text field is ever empty), lists JSON,
     dates and moments as in the JSONL.
 
-    >>> [_cell(None), _cell(True), _cell(3), _cell(["A", "B"]), _cell(dt.date(2026, 7, 31))]
+    >>> [csv_cell(v) for v in (None, True, 3, ["A", "B"], dt.date(2026, 7, 31))]
     ['', 'true', '3', '["A", "B"]', '2026-07-31']
     """
     if value is None:
