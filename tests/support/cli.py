@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[2]
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
+
+CrawledArchive = Callable[..., Path]
+"""The ``crawled_archive`` fixture (tests/system/conftest.py): ``(days, routes=None) -> Path``."""
 
 
 def span(first: object, last: object) -> tuple[str, ...]:
@@ -83,16 +88,35 @@ def feed_lines(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
+def scrapy(
+    workdir: Path,
+    *arguments: str,
+    database_url: str | None = None,
+    timeout: float = 120,
+    **options: Any,
+) -> subprocess.CompletedProcess[str]:
+    """``scrapy ARGUMENTS`` (export, search, report, upgrade, parse, ...) as a
+    person runs it, in ``workdir`` (default database: its papers.sqlite);
+    ``options`` go to ``subprocess.run``."""
+    command = [sys.executable, "-m", "scrapy", *arguments]
+    if database_url:
+        command += ["-s", f"DIGEST_DATABASE_URL={database_url}"]
+    return subprocess.run(
+        command,
+        cwd=workdir,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        **options,
+    )
+
+
 def export(
     workdir: Path, *arguments: str, database_url: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``scrapy export`` in ``workdir`` (default database: its papers.sqlite)."""
-    command = [sys.executable, "-m", "scrapy", "export", *arguments]
-    if database_url:
-        command += ["-s", f"DIGEST_DATABASE_URL={database_url}"]
-    return subprocess.run(
-        command, cwd=workdir, env=crawl_env(), capture_output=True, text=True, timeout=120
-    )
+    return scrapy(workdir, "export", *arguments, database_url=database_url)
 
 
 def start_crawl(
@@ -135,3 +159,10 @@ def wait_for_days(
     deadline = time.monotonic() + timeout
     while stored_days(database) < count and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.02)
+
+
+def copy_archive(archive: Path, workdir: Path) -> Path:
+    """``archive``'s ``papers.sqlite`` and crawl feeds copied into ``workdir``."""
+    for path in (archive / "papers.sqlite", *sorted(archive.glob("crawl-*.jsonl"))):
+        shutil.copy(path, workdir / path.name)
+    return workdir

@@ -190,7 +190,12 @@ def serve(
 ) -> Iterator[LocalSite]:
     """A local site on ``host`` (a loopback address; 127.0.0.2 plays another host)."""
     site = LocalSite(routes if routes is not None else default_routes(), host)
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
+    # serve_forever looks for shutdown() every poll interval (default 0.5 s):
+    # every test that serves a site would wait a quarter of a second on
+    # average to stop it.
+    thread = threading.Thread(
+        target=site.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield site

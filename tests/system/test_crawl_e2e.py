@@ -305,29 +305,19 @@ def test_a_crawl_upgrades_an_archive_of_version_1_before_its_first_write(
 
 def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) -> None:
     """scrapy parse, scrapy shell with parse_listing, and crawl -h, as README shows them."""
-    import subprocess
-    import sys
-
-    from tests.support.cli import crawl_env
-
-    def scrapy(*arguments: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "scrapy", *arguments],
-            cwd=tmp_path,
-            env=crawl_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+    from tests.support.cli import FAST, scrapy
 
     url = f"{site.url}/papers/date/2026-07-31"
-    parsed = scrapy("parse", "--spider", "daily", "-s", f"DIGEST_BASE_URL={site.url}", url)
+    # FAST: robots.txt, then the page without the real site's 3.5 s between them.
+    parsed = scrapy(
+        tmp_path, "parse", "--spider", "daily", "-s", f"DIGEST_BASE_URL={site.url}", *FAST, url
+    )
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "'outcome': 'served'" in parsed.stdout and "Traceback" not in parsed.stderr
     code = "len(__import__('digest_crawler.site.pages').site.pages.parse_listing(response.text, response.url).papers)"
-    shell = scrapy("shell", "--nolog", url, "-c", code)
+    shell = scrapy(tmp_path, "shell", "--nolog", *FAST, url, "-c", code)
     assert (shell.returncode, shell.stdout.strip()) == (0, "30"), shell.stderr[-3000:]
-    usage = scrapy("crawl", "daily", "-h")
+    usage = scrapy(tmp_path, "crawl", "daily", "-h")
     assert usage.returncode == 0
     flat = " ".join(usage.stdout.split())
     for name in ("date", "start", "end", "days", "refresh", "refresh_days"):

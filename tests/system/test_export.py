@@ -21,7 +21,16 @@ from digest_crawler.outputs.records import SCHEMA_VERSION, json_schema, shipped_
 from digest_crawler.paper import PAPER_FIELDS
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
-from tests.support.cli import PROJECT, crawl, crawl_env, db_rows, export, feed_lines, table
+from tests.support.cli import (
+    PROJECT,
+    crawl,
+    crawl_env,
+    db_rows,
+    export,
+    feed_lines,
+    scrapy,
+    table,
+)
 from tests.support.readback import (
     comparable,
     read_atom,
@@ -36,28 +45,12 @@ from tests.support.sitegen import day_page
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
+# Three crawled days (one read from cards) and their crawl feeds: the
+# archive and workdir fixtures (conftest.py).
 DAYS = ("2026-03-09", "2026-03-11", "2026-07-31")
 HEAD = head_version()  # this release's schema version
 ARCHIVE_V1 = FIXTURES / "archive-v1.sqlite"  # schema version 1: see fixtures/README.md
 HEAD = head_version()
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An archive of three crawled days (one read from cards), and the crawl feed of 2026-07-31."""
-    workdir = tmp_path_factory.mktemp("archive")
-    with serve() as site:
-        for day in DAYS:
-            result = crawl(site.url, workdir, "-a", f"date={day}", feed=f"crawl-{day}.jsonl")
-            assert result.returncode == 0, result.stderr[-2000:]
-    return workdir
-
-
-@pytest.fixture
-def workdir(archive: Path, tmp_path: Path) -> Path:
-    for name in ("papers.sqlite", "crawl-2026-07-31.jsonl"):
-        shutil.copy(archive / name, tmp_path / name)
-    return tmp_path
 
 
 def run(workdir: Path, *arguments: str) -> list[dict[str, Any]]:
@@ -277,14 +270,7 @@ def test_export_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
 
 
 def upgrade(workdir: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "scrapy", "upgrade"],
-        cwd=workdir,
-        env=crawl_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return scrapy(workdir, "upgrade")
 
 
 def test_an_archive_of_version_1_is_refused_until_scrapy_upgrade(tmp_path: Path) -> None:

@@ -14,10 +14,20 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import crawl, crawl_command, crawl_env, export, feed_lines, table
+from tests.support.cli import (
+    CrawledArchive,
+    copy_archive,
+    crawl,
+    crawl_command,
+    crawl_env,
+    export,
+    feed_lines,
+    scrapy,
+    table,
+)
 from tests.support.report import RELIABILITY
 from tests.support.seed import seed_papers
-from tests.support.site import Answer, LocalSite, redirect, serve
+from tests.support.site import Answer, Answers, LocalSite, redirect, serve
 from tests.support.sitegen import props_json, render_listing, seed_entries
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
@@ -241,10 +251,11 @@ def test_two_crawls_at_once_on_an_empty_postgresql_database(
 
 
 @pytest.fixture
-def archive(site: LocalSite, tmp_path: Path) -> Path:
-    site.routes[f"/papers/date/{DAY}"] = Answer(body=page(count=30))
-    assert crawl(site.url, tmp_path, "-a", f"date={DAY}", feed=None).returncode == 0
-    return tmp_path
+def archive(crawled_archive: CrawledArchive, tmp_path: Path) -> Path:
+    """The test's own copy (in its ``tmp_path``) of an archive of 30 papers
+    on DAY, crawled once for the module (conftest.py)."""
+    routes: dict[str, Answer | Answers] = {f"/papers/date/{DAY}": Answer(body=page(count=30))}
+    return copy_archive(crawled_archive([str(DAY)], routes), tmp_path)
 
 
 def test_export_to_a_closed_pipe_is_a_normal_end(archive: Path) -> None:
@@ -282,14 +293,8 @@ def test_a_new_feed_file_gets_the_mode_the_umask_gives_and_an_old_one_keeps_its_
     archive: Path,
 ) -> None:
     def run(*arguments: str) -> None:
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "export", *arguments],
-            cwd=archive,
-            env=crawl_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            preexec_fn=lambda: os.umask(0o022),
+        result = scrapy(
+            archive, "export", *arguments, timeout=60, preexec_fn=lambda: os.umask(0o022)
         )
         assert result.returncode == 0, result.stderr
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import db_rows
-from tests.support.readers import crawled, scrapy
+from tests.support.cli import db_rows, scrapy
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
-DAYS = ("2026-03-09", "2026-07-13", "2026-07-31")
+# Crawled once (archive, workdir: conftest.py): three days, and a week's and a month's list.
+DAYS = ("2026-03-09", "2026-07-13", "2026-07-31", "week=2026-W31", "month=2026-07")
 ARTIFACTS = Path(
     os.environ.get("DIGEST_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "artifacts")
 )
@@ -24,17 +24,6 @@ ARTIFACTS = Path(
 TABLES = """Object.fromEntries(["per-day", "top-papers", "organizations", "keywords"].map(id => [
   id, [...document.querySelectorAll(`#${id} tbody tr`)].map(r => [...r.cells].map(c => c.textContent))
 ]))"""
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return crawled(tmp_path_factory.mktemp("archive"), DAYS, ("week=2026-W31", "month=2026-07"))
-
-
-@pytest.fixture
-def workdir(archive: Path, tmp_path: Path) -> Path:
-    shutil.copy(archive / "papers.sqlite", tmp_path / "papers.sqlite")
-    return tmp_path
 
 
 def test_the_commands_readme_shows(workdir: Path) -> None:

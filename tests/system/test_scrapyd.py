@@ -37,39 +37,67 @@ def call(url: str, data: dict[str, Any] | list[tuple[str, str]] | None = None) -
         return json.loads(answer.read())
 
 
+def start_scrapyd(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Scrapyd on a free loopback port. Scrapyd takes its port from its
+    configuration only (0 there means no web service), so a port is picked
+    first; when another process (another pytest-xdist worker's server, an
+    outgoing connection) takes it before Scrapyd binds it, Scrapyd exits and
+    it is started again on another port."""
+    for _ in range(5):
+        port = free_port()
+        (home / "scrapyd.conf").write_text(
+            "[scrapyd]\n"
+            f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
+            f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
+            "items_dir =\nmax_proc = 1\npoll_interval = 0.2\n"
+        )
+        server = subprocess.Popen(
+            [str(BIN / "scrapyd")], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while server.poll() is None and time.monotonic() < deadline:
+            try:
+                # Scrapyd's own answer, not another server's on the same port.
+                if call(f"{url}/daemonstatus.json").get("status") == "ok":
+                    return server, url
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        if server.poll() is None:  # up, but no answer in time
+            server.terminate()
+            server.wait(timeout=30)
+            pytest.fail("Scrapyd did not start")
+    pytest.fail("Scrapyd could not bind a free port")
+
+
 @pytest.fixture
 def scrapyd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A Scrapyd on a loopback port, with the project deployed to it by
     scrapyd-deploy from a copy of the checkout."""
     home = tmp_path / "scrapyd"
     home.mkdir()
-    port = free_port()
-    (home / "scrapyd.conf").write_text(
-        "[scrapyd]\n"
-        f"bind_address = 127.0.0.1\nhttp_port = {port}\n"
-        f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
-        "items_dir =\nmax_proc = 1\npoll_interval = 0.2\n"
-    )
-    server = subprocess.Popen(
-        [str(BIN / "scrapyd")], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
+    server, url = start_scrapyd(home)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                call(f"{url}/daemonstatus.json")
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("Scrapyd did not start")
-                time.sleep(0.2)
         checkout = tmp_path / "checkout"
         shutil.copytree(
             PROJECT,
             checkout,
+            # What tests write while they run (other pytest-xdist workers
+            # among them) is not the project, and a file that goes away
+            # while it is copied would fail the copy.
             ignore=shutil.ignore_patterns(
-                ".venv", ".git", "__pycache__", "*.sqlite*", "build", "*.egg-info"
+                ".venv",
+                ".git",
+                "__pycache__",
+                "*.sqlite*",
+                "build",
+                "*.egg-info",
+                ".hypothesis",
+                ".pytest_cache",
+                ".ruff_cache",
+                ".mypy_cache",
+                "artifacts",
             ),
         )
         config = (checkout / "scrapy.cfg").read_text()

@@ -4,29 +4,16 @@ and PostgreSQL), with the commands README shows."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import crawl
-from tests.support.readers import crawled, scrapy
+from tests.support.cli import crawl, scrapy
 from tests.support.site import serve
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
-DAYS = ("2026-03-09", "2026-07-31")
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return crawled(tmp_path_factory.mktemp("archive"), DAYS)
-
-
-@pytest.fixture
-def workdir(archive: Path, tmp_path: Path) -> Path:
-    shutil.copy(archive / "papers.sqlite", tmp_path / "papers.sqlite")
-    return tmp_path
+DAYS = ("2026-03-09", "2026-07-31")  # crawled once: archive, workdir (conftest.py)
 
 
 def test_the_commands_readme_shows(workdir: Path) -> None:
