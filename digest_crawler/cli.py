@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import re
 import sys
 import typing
@@ -188,7 +189,7 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
                 f" --until {period.end})"
             )
 
-    @property
+    @functools.cached_property
     def config(self) -> Config:
         assert self.settings is not None
         return Config.from_settings(self.settings)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import types
 import typing
 from dataclasses import dataclass
@@ -150,6 +151,7 @@ class Paper(BaseModel):
 PAPER_FIELDS: tuple[str, ...] = tuple(Paper.model_fields)
 
 
+@functools.cache  # asked for each paper read: the answer never changes
 def fields_in(group: Group | type[Group], model: type[BaseModel] = Paper) -> tuple[str, ...]:
     """The fields of ``model`` in ``group`` (or of any group of a class, such
     as ``Searched``), in field order.
