@@ -13,6 +13,7 @@ from pydantic import Field
 
 from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option
 from digest_crawler.outputs.files import write_output
+from digest_crawler.outputs.records import one_line
 from digest_crawler.storage import queries
 from digest_crawler.storage.search import Match, search
 
@@ -77,4 +78,4 @@ def as_text(number: int, match: Match) -> str:
 def as_json(number: int, match: Match) -> str:
     """A match as one JSONL record: its rank, then its fields."""
     record = {"rank": number, **dataclasses.asdict(match)}
-    return json.dumps(record, ensure_ascii=False, default=str) + "\n"
+    return one_line(json.dumps(record, ensure_ascii=False, default=str)) + "\n"

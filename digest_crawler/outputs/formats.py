@@ -32,7 +32,14 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from digest_crawler.outputs.records import HISTORY_FIELDS, FeedRecord, Record, dumps, json_value
+from digest_crawler.outputs.records import (
+    HISTORY_FIELDS,
+    FeedRecord,
+    Record,
+    dumps,
+    json_value,
+    one_line,
+)
 from digest_crawler.paper import Kind, field_kinds
 from digest_crawler.periods import Period
 from digest_crawler.storage.queries import PaperFilter
@@ -58,8 +65,9 @@ JSON_FORM = ("jsonl", "csv")
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Records per Parquet row group: bounds the memory a large export holds.
 PARQUET_CHUNK = 10_000
-# Characters XML 1.0 has no place for (a page's text may hold them).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 has no place for (a page's text may hold them; a
+# surrogate only where something other than a crawl wrote the archive).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class FormatError(Exception):
@@ -274,8 +282,9 @@ def entry_html(record: Record) -> str:
         paragraphs.append(html.escape(record["abstract"]))
     if record["ai_summary"]:
         paragraphs.append("AI summary: " + html.escape(record["ai_summary"]))
-    if record["authors"]:
-        paragraphs.append("Authors: " + html.escape(", ".join(record["authors"])))
+    authors = [name for name in map(xml_text, record["authors"] or ()) if name.strip()]
+    if authors:
+        paragraphs.append("Authors: " + html.escape(", ".join(authors)))
     if record["organization"]:
         paragraphs.append("Organization: " + html.escape(record["organization"]))
     upvotes, rank = record["upvotes"], record["rank"]
@@ -283,11 +292,30 @@ def entry_html(record: Record) -> str:
     if rank is not None:
         counts += f" · rank {rank}"
     paragraphs.append(counts)
-    return "\n".join(f"<p>{_xml_text(p)}</p>" for p in paragraphs)
+    return "\n".join(f"<p>{xml_text(p)}</p>" for p in paragraphs)
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (C0 controls but
+    tab, newline and carriage return; surrogates; U+FFFE, U+FFFF): what every
+    XML output writes of a text.
+
+    >>> xml_text("a\x01b\x0b\tc\ufffe")
+    'ab\tc'
+    """
     return _NOT_XML.sub("", text)
+
+
+def _entry_title(record: Record) -> str:
+    """The entry's title: the paper's, in XML's characters; one that has
+    none of them (only control characters) is its arXiv id, as a feed
+    entry needs a title.
+
+    >>> _entry_title({"title": "\x01\x02", "arxiv_id": "2607.28618"})
+    'arXiv 2607.28618'
+    """
+    title = xml_text(record["title"])
+    return title if title.strip() else f"arXiv {xml_text(record['arxiv_id'])}"
 
 
 def _published(record: Record) -> dt.datetime:
@@ -308,25 +336,30 @@ def _feed_generator(records: Iterable[Record], about: About) -> Any:
     except ImportError:  # pragma: no cover - a dependency of the project
         raise FormatError("the atom and rss formats need feedgen: pip install feedgen") from None
     feed = FeedGenerator()
-    feed.id(about.link)
-    feed.title(_xml_text(about.title))
-    feed.link(href=about.link, rel="alternate")
-    feed.description(_xml_text(about.title))
+    feed.id(xml_text(about.link))
+    feed.title(xml_text(about.title))
+    feed.link(href=xml_text(about.link), rel="alternate")
+    feed.description(xml_text(about.title))
     feed.author({"name": "Hugging Face Daily Papers"})
     feed.language("en")
     newest = EPOCH
     for record in records:
         entry = feed.add_entry(order="append")
-        entry.id(record["url"])
-        entry.guid(record["url"], permalink=True)
-        entry.title(_xml_text(record["title"]))
-        entry.link(href=record["url"])
+        # The page's URL: an entry's id and link (text a crawl cannot hold
+        # aside, as a hand-edited archive may: the arXiv id's page instead).
+        url = xml_text(record["url"]).strip() or f"{about.link}/{xml_text(record['arxiv_id'])}"
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(_entry_title(record))
+        entry.link(href=url)
         entry.published(_published(record))
         entry.updated(record["scraped_at"])
-        if record["authors"]:
-            entry.author([{"name": _xml_text(name)} for name in record["authors"]])
-        for keyword in record["ai_keywords"] or ():
-            entry.category(term=_xml_text(keyword))
+        authors = [name for name in map(xml_text, record["authors"] or ()) if name.strip()]
+        if authors:  # a name of control characters only is none
+            entry.author([{"name": name} for name in authors])
+        for keyword in map(xml_text, record["ai_keywords"] or ()):
+            if keyword.strip():
+                entry.category(term=keyword)
         text = entry_html(record)
         entry.description(text)  # RSS; content() after it: Atom's content, as HTML
         entry.content(text, type="html")
@@ -355,11 +388,11 @@ def write_jsonfeed(records: Iterable[Record], stream: IO[bytes], about: About) -
         "description": about.title,
         "language": "en",
     }
-    stream.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8"))
+    stream.write(one_line(json.dumps(head, ensure_ascii=False))[:-1].encode("utf-8"))
     stream.write(b', "items": [')
     for number, item in enumerate(_json_items(records)):
         stream.write(b"\n" if number == 0 else b",\n")
-        stream.write(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+        stream.write(one_line(json.dumps(item, ensure_ascii=False)).encode("utf-8"))
     stream.write(b"\n]}\n")
 
 
@@ -368,7 +401,8 @@ def _json_items(records: Iterable[Record]) -> Iterator[dict[str, Any]]:
         item: dict[str, Any] = {
             "id": record["url"],
             "url": record["url"],
-            "title": record["title"],
+            # Any text is JSON's; a title of control characters only is none.
+            "title": record["title"] if xml_text(record["title"]).strip() else _entry_title(record),
             "content_html": entry_html(record),
             "date_published": json_value(_published(record)),
             "date_modified": json_value(record["scraped_at"]),

@@ -61,3 +61,10 @@ def test_a_match_as_json_is_one_record_its_rank_first() -> None:
         "2026-07-31",
         None,
     )
+
+
+def test_a_match_as_json_is_one_line_whatever_its_text() -> None:
+    breaks = "a\x85b\u2028c\u2029d"
+    line = as_json(1, Match(**{**MATCH.__dict__, "title": breaks, "snippet": breaks}))
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["title"] == breaks

@@ -294,3 +294,79 @@ def test_hostile_text_survives_every_format(archive_url: str, tmp_path: Path) ->
     assert len(read_rss(_write(archive_url, tmp_path, "rss", since=day))) == len(rows)
     feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since=day))
     assert {i["id"]: i["title"] for i in feed["items"]} == {r["url"]: r["title"] for r in records}
+
+
+#: Characters XML 1.0 cannot carry (and an escape sequence, a DEL and a C1
+#: control, which it can), in a text of every kind a record holds.
+NOT_XML = "\x01\x02\x08\x0b\x0c\x1b[31m\x1f\x7f\x85\ufffe\uffff"
+
+
+def test_every_text_with_characters_xml_cannot_carry_gives_well_formed_feeds(
+    archive_url: str, tmp_path: Path
+) -> None:
+    """A title of control characters only, and control characters in every
+    other text and link: the Atom and RSS feeds parse (ElementTree, lxml,
+    feedparser) with those characters dropped, the title replaced by the
+    arXiv id; every other format keeps the exact values."""
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    import sqlalchemy as sa
+    from lxml import etree
+
+    from digest_crawler.storage.schema import papers
+    from tests.support.archive import paper_row
+
+    day = dt.date(2026, 9, 2)
+    texts: dict[str, Any] = {
+        "abstract": f"Abstract {NOT_XML}",
+        "ai_summary": f"Summary {NOT_XML}",
+        "ai_keywords": [NOT_XML[:3], f"keyword {NOT_XML}"],
+        "authors": [NOT_XML[:3], f"Author {NOT_XML}"],
+        "organization": f"Lab {NOT_XML}",
+        "organization_id": f"lab{NOT_XML}",
+        "submitted_by": f"user{NOT_XML}",
+        "github_repo": f"https://github.com/a/b{NOT_XML}",
+        "project_page": f"https://example.org/{NOT_XML}",
+        "thumbnail": f"https://cdn.example/{NOT_XML}.png",
+    }
+    only_controls = paper_row(1, day, title="\x01", **texts)
+    mixed = paper_row(2, day, title=f"Title {NOT_XML}", **texts)
+    engine = sa.create_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(papers), [only_controls, mixed])
+    engine.dispose()
+    records = jsonl(archive_url, tmp_path, since=day)
+    assert {r["title"] for r in records} == {"\x01", f"Title {NOT_XML}"}
+    assert all(r[name] == texts[name] for r in records for name in texts)
+
+    def dropped(text: str) -> str:
+        return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
+
+    atom = _write(archive_url, tmp_path, "atom", since=day)
+    for root in (ElementTree.fromstring(atom), etree.fromstring(atom)):
+        entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+        titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in entries]
+        assert titles == [dropped(mixed["title"]), f"arXiv {only_controls['arxiv_id']}"]
+    entry = etree.fromstring(atom).find("{http://www.w3.org/2005/Atom}entry")
+    assert entry is not None
+    names = entry.findall("{http://www.w3.org/2005/Atom}author/{http://www.w3.org/2005/Atom}name")
+    assert [n.text for n in names] == [dropped(f"Author {NOT_XML}")]  # "\x01\x02\x08": none
+    terms = entry.findall("{http://www.w3.org/2005/Atom}category")
+    assert [t.get("term") for t in terms] == [dropped(f"keyword {NOT_XML}")]
+    read_atom(atom)  # and feedparser reads it without complaint
+    content = entry.findtext("{http://www.w3.org/2005/Atom}content") or ""
+    for name in ("abstract", "ai_summary", "organization"):
+        assert dropped(texts[name]) in content, name
+    assert f"<p>Authors: {dropped(texts['authors'][1])}</p>" in content
+    rss = _write(archive_url, tmp_path, "rss", since=day)
+    items = ElementTree.fromstring(rss).findall("channel/item")
+    assert [i.findtext("title") for i in items] == titles
+    assert len(read_rss(rss)) == 2
+    feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since=day))
+    assert [i["title"] for i in feed["items"]] == [mixed["title"], titles[1]]
+    reference = comparable(records)
+    _write(archive_url, tmp_path, "parquet", since=day)
+    assert read_parquet(tmp_path / "papers.parquet") == reference
+    csv_rows = read_csv(_write(archive_url, tmp_path, "csv", since=day))
+    assert comparable(csv_rows) == reference
