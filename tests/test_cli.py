@@ -51,6 +51,7 @@ def test_each_field_is_an_option_named_after_it() -> None:
         "--output",
         "--format",
         "--with-history",
+        "--csv-raw",
     }
     # A positional field is no option, a field's own flag replaces its name.
     assert option_strings(SearchOptions) == FILTER | {"--limit", "--json"}

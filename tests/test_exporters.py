@@ -149,3 +149,15 @@ def test_a_json_record_is_one_line_to_every_line_reader() -> None:
     (line,) = feed("jsonl", item).decode("utf-8").splitlines()
     record = json.loads(line)
     assert (record["title"], record["authors"]) == (breaks, [breaks])
+
+
+def test_a_csv_feed_neutralizes_cells_a_spreadsheet_would_run() -> None:
+    item = validated(listing(paper(title="=1+1", organization="@SUM(A1)", abstract="-2+3")))
+    header, row = list(csv.reader(io.StringIO(feed("csv", item).decode("utf-8"))))
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["title"], cells["organization"], cells["abstract"]) == (
+        "'=1+1",
+        "'@SUM(A1)",
+        "'-2+3",
+    )
+    assert cells["upvotes"] == "292"

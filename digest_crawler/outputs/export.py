@@ -34,18 +34,20 @@ def export(
     kind: str,
     base_url: str,
     with_history: bool = False,
+    raw_cells: bool = False,
     opened: Callable[[Connection], None] = lambda connection: None,
 ) -> Exported:
     """Write the papers ``chosen`` names from the archive at ``url`` to
-    ``output`` (``-``: standard output) in format ``kind``; ``opened`` is
-    called with the archive's connection before anything is written."""
+    ``output`` (``-``: standard output) in format ``kind`` (CSV: its texts
+    as stored with ``raw_cells``); ``opened`` is called with the archive's
+    connection before anything is written."""
     formats.check(kind)
     if kind == "parquet" and output == "-" and sys.stdout.isatty():
         raise OutputError("option --format: parquet is binary: give -o FILE, or pipe it")
     check_target(output)
     with queries.reading(url) as connection:
         opened(connection)
-        about = formats.about(chosen, base_url, with_history)
+        about = formats.about(chosen, base_url, with_history, raw_cells)
         tally = _Tally(chosen.by)
         stream = records(
             connection,

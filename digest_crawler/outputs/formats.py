@@ -4,7 +4,8 @@ as a dict), each writing bytes to a stream.
 
 - ``jsonl``: one record per line (``records.dumps``), the default.
 - ``csv``: a header of the record's fields, then a row per record; lists as
-  JSON text, dates ISO, moments ISO 8601 with a ``Z``, null an empty cell.
+  JSON text, dates ISO, moments ISO 8601 with a ``Z``, null an empty cell,
+  a text that would be a spreadsheet's formula neutralized (``csv_cell``).
 - ``parquet``: the same columns with Arrow types (``date32``, UTC
   timestamps, lists, strings), written a row group per chunk of records.
 - ``atom``, ``rss``, ``jsonfeed``: one entry per paper, its page's URL as
@@ -63,6 +64,10 @@ JSON_FORM = ("jsonl", "csv")
 #: The moment of an empty feed: data-derived times only, so that two exports
 #: of the same (here: no) papers are byte-identical.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: How a CSV cell a spreadsheet runs as a formula starts (OWASP's CSV
+#: injection list: = + - @ tab and carriage return; and the full-width forms
+#: some spreadsheets read as the same).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 #: Records per Parquet row group: bounds the memory a large export holds.
 PARQUET_CHUNK = 10_000
 # Characters XML 1.0 has no place for (a page's text may hold them; a
@@ -82,6 +87,8 @@ class About:
     fields: tuple[str, ...]
     title: str
     link: str
+    #: CSV: write each text as stored (``--csv-raw``), not neutralized.
+    raw_cells: bool = False
 
 
 Writer = Callable[[Iterable[Record], IO[bytes], About], None]
@@ -111,7 +118,7 @@ def format_of(name: str | None, output: str) -> str:
     return EXTENSIONS[suffix]
 
 
-def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
+def about(chosen: PaperFilter, base_url: str, with_history: bool, raw_cells: bool = False) -> About:
     """The fields exported, and the feed's title (saying what was filtered)
     and link (the site's page of the same papers, where it has one)."""
     fields = tuple(
@@ -141,7 +148,7 @@ def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
     if chosen.settled:
         parts.append("settled days")
     title = "Hugging Face Daily Papers" + (f": {', '.join(parts)}" if parts else "")
-    return About(fields, title, link)
+    return About(fields, title, link, raw_cells)
 
 
 def check(name: str) -> None:
@@ -184,20 +191,26 @@ def write_csv(records: Iterable[Record], stream: IO[bytes], about: About) -> Non
         rows = csv.writer(text)
         rows.writerow(about.fields)
         for record in records:
-            rows.writerow([csv_cell(record[name]) for name in about.fields])
+            rows.writerow([csv_cell(record[name], about.raw_cells) for name in about.fields])
     finally:
         text.detach()  # the stream is the caller's to close
 
 
-def csv_cell(value: Any) -> str:
-    """A CSV cell: null empty (no text field is ever empty), lists JSON,
-    dates and moments as in the JSONL.
+def csv_cell(value: Any, raw: bool = False) -> str:
+    r"""A CSV cell: null empty (no text field is ever empty), lists JSON,
+    dates and moments as in the JSONL; a text a spreadsheet would take for
+    a formula (``FORMULA_STARTS``) with a ``'`` before it, unless ``raw``.
+    A number is a number (``-3`` stays ``-3``).
 
     >>> [csv_cell(v) for v in (None, True, 3, ["A", "B"], dt.date(2026, 7, 31))]
     ['', 'true', '3', '["A", "B"]', '2026-07-31']
+    >>> csv_cell("=HYPERLINK(\"http://x\")"), csv_cell("-1+1", raw=True), csv_cell(-3)
+    ('\'=HYPERLINK("http://x")', '-1+1', '-3')
     """
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value if raw or not value.startswith(FORMULA_STARTS) else "'" + value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
@@ -296,7 +309,7 @@ def entry_html(record: Record) -> str:
 
 
 def xml_text(text: str) -> str:
-    """``text`` without the characters XML 1.0 cannot carry (C0 controls but
+    r"""``text`` without the characters XML 1.0 cannot carry (C0 controls but
     tab, newline and carriage return; surrogates; U+FFFE, U+FFFF): what every
     XML output writes of a text.
 
@@ -307,7 +320,7 @@ def xml_text(text: str) -> str:
 
 
 def _entry_title(record: Record) -> str:
-    """The entry's title: the paper's, in XML's characters; one that has
+    r"""The entry's title: the paper's, in XML's characters; one that has
     none of them (only control characters) is its arXiv id, as a feed
     entry needs a title.
 

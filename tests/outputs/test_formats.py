@@ -39,7 +39,9 @@ SUFFIX = {
 
 def run(url: str, path: Path, **options: Any) -> int:
     chosen = ExportOptions.model_validate({"output": str(path), **options})
-    return export(url, chosen, chosen.output, chosen.kind, BASE, chosen.with_history).records
+    return export(
+        url, chosen, chosen.output, chosen.kind, BASE, chosen.with_history, chosen.csv_raw
+    ).records
 
 
 def jsonl(url: str, tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
@@ -370,3 +372,60 @@ def test_every_text_with_characters_xml_cannot_carry_gives_well_formed_feeds(
     assert read_parquet(tmp_path / "papers.parquet") == reference
     csv_rows = read_csv(_write(archive_url, tmp_path, "csv", since=day))
     assert comparable(csv_rows) == reference
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "\uff1d1+1"]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["neutralized", "csv-raw"])
+def test_csv_cells_a_spreadsheet_would_run_are_neutralized_unless_asked(
+    archive_url: str, tmp_path: Path, raw: bool
+) -> None:
+    """A text starting as a formula gets a ``'`` before it (OWASP's CSV
+    injection advice), in every text field; lists (JSON text), numbers and
+    dates are untouched; ``--csv-raw`` writes the texts as stored."""
+    import csv
+    import io
+
+    import sqlalchemy as sa
+
+    from digest_crawler.storage.schema import papers
+    from tests.support.archive import paper_row
+
+    day = dt.date(2026, 9, 3)
+    rows = [
+        paper_row(
+            number,
+            day,
+            title=text,
+            abstract=text,
+            organization=text,
+            submitted_by=text,
+            ai_keywords=[text],
+            authors=[text],
+        )
+        for number, text in enumerate(FORMULAS, start=1)
+    ]
+    engine = sa.create_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(papers), rows)
+    engine.dispose()
+    extra = {"csv_raw": True} if raw else {}
+    data = _write(archive_url, tmp_path, "csv", since=day, **extra)
+    written = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert len(written) == len(FORMULAS)
+    for row, text in zip(written, FORMULAS, strict=True):
+        expected = text if raw else "'" + text
+        for name in ("title", "abstract", "organization", "submitted_by"):
+            assert row[name] == expected, (name, row[name])
+        assert json.loads(row["authors"]) == json.loads(row["ai_keywords"]) == [text]
+        assert row["upvotes"].isdigit() and row["listing_date"] == str(day)
+    assert formats.csv_cell(-3) == "-3"  # a number is a number
+
+
+def test_csv_raw_is_for_the_csv_format_only() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="--csv-raw: only the csv format has cells"):
+        ExportOptions.model_validate({"output": "papers.jsonl", "csv_raw": True})
+    assert ExportOptions.model_validate({"output": "papers.csv", "csv_raw": True}).csv_raw
