@@ -12,6 +12,7 @@ from typing import IO, Annotated
 from pydantic import Field
 
 from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option
+from digest_crawler.outputs.controls import escaped
 from digest_crawler.outputs.files import write_output
 from digest_crawler.outputs.records import one_line
 from digest_crawler.storage import queries
@@ -61,7 +62,9 @@ def _write(stream: IO[bytes], lines: list[str]) -> None:
 
 
 def as_text(number: int, match: Match) -> str:
-    """A match as a person reads it: title, then where and when, then the snippet."""
+    """A match as a person reads it: title, then where and when, then the
+    snippet; a control character or bidi mark in them escaped (``\\x1b``),
+    as a terminal would act on it."""
     where = " · ".join(
         part
         for part in (
@@ -72,7 +75,10 @@ def as_text(number: int, match: Match) -> str:
         )
         if part
     )
-    return f"{number}. {match.title}\n   {where}\n   {match.snippet}\n"
+    return (
+        escaped(f"{number}. {match.title}")
+        + f"\n   {escaped(where)}\n   {escaped(match.snippet)}\n"
+    )
 
 
 def as_json(number: int, match: Match) -> str:

@@ -7,13 +7,13 @@ archive that is only read (``scrapy export`` never upgrades).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 
+from digest_crawler.cli import say
 from digest_crawler.config import Config, SettingError
 from digest_crawler.storage import make_engine, migrate
 from digest_crawler.storage.engine import is_sqlite
@@ -52,18 +52,18 @@ class Command(ScrapyCommand):
             return
         except KeyboardInterrupt:
             # The upgrade is one transaction: stopped, it leaves nothing behind.
-            print(f"scrapy upgrade: interrupted; {shown} is as it was", file=sys.stderr)
+            say(f"scrapy upgrade: interrupted; {shown} is as it was")
             self.exitcode = 130
             return
         finally:
             engine.dispose()
         if before == after:
-            print(f"{shown} is at schema version {after}: nothing to do", file=sys.stderr)
+            say(f"{shown} is at schema version {after}: nothing to do")
         elif before is None:
-            print(f"Made a new archive at {shown} (schema version {after})", file=sys.stderr)
+            say(f"Made a new archive at {shown} (schema version {after})")
         else:
-            print(f"Upgraded {shown} from schema version {before} to {after}", file=sys.stderr)
+            say(f"Upgraded {shown} from schema version {before} to {after}")
 
     def _fail(self, message: str) -> None:
-        print(f"scrapy upgrade: error: {message}", file=sys.stderr)
+        say(f"scrapy upgrade: error: {message}")
         self.exitcode = 2

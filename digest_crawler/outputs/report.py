@@ -22,6 +22,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from digest_crawler.outputs.controls import CONTROLS
 from digest_crawler.storage.trends import Trends
 
 WIDTH, HEIGHT = 8.0, 3.2  # inches, at 100 dpi in the page
@@ -37,9 +38,7 @@ _STYLE: dict[Any, Any] = {
 }
 #: Longest label a chart draws of a name (the table beside it has it whole).
 LABEL_CHARACTERS = 40
-# Characters a label does not draw: controls (C0, DEL, C1) and the marks
-# that reorder the text after them (bidi embeddings, overrides, isolates).
-_NOT_DRAWN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2.5rem; }
@@ -229,7 +228,7 @@ def label(name: str) -> str:
     >>> label("  Lab\\x1b[31m\\u202e  of\\nthings "), label("x" * 50)[-3:]
     ('Lab [31m of things', 'xx…')
     """
-    text = " ".join(_NOT_DRAWN.sub(" ", name).split())
+    text = " ".join(CONTROLS.sub(" ", name).split())
     if len(text) > LABEL_CHARACTERS:
         text = text[: LABEL_CHARACTERS - 1] + "…"
     return text

@@ -660,3 +660,26 @@ def test_the_readme_systemd_line_rewrites_the_atom_feed(workdir: Path, tmp_path:
             timeout=60,
         )
         assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.parametrize("command", [["export", "-o", "feed.jsonl"], ["report", "-o", "r.html"]])
+def test_a_stored_text_that_is_not_utf8_is_one_line_shown_not_acted_on(
+    workdir: Path, command: list[str]
+) -> None:
+    """A title another tool wrote as bytes that are no UTF-8, holding an
+    escape sequence: the driver's message quotes it, escaped; exit status
+    2, no output file."""
+    connection = sqlite3.connect(workdir / "papers.sqlite")
+    with connection:
+        connection.execute(
+            "UPDATE papers SET title = CAST(X'1b5d303b6f776e656407ff' AS TEXT)"
+            " WHERE arxiv_id = (SELECT arxiv_id FROM papers ORDER BY upvotes DESC LIMIT 1)"
+        )
+    connection.close()
+    result = scrapy(workdir, *command)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"scrapy {command[0]}: error: cannot read the archive: ")
+    assert "Could not decode to UTF-8 column 'title'" in line and "\\x1b]0;owned\\x07" in line
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert not (workdir / command[-1]).exists()
