@@ -227,7 +227,11 @@ def span_text(first: dt.date | None, last: dt.date | None) -> str:
     """
     >>> span_text(dt.date(2026, 7, 1), None), span_text(None, None)
     ('from 2026-07-01', 'every listing day')
+    >>> span_text(dt.date(9999, 12, 31), dt.date(2026, 8, 2))
+    'no day: 9999-12-31 is after 2026-08-02'
     """
+    if first and last and first > last:
+        return f"no day: {first} is after {last}"
     if first and last:
         return f"{first} to {last}"
     if first:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from pydantic import BaseModel
@@ -15,6 +16,7 @@ from digest_crawler.cli import OptionError, add_options, flags, given, validate
 from digest_crawler.commands.export import ExportOptions
 from digest_crawler.commands.report import ReportOptions
 from digest_crawler.commands.search import SearchOptions
+from tests.support.readers import run_reader
 
 
 def parser_for(model: type[BaseModel]) -> argparse.ArgumentParser:
@@ -135,3 +137,61 @@ def test_a_bad_value_is_one_line_naming_its_option(argv: list[str], message: str
         parsed(ExportOptions, *argv)
     assert str(caught.value).startswith(message), str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+EXTREMES = [
+    ("--month", "9999-12"),
+    ("--month", "0001-01"),
+    ("--week", "0001-W01"),
+    ("--week", "9999-W51"),
+    ("--since", "9999-12-31"),
+    ("--until", "0001-01-01"),
+    ("--since", "0001-01-01", "--until", "9999-12-31"),
+    ("--since", "9999-12-31", "--week", "2026-W31"),
+    ("--changed-since", "0001-01-01"),
+    ("--changed-since", "9999-12-31T23:59:59.999999Z"),
+    ("--min-upvotes", "2147483647"),
+    ("--organization", "\x1b[2J\u202e" + "x" * 10_000),
+]
+REFUSED = [
+    (("--week", "9999-W52"), "option --week: '9999-W52' is not a week: it ends after 9999-12-31"),
+    (("--week", "0000-W01"), "option --week: '0000-W01' is not a week (expected YYYY-Www)"),
+    (("--month", "0000-12"), "option --month: '0000-12' is not a month (expected YYYY-MM)"),
+    (("--since", "10000-01-01"), "option --since: '10000-01-01' is not a date"),
+    (("--changed-since", "0001-01-01T00:00:00+01:00"), "option --changed-since: '0001-01-01T"),
+]
+READERS = [("export", "-o", "out.jsonl"), ("search", "paper"), ("report", "-o", "out.html")]
+
+
+@pytest.fixture(scope="module")
+def small_archive(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from tests.support.archive import make_archive
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('archive') / 'papers.sqlite'}"
+    make_archive(url, days=3, per_day=5)
+    return url
+
+
+@pytest.mark.parametrize("reader", READERS, ids=[r[0] for r in READERS])
+def test_every_reader_takes_the_calendar_s_first_and_last_days(
+    small_archive: str,
+    reader: tuple[str, ...],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The calendar's ends (0001-01-01, 9999-12-31, its first week and last
+    month) in every option that takes a date, a count at its limit, an odd
+    organization: a summary and exit status 0, or a one-line error and 2."""
+    monkeypatch.chdir(tmp_path)
+    for options in EXTREMES:
+        command = run_reader(*reader, *options, DIGEST_DATABASE_URL=small_archive)
+        err = capsys.readouterr().err
+        assert command.exitcode == 0, (options, err)
+        assert err.count("\n") in (1, 2) and "Traceback" not in err, (options, err)
+        assert "\x1b" not in err and "\u202e" not in err
+    for options, message in REFUSED:
+        command = run_reader(*reader, *options, DIGEST_DATABASE_URL=small_archive)
+        err = capsys.readouterr().err
+        assert command.exitcode == 2, (options, err)
+        assert err.startswith(f"scrapy {reader[0]}: error: {message}") and err.count("\n") == 1
