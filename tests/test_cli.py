@@ -195,3 +195,33 @@ def test_every_reader_takes_the_calendar_s_first_and_last_days(
         err = capsys.readouterr().err
         assert command.exitcode == 2, (options, err)
         assert err.startswith(f"scrapy {reader[0]}: error: {message}") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("rows", [["'²'"], []], ids=["superscript", "no-row"])
+@pytest.mark.parametrize(
+    "reader", [*READERS, ("upgrade",)], ids=[*(r[0] for r in READERS), "upgrade"]
+)
+def test_an_odd_schema_version_is_one_line_and_exit_2_in_every_command(
+    reader: tuple[str, ...],
+    rows: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import sqlite3
+
+    from tests.support.archive import make_archive
+
+    monkeypatch.chdir(tmp_path)
+    make_archive(f"sqlite:///{tmp_path / 'papers.sqlite'}", days=1, per_day=2)
+    connection = sqlite3.connect(tmp_path / "papers.sqlite")
+    with connection:
+        connection.execute("DELETE FROM alembic_version")
+        for row in rows:
+            connection.execute(f"INSERT INTO alembic_version VALUES ({row})")
+    connection.close()
+    command = run_reader(*reader, DIGEST_DATABASE_URL=f"sqlite:///{tmp_path / 'papers.sqlite'}")
+    err = capsys.readouterr().err
+    assert command.exitcode == 2, err
+    assert err.startswith(f"scrapy {reader[0]}: error: cannot ") and err.count("\n") == 1
+    assert ("holds '²', which is no schema version" if rows else "alembic_version is empty") in err
