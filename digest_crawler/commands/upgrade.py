@@ -15,7 +15,7 @@ from scrapy.commands import ScrapyCommand
 
 from digest_crawler.cli import say
 from digest_crawler.config import Config, SettingError
-from digest_crawler.storage import make_engine, migrate
+from digest_crawler.storage import make_engine, make_reader, migrate
 from digest_crawler.storage.engine import is_sqlite
 
 
@@ -44,9 +44,18 @@ class Command(ScrapyCommand):
         if is_sqlite(url) and not Path(sa.engine.make_url(url).database or "").is_file():
             self._fail(f"no database at {shown}")
             return
-        engine = make_engine(url)
         try:
-            before, after = migrate.upgrade(engine)
+            # Read first, without the lock a writer takes: an archive that
+            # needs nothing is said to, even while a crawl is writing it.
+            version, missing = _state(url)
+            if version != migrate.head_version() or missing is not None:
+                engine = make_engine(url)
+                try:
+                    before, after = migrate.upgrade(engine)
+                finally:
+                    engine.dispose()
+            else:
+                before = after = version
         except (sa.exc.SQLAlchemyError, migrate.SchemaError) as exc:
             self._fail(f"cannot upgrade {shown}: {str(exc).splitlines()[0]}")
             return
@@ -55,9 +64,9 @@ class Command(ScrapyCommand):
             say(f"scrapy upgrade: interrupted; {shown} is as it was")
             self.exitcode = 130
             return
-        finally:
-            engine.dispose()
-        if before == after:
+        if before == after and missing is not None:
+            say(f"Rebuilt the search index of {shown} (it lacked {missing})")
+        elif before == after:
             say(f"{shown} is at schema version {after}: nothing to do")
         elif before is None:
             say(f"Made a new archive at {shown} (schema version {after})")
@@ -67,3 +76,16 @@ class Command(ScrapyCommand):
     def _fail(self, message: str) -> None:
         say(f"scrapy upgrade: error: {message}")
         self.exitcode = 2
+
+
+def _state(url: str) -> tuple[int | None, str | None]:
+    """The archive's schema version, and what its search index lacks (at
+    this release's version), read through the readers' engine."""
+    reader = make_reader(url)
+    try:
+        with reader.connect() as connection:
+            version = migrate.version_of(connection)
+            current = version == migrate.head_version()
+            return version, migrate.search_index_missing(connection) if current else None
+    finally:
+        reader.dispose()

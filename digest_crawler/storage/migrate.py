@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
 import re
 import shutil
 import tempfile
@@ -27,7 +28,15 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
-from digest_crawler.storage.schema import SEARCH_TABLE, SEARCH_VECTOR, metadata
+from digest_crawler.storage.schema import (
+    SEARCH_DDL,
+    SEARCH_INDEX,
+    SEARCH_TABLE,
+    SEARCH_VECTOR,
+    metadata,
+)
+
+logger = logging.getLogger(__name__)
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 # Any number: two crawls upgrading one PostgreSQL database take turns.
@@ -175,6 +184,8 @@ def upgrade(engine: Engine, to: int | None = None) -> tuple[int | None, int]:
                 " upgrade digest_crawler"
             )
         if before == head:
+            if search_index_missing(connection):
+                rebuild_search_index(connection)
             return before, head
         config = _config(connection)
         try:
@@ -188,3 +199,45 @@ def upgrade(engine: Engine, to: int | None = None) -> tuple[int | None, int]:
         except CommandError as exc:
             raise SchemaError(str(exc)) from None
     return before, head
+
+
+def search_index_missing(connection: Connection) -> str | None:
+    """What of the search index (``schema.SEARCH_DDL``) an archive of this
+    release's schema lacks, e.g. after a hand-made ``DROP TABLE
+    papers_fts`` (whose triggers then fail every write of ``papers``);
+    ``None`` when it is whole."""
+    inspector = sa.inspect(connection)
+    if connection.dialect.name == "sqlite":
+        triggers = {
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'papers'"
+            )
+        }
+        wanted = [f"{SEARCH_TABLE}_{event}" for event in ("insert", "delete", "update")]
+        missing = [] if inspector.has_table(SEARCH_TABLE) else [f"the table {SEARCH_TABLE}"]
+        missing += [f"the trigger {name}" for name in wanted if name not in triggers]
+    else:
+        columns = {column["name"] for column in inspector.get_columns("papers")}
+        indexes = {index["name"] for index in inspector.get_indexes("papers")}
+        missing = [] if SEARCH_VECTOR in columns else [f"the column papers.{SEARCH_VECTOR}"]
+        missing += [] if SEARCH_INDEX in indexes else [f"the index {SEARCH_INDEX}"]
+    return ", ".join(missing) or None
+
+
+def rebuild_search_index(connection: Connection) -> None:
+    """Make the search index anew from the stored papers, what is left of
+    it dropped first (in the caller's transaction)."""
+    logger.warning("The search index lacks %s: rebuilt", search_index_missing(connection))
+    if connection.dialect.name == "sqlite":
+        for event in ("insert", "delete", "update"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_{event}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+    else:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
+        connection.exec_driver_sql(f"ALTER TABLE papers DROP COLUMN IF EXISTS {SEARCH_VECTOR}")
+    for statement in SEARCH_DDL[connection.dialect.name]:
+        connection.exec_driver_sql(statement)
+    if connection.dialect.name == "sqlite":
+        # External content: the index is read from the stored papers.
+        connection.exec_driver_sql(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}) VALUES ('rebuild')")

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from digest_crawler.paper import search_weight
+from digest_crawler.storage.migrate import search_index_missing
 from digest_crawler.storage.queries import PaperFilter, paper_ids
 from digest_crawler.storage.schema import SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_VECTOR, papers
 
@@ -54,6 +55,12 @@ def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) 
     # The filter's own query, as a set of ids: one definition of the filters.
     chosen_ids = paper_ids(chosen).scalar_subquery()
     statement = statement.where(papers.c.arxiv_id.in_(chosen_ids)).limit(limit)
+    missing = search_index_missing(connection)
+    if missing is not None:
+        raise SearchError(
+            f"the archive's search index is damaged (it lacks {missing}):"
+            " scrapy upgrade rebuilds it from the stored papers"
+        )
     if connection.dialect.name == "sqlite":
         _check_fts5_query(connection, query)
     return [
