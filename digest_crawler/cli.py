@@ -196,9 +196,19 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
         return Config.from_settings(self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        options: Options | None = None
         try:
             self.config  # noqa: B018 - the settings are checked first
-            summary = self.execute(self.options(args, opts))
+            options = self.options(args, opts)
+            summary = self.execute(options)
+        except KeyboardInterrupt:
+            # Ctrl-C: a file is whole or not written (outputs.files); the
+            # archive was only read.
+            output = getattr(options, "output", "-")
+            left = f"{output!r} not written" if output != "-" else "no more to standard output"
+            say(f"scrapy {self.name}: interrupted; {left}")
+            self.exitcode = 130
+            return
         except (
             SettingError,
             OptionError,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -225,3 +226,28 @@ def test_an_odd_schema_version_is_one_line_and_exit_2_in_every_command(
     assert command.exitcode == 2, err
     assert err.startswith(f"scrapy {reader[0]}: error: cannot ") and err.count("\n") == 1
     assert ("holds '²', which is no schema version" if rows else "alembic_version is empty") in err
+
+
+def test_ctrl_c_during_an_export_is_one_line_exit_130_and_the_old_file_kept(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from digest_crawler.outputs import formats
+    from tests.support.archive import make_archive
+
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    make_archive(url, days=1, per_day=3)
+    (tmp_path / "feed.jsonl").write_text("old feed\n")
+
+    def stopped(records: object, stream: Any, about: object) -> None:
+        stream.write(b"half a feed")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(formats, "write_jsonl", stopped)
+    command = run_reader("export", "-o", str(tmp_path / "feed.jsonl"), DIGEST_DATABASE_URL=url)
+    assert command.exitcode == 130
+    feed = tmp_path / "feed.jsonl"
+    assert capsys.readouterr().err == f"scrapy export: interrupted; {str(feed)!r} not written\n"
+    assert feed.read_text() == "old feed\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file

@@ -683,3 +683,41 @@ def test_a_stored_text_that_is_not_utf8_is_one_line_shown_not_acted_on(
     assert "Could not decode to UTF-8 column 'title'" in line and "\\x1b]0;owned\\x07" in line
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert not (workdir / command[-1]).exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_an_export_stopped_mid_write_leaves_no_file_and_says_so_in_one_line(
+    tmp_path: Path, signal_name: str
+) -> None:
+    """Ctrl-C (or a scheduler's SIGTERM) while a feed is being built: no
+    traceback, exit status 130 (143), the temporary file removed, the old
+    feed as it was."""
+    import signal
+
+    from tests.support.archive import make_archive
+
+    make_archive(f"sqlite:///{tmp_path / 'papers.sqlite'}", days=200, per_day=99)
+    (tmp_path / "daily.atom").write_text("old feed\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "export", "-o", "daily.atom"],
+        cwd=tmp_path,
+        env=crawl_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".daily.atom.*.tmp")) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    if signal_name == "SIGINT":
+        assert (process.returncode, stderr) == (
+            130,
+            "scrapy export: interrupted; 'daily.atom' not written\n",
+        )
+    else:
+        assert (process.returncode, stderr) == (143, "")
+    assert (tmp_path / "daily.atom").read_text() == "old feed\n"
+    assert list(tmp_path.glob(".daily.atom*")) == []
