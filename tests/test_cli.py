@@ -251,3 +251,49 @@ def test_ctrl_c_during_an_export_is_one_line_exit_130_and_the_old_file_kept(
     assert capsys.readouterr().err == f"scrapy export: interrupted; {str(feed)!r} not written\n"
     assert feed.read_text() == "old feed\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file
+
+
+CORRUPT = {
+    "list-not-json": "UPDATE papers SET ai_keywords = '[broken', authors = '[broken'",
+    "date-not-a-date": "UPDATE papers SET listing_date = 'junk', published_at = '2026-02-30'",
+    "moment-not-a-moment": "UPDATE papers SET scraped_at = 'yesterday'",
+}
+
+
+@pytest.mark.parametrize("damage", CORRUPT)
+@pytest.mark.parametrize("kind", ["jsonl", "csv", "parquet", "atom", "jsonfeed"])
+def test_a_stored_value_no_column_type_holds_is_one_line_and_no_file(
+    damage: str,
+    kind: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Values another tool wrote into a SQLite archive (a list that is no
+    JSON, a date or moment that is none): every format ends with one line
+    and exit status 2, and no output (nor temporary) file is left; the
+    report, where it reads them, too."""
+    import sqlite3
+
+    from tests.support.archive import make_archive
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    make_archive(url, days=1, per_day=3)
+    connection = sqlite3.connect(tmp_path / "papers.sqlite")
+    with connection:
+        connection.execute(CORRUPT[damage] + " WHERE arxiv_id = '2607.00001'")
+    connection.close()
+    readers = [("export", "--format", kind, "-o", "out")]
+    if kind == "jsonl" and damage != "moment-not-a-moment":  # what the report reads
+        readers.append(("report", "-o", "out"))
+    for reader in readers:
+        command = run_reader(*reader, DIGEST_DATABASE_URL=url)
+        err = capsys.readouterr().err
+        assert command.exitcode == 2, (reader, err)
+        assert err.startswith(
+            f"scrapy {reader[0]}: error: cannot read the archive: a stored value is not of its"
+            " column's type ("
+        )
+        assert err.count("\n") == 1
+        assert [p.name for p in tmp_path.iterdir() if "out" in p.name] == []

@@ -170,7 +170,9 @@ def json_record(record: Record) -> Record:
                 record[name] = json_value(moment)
     for name in _DATES:
         value = record[name]
-        if value is not None and not isinstance(value, str):
+        if isinstance(value, str):
+            dt.date.fromisoformat(value)  # stored text that is a date (a ValueError if not)
+        elif value is not None:
             record[name] = value.isoformat()
     for name in _FLAGS:
         if name in record:
