@@ -284,7 +284,7 @@ def test_a_stored_value_no_column_type_holds_is_one_line_and_no_file(
     with connection:
         connection.execute(CORRUPT[damage] + " WHERE arxiv_id = '2607.00001'")
     connection.close()
-    readers = [("export", "--format", kind, "-o", "out")]
+    readers: list[tuple[str, ...]] = [("export", "--format", kind, "-o", "out")]
     if kind == "jsonl" and damage != "moment-not-a-moment":  # what the report reads
         readers.append(("report", "-o", "out"))
     for reader in readers:
