@@ -297,3 +297,53 @@ def test_a_stored_value_no_column_type_holds_is_one_line_and_no_file(
         )
         assert err.count("\n") == 1
         assert [p.name for p in tmp_path.iterdir() if "out" in p.name] == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("export", "-o", ""), "scrapy export: error: option --output: '' names no file"),
+        (("report", "-o", " "), "scrapy report: error: option --output: ' ' names no file"),
+        (("export", "--format", ""), "scrapy export: error: option --format: '' is not a format"),
+        (("export", "--min-upvotes", "-1"), "scrapy export: error: option --min-upvotes: '-1' is"),
+        (
+            ("export", "--week", "2026-w31"),
+            "scrapy export: error: option --week: '2026-w31' is not",
+        ),
+        (("export", "--organization", ""), "scrapy export: error: option --organization: String"),
+        (
+            ("search", "x", "--limit", "9" * 20),
+            "scrapy search: error: option --limit: Input should",
+        ),
+        (("search", "\x1b[2J"), "scrapy search: error: cannot parse the query '\\x1b[2J': fts5:"),
+        (
+            ("search", "a" * 300 + '"'),
+            f"scrapy search: error: cannot parse the query '{'a' * 80}…' (301 characters): ",
+        ),
+        (("upgrade", "extra"), "scrapy upgrade: error: unexpected argument 'extra'"),
+    ],
+)
+def test_an_odd_option_value_is_one_short_line_naming_its_option(
+    argv: tuple[str, ...],
+    message: str,
+    small_archive: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    command = run_reader(*argv, DIGEST_DATABASE_URL=small_archive)
+    err = capsys.readouterr().err
+    assert command.exitcode == 2
+    assert err.startswith(message) and err.count("\n") == 1 and len(err) < 400, err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_long_query_is_echoed_cut_short(
+    small_archive: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = run_reader("search", "a" * 100_000, DIGEST_DATABASE_URL=small_archive)
+    assert command.exitcode == 0
+    assert capsys.readouterr().err == (
+        f"0 matches for '{'a' * 80}…' (100000 characters), best first\n"
+    )

@@ -29,7 +29,7 @@ class ExportOptions(ReaderOptions):
         try:
             kind = formats.format_of(self.format, self.output)
         except ValueError as exc:
-            raise ValueError(f"--{'format' if self.format else 'output'}: {exc}") from None
+            raise ValueError(f"--{'output' if self.format is None else 'format'}: {exc}") from None
         if self.csv_raw and kind != "csv":
             raise ValueError(f"--csv-raw: only the csv format has cells (not {kind})")
         if self.with_history and kind in formats.FEEDS:

@@ -12,7 +12,7 @@ from typing import IO, Annotated
 from pydantic import Field
 
 from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option
-from digest_crawler.outputs.controls import escaped
+from digest_crawler.outputs.controls import escaped, quoted
 from digest_crawler.outputs.files import write_output
 from digest_crawler.outputs.records import one_line
 from digest_crawler.storage import queries
@@ -53,7 +53,7 @@ class Command(ReaderCommand[SearchOptions]):
             "-", lambda stream: _write(stream, [show(n, m) for n, m in enumerate(matches, 1)])
         )
         found = f"{len(matches)} match" + ("" if len(matches) == 1 else "es")
-        return f"{found} for {options.query!r}, best first"
+        return f"{found} for {quoted(options.query)}, best first"
 
 
 def _write(stream: IO[bytes], lines: list[str]) -> None:

@@ -29,3 +29,15 @@ def escaped(text: str) -> str:
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def quoted(text: str, most: int = 80) -> str:
+    """``text`` quoted for a message: its ``repr``, cut after ``most``
+    characters (a query or name may be any length).
+
+    >>> quoted("agent*"), quoted("a" * 100, most=5)
+    ("'agent*'", "'aaaaa…' (100 characters)")
+    """
+    if len(text) <= most:
+        return repr(text)
+    return f"{text[:most]!r}"[:-1] + f"…' ({len(text)} characters)"

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from digest_crawler.outputs.controls import quoted
 from digest_crawler.paper import search_weight
 from digest_crawler.storage.migrate import search_index_missing
 from digest_crawler.storage.queries import PaperFilter, paper_ids
@@ -80,7 +81,7 @@ def _check_fts5_query(connection: Connection, query: str) -> None:
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).splitlines()[0]
         raise SearchError(
-            f"cannot parse the query {query!r}: {reason} (FTS5 syntax: words,"
+            f"cannot parse the query {quoted(query)}: {reason[:200]} (FTS5 syntax: words,"
             ' "quoted phrases", OR, NOT, prefix*)'
         ) from None
 
