@@ -18,6 +18,9 @@ from digest_crawler.outputs.records import one_line
 from digest_crawler.storage import queries
 from digest_crawler.storage.search import Match, search
 
+#: The most characters of a title or organization a match shows as text.
+SHOWN_CHARACTERS = 300
+
 
 class SearchOptions(ReaderOptions):
     """The query, which papers to search (the filter) and how many to show."""
@@ -64,21 +67,28 @@ def _write(stream: IO[bytes], lines: list[str]) -> None:
 def as_text(number: int, match: Match) -> str:
     """A match as a person reads it: title, then where and when, then the
     snippet; a control character or bidi mark in them escaped (``\\x1b``),
-    as a terminal would act on it."""
+    as a terminal would act on it, and a title or name longer than
+    ``SHOWN_CHARACTERS`` cut short (``--json`` has them whole)."""
     where = " · ".join(
         part
         for part in (
             match.arxiv_id,
             f"listed {match.listing_date}",
             f"{match.upvotes} upvotes",
-            match.organization,
+            match.organization and shortened(match.organization),
         )
         if part
     )
-    return (
-        escaped(f"{number}. {match.title}")
-        + f"\n   {escaped(where)}\n   {escaped(match.snippet)}\n"
-    )
+    title = f"{number}. {shortened(match.title)}"
+    return f"{escaped(title)}\n   {escaped(where)}\n   {escaped(match.snippet)}\n"
+
+
+def shortened(text: str) -> str:
+    """
+    >>> shortened("x" * 1000)[-5:], shortened("Quokka")
+    ('xxxx…', 'Quokka')
+    """
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
 
 
 def as_json(number: int, match: Match) -> str:

@@ -88,3 +88,11 @@ def test_a_match_as_text_escapes_what_a_terminal_would_act_on() -> None:
         "   2607.00002 · listed 2026-07-31 · 10 upvotes · Lab\\u202elivE\\u2066x\\u2069\n"
         "   a\\x9b31mb\\x7fc\\x85d\\u2028e\n"
     )
+
+
+def test_a_long_title_or_name_is_cut_short_as_text_and_whole_as_json() -> None:
+    long = Match(**{**MATCH.__dict__, "title": "T" * 1_000_000, "organization": "O" * 5000})
+    title, where, _ = as_text(1, long).splitlines()
+    assert title == "1. " + "T" * 299 + "…"
+    assert where.endswith(" · " + "O" * 299 + "…")
+    assert json.loads(as_json(1, long))["title"] == "T" * 1_000_000

@@ -190,3 +190,20 @@ def test_a_damaged_search_index_is_said_and_the_upgrade_rebuilds_it(
     store(url, [paper("2607.00002", "Wombat: a small model", FILLER)])  # the triggers follow
     assert [m.arxiv_id for m in find(url, "wombat")] == ["2607.00002", "2607.00004"]
     assert "2607.00002" not in [m.arxiv_id for m in find(url, "quokka")][:1]
+
+
+def test_a_long_text_of_one_word_is_searched_in_moments(tmp_path: Path) -> None:
+    """FTS5's snippet() takes the square of a text's matches (a megabyte
+    of one word: minutes; these 350 KB: 13 s): a paper whose texts are long gets its
+    snippet from highlight() instead, the same marks, cut as long."""
+    import time
+
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    flood = "wombat " * 50_000
+    store(url, [*PAPERS, paper("2607.00009", "Marsupials", flood, ai_summary="A wombat.")])
+    started = time.monotonic()
+    found = find(url, "wombat")
+    assert time.monotonic() - started < 5
+    assert [m.arxiv_id for m in found] == ["2607.00009", "2607.00004"]
+    assert found[0].snippet == " ".join(["**wombat**"] * 16) + "…"
+    assert find(url, "marsupials")[0].snippet == "**Marsupials**"  # the weightiest text first
