@@ -504,22 +504,27 @@ def test_parquet_is_not_written_to_a_terminal(workdir: Path) -> None:
 
     leader, follower = pty.openpty()
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
-            cwd=workdir,
-            env=crawl_env(),
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        # Standard output, or the terminal named as a file (/dev/pts/N).
+        results = [
+            subprocess.run(
+                [sys.executable, "-m", "scrapy", "export", "--format", "parquet", *output],
+                cwd=workdir,
+                env=crawl_env(),
+                stdout=follower,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+            for output in ([], ["-o", os.ttyname(follower)])
+        ]
     finally:
         os.close(follower)
         os.close(leader)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "scrapy export: error: option --format: parquet is binary: give -o FILE, or pipe it"
-    )
+    for result in results:
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            "scrapy export: error: option --format: parquet is binary: give -o FILE, or pipe it"
+        )
     piped = subprocess.run(
         [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
         cwd=workdir,
