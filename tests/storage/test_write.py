@@ -139,12 +139,15 @@ def test_a_snapshot_is_added_only_when_a_paper_s_latest_counts_change(
         ((292, 2, 8), (292, 2, 8)),  # back to counts of an older snapshot: still a change
     ]
     names = ("upvotes", "num_comments", "github_stars")
+    added = []  # what each write says it added (digest/upvote_snapshots)
     for counts, other_counts in crawls:
         with crawl() as run:
-            run.store(
+            written = run.store(
                 paper(**dict(zip(names, counts, strict=True))),
                 paper(**other, **dict(zip(names, other_counts, strict=True))),
             )
+        added.append(written.snapshots)
+    assert added == [2, 0, 2, 1]
     history: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows(database_url, storage.upvote_snapshots):
         history.setdefault(row["arxiv_id"], []).append(tuple(row[name] for name in names))
