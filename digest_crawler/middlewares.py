@@ -36,11 +36,13 @@ from typing import Any
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
 from digest_crawler.addon import api_slot
 from digest_crawler.config import Config
+from digest_crawler.tls import tls_failure
 
 logger = logging.getLogger(__name__)
 
@@ -221,6 +223,32 @@ class RateLimitMiddleware:
         return self.crawler.engine.downloader if self.crawler.crawling else None
 
 
+class TlsMiddleware:
+    """A certificate that fails its check (``digest_crawler.tls``) is not
+    retried: it would fail again, and each retry costs the whole backoff.
+    Counted in ``digest/tls_errors``; the listing fails with the reason
+    (``tls.tls_failure``). Placed after RetryMiddleware (550), so that it
+    sees the error first."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TlsMiddleware:
+        assert crawler.stats is not None
+        if not crawler.settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"):
+            logger.warning(
+                "DOWNLOAD_VERIFY_CERTIFICATES is off: the certificates of https answers"
+                " are not checked, and no token is sent"
+            )
+        return cls(crawler.stats)
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        if tls_failure(exception) is not None:
+            self.stats.inc_value("digest/tls_errors")
+            request.meta["dont_retry"] = True
+
+
 #: The site whose own host gets the token (never a mirror's).
 HUB_HOST = "huggingface.co"
 
@@ -233,9 +261,15 @@ class HubTokenMiddleware:
     The token is ``DIGEST_HF_TOKEN``, or else the ``HF_TOKEN`` environment
     variable. It goes only to ``https://huggingface.co`` (never to a mirror
     named by ``DIGEST_BASE_URL`` on another host, never over plain HTTP),
-    never with a request that follows a redirect, nor robots.txt's; it is
-    neither logged nor stored. The pacing follows the budget the answers
-    publish (``RateLimitMiddleware``).
+    never with a request that follows a redirect, nor robots.txt's, nor when
+    certificates are not checked (``DOWNLOAD_VERIFY_CERTIFICATES`` off); it
+    is neither logged nor stored.
+
+    It is placed after HttpCacheMiddleware (900): the header is added to the
+    request last, just before it is sent, and taken off it again first,
+    when its answer (or its error) comes back, before the cache stores the
+    request's headers with the answer (or the retry middleware copies it).
+    The pacing follows the budget the answers publish (``RateLimitMiddleware``).
     """
 
     def __init__(self, token: str) -> None:
@@ -243,8 +277,20 @@ class HubTokenMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HubTokenMiddleware:
-        token = Config.from_settings(crawler.settings).hf_token.get_secret_value()
-        return cls(token.strip())
+        token = Config.from_settings(crawler.settings).hf_token.get_secret_value().strip()
+        if (
+            token
+            and crawler.settings.getpriority("DIGEST_HF_TOKEN") == SETTINGS_PRIORITIES["cmdline"]
+        ):
+            # Scrapyd passes its setting= fields on the command line too.
+            logger.warning(
+                "DIGEST_HF_TOKEN was given on the command line: it shows in the process"
+                " list (ps) and in a scheduler's log; set HF_TOKEN in the crawl's"
+                " environment instead"
+            )
+        if not crawler.settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"):
+            token = ""  # whoever answers for huggingface.co would get it
+        return cls(token)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         if self.token and self.goes_to_hub(request):
@@ -252,6 +298,15 @@ class HubTokenMiddleware:
         else:
             # A request built from another (a followed redirect) keeps its headers.
             request.headers.pop("Authorization", None)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        request.headers.pop("Authorization", None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        request.headers.pop("Authorization", None)
 
     @staticmethod
     def goes_to_hub(request: Request) -> bool:
@@ -267,6 +322,7 @@ class HubTokenMiddleware:
             and port in (None, 443)
             and "@" not in parts.netloc
             and not request.meta.get("digest_redirects")
+            and not request.meta.get("redirect_urls")  # one Scrapy's redirect middleware followed
             and not request.meta.get("dont_obey_robotstxt")  # robots.txt's own request
         )
 
