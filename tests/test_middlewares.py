@@ -6,6 +6,8 @@ import logging
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DownloadFailedError
@@ -17,7 +19,15 @@ from service_identity.hazmat import DNS_ID
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseNeverReceived
 
-from digest_crawler.middlewares import HubTokenMiddleware, RateLimitMiddleware, TlsMiddleware
+from digest_crawler.middlewares import (
+    AbsurdHeader,
+    HubTokenMiddleware,
+    RateLimitMiddleware,
+    TlsMiddleware,
+    parse_policy,
+    parse_ratelimit,
+    parse_retry_after,
+)
 from digest_crawler.spiders.daily import DailySpider
 from tests.support.crawler import make_crawler, project_settings, run_async
 
@@ -200,3 +210,53 @@ def test_a_certificate_that_fails_is_counted_and_not_retried() -> None:
     refused = Request("https://huggingface.co/papers/date/2026-07-31")
     tls.process_exception(refused, DownloadFailedError("Connection was refused"))
     assert "dont_retry" not in refused.meta  # another error: retried as before
+
+
+@given(st.text(max_size=60) | st.from_regex(r'"pages";r=-?[0-9\u0660-\u0669.²e]{0,30};t=.{0,30}'))
+def test_a_rate_limit_header_reads_as_a_bounded_number_or_is_refused(value: str) -> None:
+    """Any text: a number of at most 9 digits, or AbsurdHeader (which the
+    middleware ignores and counts), never another error."""
+    for parse in (parse_ratelimit, parse_policy, parse_retry_after):
+        try:
+            found = parse(value)
+        except AbsurdHeader:
+            continue
+        numbers = found if isinstance(found, tuple) else (found,)
+        assert all(n is None or 0 <= n < 10**9 or parse is parse_retry_after for n in numbers)
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Mon, 01 Jan 0001 00:00:00 GMT",
+        "Thu, 26 Nov 2026 06:00:30 +9999",
+    ],
+)
+def test_a_retry_after_date_far_off_is_a_capped_wait_or_refused(date: str) -> None:
+    limits = middleware()
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    limits.process_response(
+        request, Response(request.url, status=429, headers={"Retry-After": date})
+    )
+    wait = limits.paused_until.get("huggingface.co", time.monotonic()) - time.monotonic()
+    assert wait <= 300  # DIGEST_RATELIMIT_MAX_WAIT
+
+
+def test_a_5000_digit_rate_limit_is_ignored_and_counted_not_a_failed_day() -> None:
+    crawler = make_crawler()
+    assert crawler.stats is not None
+    limits = RateLimitMiddleware.from_crawler(crawler)
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    huge = "9" * 5000
+    answer = Response(
+        request.url,
+        headers=[
+            ("RateLimit", f'"pages";r=0;t={huge}'),
+            ("RateLimit-Policy", f'"fixed window";"pages";q={huge};w=300'),
+        ],
+    )
+    assert limits.process_response(request, answer) is answer
+    limits.response_downloaded(answer, request)
+    assert crawler.stats.get_value("digest/ratelimit_ignored") == 2
+    assert limits.paused_until == {} and limits.paces == {}

@@ -175,6 +175,8 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
         ("DIGEST_TODAY=tomorrow", "setting DIGEST_TODAY: 'tomorrow' is not a date"),
         ("DIGEST_BASE_URL=http://[::1", "setting DIGEST_BASE_URL: 'http://[::1' is not a URL"),
         ("DIGEST_BASE_URL=http://127.0.0.1:0", "has a port out of range"),
+        ("DIGEST_CA_BUNDLE=/nonexistent/ca.pem", "setting DIGEST_CA_BUNDLE: '/nonexistent"),
+        ("DIGEST_CA_BUNDLE=/etc/passwd", "holds no PEM certificate"),
         ("LOG_FILE=/nonexistent/dir/crawl.log", "setting LOG_FILE: no directory"),
         ("JOBDIR=/proc/nope/job", "setting JOBDIR: cannot make"),
         ("DIGEST_DATABASE_URL=sqlite:////proc/nope/papers.sqlite", "cannot make '/proc/nope'"),
@@ -407,13 +409,55 @@ def test_robots_txt_redirected_to_another_host_is_not_followed(
 def test_an_absurd_published_pace_is_capped_and_the_crawl_goes_on(
     site: LocalSite, tmp_path: Path
 ) -> None:
-    policy = '"fixed window";"pages";q=1;w=' + "9" * 400
+    policy = '"fixed window";"pages";q=1;w=999999999'  # 31 years between requests
     site.answer("/robots.txt").headers["RateLimit-Policy"] = policy
     site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
     result = attack(site, tmp_path, "-s", "DIGEST_RATELIMIT_MAX_WAIT=1", feed=None, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "pacing at DIGEST_RATELIMIT_MAX_WAIT (1.0 s)" in result.stderr
     assert len(table(tmp_path / "papers.sqlite")) == 6
+
+
+@pytest.mark.parametrize(
+    "absurd",
+    ["9" * 5000, "-1", "1.5", "\u00b2", "\u0663", "", "0x10", "1e9"],
+    ids=[
+        "5000 digits",
+        "negative",
+        "a fraction",
+        "superscript two",
+        "arabic-indic three",
+        "empty",
+        "hexadecimal",
+        "an exponent",
+    ],
+)
+def test_absurd_rate_limit_headers_are_ignored_and_counted_never_a_failure(
+    site: LocalSite, tmp_path: Path, absurd: str
+) -> None:
+    """The numbers of RateLimit, RateLimit-Policy and Retry-After (on a 429
+    that a retry gets past), each absurd: the day is stored, exit status 0,
+    one warning a header, no traceback."""
+    absurd = absurd.encode().decode("latin-1")  # sent as its UTF-8 bytes
+    site.answer("/robots.txt").headers["RateLimit-Policy"] = (
+        f'"fixed window";"pages";q=100;w={absurd}'
+    )
+    limited = Answer(
+        status=429,
+        body=b"slow down",
+        headers={"Retry-After": absurd, "RateLimit": f'"pages";r=0;t={absurd}'},
+    )
+    stored = Answer(body=page(), headers={"RateLimit": f'"pages";r={absurd};t=1'})
+    site.routes[f"/papers/date/{DAY}"] = Answers(limited, stored)
+    result = attack(site, tmp_path, feed=None, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(table(tmp_path / "papers.sqlite")) == 6
+    assert "Traceback" not in result.stderr and "Exceeds the limit" not in result.stderr
+    warned = [line for line in result.stderr.splitlines() if "Ignored the" in line]
+    if absurd:  # an empty value is no value: nothing to ignore
+        assert len(warned) == 3 and all(len(line) < 300 for line in warned)  # once a header
+        assert "'digest/ratelimit_ignored': " in result.stderr
+    assert site.page_requests() == [f"/papers/date/{DAY}"] * 2
 
 
 def test_export_since_after_until_is_an_error_and_keeps_the_old_feed(archive: Path) -> None:
