@@ -70,8 +70,22 @@ def test_invalid_papers_are_kept_aside_with_a_reason_and_counted(
     assert [p.arxiv_id for _, p in item.valid] == ["2607.00001"]  # the rest of the listing goes on
     (rejected,) = item.rejected
     assert reason in rejected.reason and "\n" not in rejected.reason
-    assert rejected.payload == paper(**changes)
+    # What the page gave, not when it was read: a re-read's reject is the same.
+    assert rejected.payload == {k: v for k, v in paper(**changes).items() if k != "scraped_at"}
     assert stats == {"rejected_items": 1}
+
+
+def test_copies_of_a_reject_are_kept_once_and_counted() -> None:
+    """A broken answer's thousand copies of one bad entry: one reject, one
+    log line; a reject of another reason or payload is its own."""
+    item, stats = validated(
+        *[paper(upvotes=-1)] * 1000,
+        paper(arxiv_id="2607.00002", upvotes=-1),
+        paper(arxiv_id="2607.00003"),
+    )
+    assert [p.arxiv_id for _, p in item.valid] == ["2607.00003"]
+    assert [r.arxiv_id for r in item.rejected] == ["2607.28618", "2607.00002"]
+    assert stats == {"rejected_items": 2, "duplicate_rejects": 999}
 
 
 def test_a_paper_listed_twice_is_kept_once_at_its_first_rank() -> None:

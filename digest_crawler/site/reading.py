@@ -171,6 +171,9 @@ class ListingReader:
         requested = self.period
         page = parse_listing(text, answer.url, requested.start if requested.kind == "day" else None)
         self.notes.count("pages")
+        if page.oversized is not None:
+            self.notes.count("oversized_answers")
+            return self.failed(answer.url, f"the page is no listing: {page.oversized}")
         if page.source == "cards":
             self.notes.count("fallback_pages")
             if requested.kind != "day":
@@ -208,7 +211,7 @@ class ListingReader:
         found = parse_answer(text)
         self.notes.count("api_answers")
         if found.problem is not None:
-            self.notes.count("unreadable_pages")
+            self.notes.count("oversized_answers" if found.oversized else "unreadable_pages")
             return self.failed(answer.url, found.problem)
         # A list that changed while it was paged (a paper added or moved
         # up) repeats an entry at the next page's start, and may skip one.
@@ -291,15 +294,14 @@ class ListingReader:
         return listing
 
     def _keep_aside(self, listing: Listing, raw: RawPaper, why: str) -> None:
-        """A paper of another listing: kept aside with its reason, its rank left empty."""
-        self.notes.count("rejected_items")
+        """A paper of another listing: kept aside with its reason (once, if
+        the listing holds copies of it), its rank left empty."""
         arxiv_id = raw.get("arxiv_id")
         reason = f"paper {arxiv_id!r} {why}"
-        self.notes.log(logging.WARNING, f"On {listing.url}: {reason}")
-        listing.rejected.append(
-            Rejected(str(arxiv_id) if arxiv_id is not None else None, reason, raw)
-        )
         listing.papers.append(None)
+        if listing.reject(Rejected(str(arxiv_id) if arxiv_id is not None else None, reason, raw)):
+            self.notes.count("rejected_items")
+            self.notes.log(logging.WARNING, f"On {listing.url}: {reason}")
 
     def _redirected(self, answer: Answer) -> Listing | Follow:
         if answer.location is None:

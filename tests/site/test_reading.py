@@ -383,3 +383,22 @@ def test_every_dropped_link_is_counted_the_thumbnail_too() -> None:
     assert paper is not None and "thumbnail" not in paper and "project_page" not in paper
     assert counts(read)["links_dropped"] == 2
     assert "thumbnail='javascript:alert(1)'" in lines(read)
+
+
+def test_an_answer_larger_than_asked_fails_its_listing_in_one_line() -> None:
+    read = reader(day("2026-03-09"), "api")
+    found = listing(read.read(api(read.url, [{}] * 100_000)))
+    assert (found.outcome, found.papers, found.rejected) == ("failed", [], [])
+    assert found.reason == (
+        "the answer holds more than 200,000 JSON values, far more than 100 entries make"
+    )
+    assert counts(read) == {"api_answers": 1, "oversized_answers": 1}
+    assert len(lines(read).splitlines()) == 1
+    read = reader(day("2026-03-09"))
+    props = json.dumps({"dateString": "2026-03-09", "dailyPapers": [{}] * 5_001})
+    found = listing(read.read(page(render_listing([], D(2026, 3, 9), props=props), read.url)))
+    assert found.outcome == "failed" and found.papers == []
+    assert found.reason == (
+        "the page is no listing: it lists 5,001 papers, more than any listing holds (5,000 papers)"
+    )
+    assert counts(read) == {"pages": 1, "oversized_answers": 1}

@@ -27,7 +27,7 @@ from tests.support.cli import (
 )
 from tests.support.report import RELIABILITY
 from tests.support.seed import seed_papers
-from tests.support.site import Answer, Answers, LocalSite, redirect, serve
+from tests.support.site import Answer, Answers, LocalSite, json_answer, redirect, serve
 from tests.support.sitegen import props_json, render_listing, seed_entries
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
@@ -458,6 +458,49 @@ def test_absurd_rate_limit_headers_are_ignored_and_counted_never_a_failure(
         assert len(warned) == 3 and all(len(line) < 300 for line in warned)  # once a header
         assert "'digest/ratelimit_ignored': " in result.stderr
     assert site.page_requests() == [f"/papers/date/{DAY}"] * 2
+
+
+@pytest.mark.parametrize(
+    ("door", "entries"),
+    [("api", 100_000), ("api", 5_500_000), ("html", 5_001), ("html", 2_000_000)],
+    ids=["API 300 KB", "API 16 MB", "page 5,001 entries", "page 6 MB"],
+)
+def test_an_answer_far_larger_than_asked_fails_its_day_in_bounded_memory(
+    site: LocalSite, tmp_path: Path, door: str, entries: int
+) -> None:
+    """``[{},{},...]`` for a day: 100,000 entries cost 305 MB and 155 MB of
+    rejects, 5.5 million (under DOWNLOAD_MAXSIZE) a MemoryError. Now: the
+    day fails in one line (``digest/oversized_answers``), nothing of it is
+    stored, and the crawl's memory stays near a normal run's."""
+    empty = "[" + "{}," * (entries - 1) + "{}]"
+    if door == "api":
+        site.routes[f"/api/daily_papers?date={DAY}&limit=100&p=0"] = json_answer(empty.encode())
+    else:
+        props = f'{{"dateString": "{DAY}", "dailyPapers": {empty}}}'
+        site.routes[f"/papers/date/{DAY}"] = Answer(
+            body=render_listing([], DAY, props=props).encode()
+        )
+    # The crawl's own peak memory, read by a parent of its own.
+    measured = [
+        sys.executable,
+        "-c",
+        "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]);"
+        " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
+        " sys.exit(code)",
+        *crawl_command(site.url, "-a", f"date={DAY}", "-a", f"source={door}", feed=None),
+    ]
+    RELIABILITY["faults injected"] += 1
+    result = subprocess.run(
+        measured, cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=120
+    )
+    *_, summary, peak_kb = result.stderr.strip().splitlines()
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "more than" in summary and "first failure 2026-03-02: " in summary
+    assert "'digest/oversized_answers': 1" in result.stderr
+    assert table(tmp_path / "papers.sqlite", "rejected_items") == []
+    assert int(peak_kb) < 300_000  # a normal crawl: about 120 MB
+    assert (tmp_path / "papers.sqlite").stat().st_size < 1_000_000
+    assert len(result.stderr) < 100_000
 
 
 def test_export_since_after_until_is_an_error_and_keeps_the_old_feed(archive: Path) -> None:
