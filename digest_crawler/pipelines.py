@@ -188,12 +188,21 @@ class StoragePipeline:
         self.counts["papers_new"] += written.new
         self.counts["papers_updated"] += written.updated
         self.counts["items_rejected"] += written.rejected
-        if item.outcome != "served":
+        if item.outcome != "served" and not written.papers:
             return item
         self.stats.inc_value("digest/papers_stored", written.papers)
         self.stats.inc_value("digest/papers_new", written.new)
         self.stats.inc_value("digest/papers_updated", written.updated)
         self.stats.inc_value("digest/upvote_snapshots", written.snapshots)
+        if item.outcome != "served":
+            # An incomplete read (the API's list past its last page): what was
+            # read is kept; the listing stays failed, for the next run.
+            logger.warning(
+                "Stored the %d papers read of the incomplete listing %s; it is not settled",
+                written.papers,
+                item.name,
+            )
+            return item
         self.stats.inc_value("digest/listings_stored")
         if written.missing:
             # A day fills up during the day: a shorter read is a partial

@@ -160,6 +160,28 @@ def test_items_that_are_not_listings_pass_through(database_url: str) -> None:
     assert rows(database_url) == [] and run.stat("listings_stored") is None
 
 
+def test_an_incomplete_listing_stores_what_was_read_and_stays_failed_and_open(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The API's list past its last page: the papers read are stored, the
+    ledger says failed (with how many, and why), the day is not settled, and
+    the run is not complete: the next run of the same days reads it again."""
+    with Run(database_url) as run:
+        item = listing(paper(), paper(arxiv_id="2607.16922"))
+        item.outcome, item.reason = "failed", "incomplete: the API's list goes on past 50 pages"
+        run.storage.process_item(run.validate.process_item(item))
+    assert len(rows(database_url)) == 2 and len(rows(database_url, storage.listings)) == 2
+    assert (run.stat("papers_stored"), run.stat("listings_stored")) == (2, None)
+    assert run.stat("listings_failed") == 1
+    (ledger,) = rows(database_url, storage.crawl_listings)
+    assert (ledger["outcome"], ledger["papers"]) == ("failed", 2)
+    assert ledger["reason"].startswith("incomplete: ")
+    assert rows(database_url, storage.listing_days) == []  # never read whole: not settled
+    (record,) = rows(database_url, storage.crawl_runs)
+    assert record["complete"] is False or record["complete"] == 0
+    assert "Stored the 2 papers read of the incomplete listing 2026-07-31" in caplog.text
+
+
 def test_storage_counts_and_logs_what_each_listing_wrote(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:

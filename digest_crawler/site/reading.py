@@ -226,10 +226,17 @@ class ListingReader:
                 " while it was paged, and a paper may be missing from this read",
             )
         self._papers += fresh
+        if found.papers and not fresh:
+            # The same entries again, all of them: a server that ignores p=.
+            return self._incomplete(
+                answer, f"page {self._page} of the API's list repeats the pages before it"
+            )
         if not found.is_last:
             if self._page + 1 >= MAX_PAGES:
-                return self.failed(
-                    answer.url, f"the API's list goes on past {MAX_PAGES} pages of {PAGE_SIZE}"
+                return self._incomplete(
+                    answer,
+                    f"the API's list goes on past {MAX_PAGES} pages of {PAGE_SIZE}"
+                    f" ({MAX_PAGES * PAGE_SIZE:,} papers, more than any listing holds)",
                 )
             # Through the API, whichever door the read began at (a page may
             # redirect to the API).
@@ -251,6 +258,22 @@ class ListingReader:
         if requested.kind == "day":
             self.served = requested.start
         return self._listing(answer, papers, check_days=True)
+
+    def _incomplete(self, answer: Answer, reason: str) -> Listing:
+        """The API's list read no further: its papers read so far are
+        stored, and the listing stays failed (not settled, read again by the
+        next run): nothing read is lost, and the run does not pass for done."""
+        self.notes.count("listings_incomplete")
+        self.notes.log(
+            logging.ERROR,
+            f"Could not read all of {self.period}: {reason}; storing the {len(self._papers)}"
+            " papers read, the listing stays failed",
+        )
+        if self.period.kind == "day":
+            self.served = self.period.start
+        listing = self._listing(answer, self._papers, check_days=True)
+        listing.outcome, listing.reason = "failed", f"incomplete: {reason}"
+        return listing
 
     def _listing(self, answer: Answer, raws: list[RawPaper], check_days: bool) -> Listing:
         """The ``Listing`` of ``raws`` (in list order) through the loader.

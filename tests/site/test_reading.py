@@ -214,16 +214,38 @@ def test_an_api_answer_of_other_days_files_nothing_and_a_stray_paper_is_kept_asi
     assert counts(read)["rejected_items"] == 1
 
 
-def test_an_api_list_without_end_fails_its_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_api_list_without_end_keeps_what_was_read_and_stays_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past MAX_PAGES the list is read no further: the papers read are the
+    listing's (stored), its outcome failed (read again next run)."""
     monkeypatch.setattr(reading, "MAX_PAGES", 2)
+    read = reader(day("2026-03-09"), "api")
+    entries = many_entries(D(2026, 3, 9), 200)
+    following = follow(read.read(api(read.url, entries[:100])))
+    found = listing(read.read(api(following.url, entries[100:])))
+    assert (found.outcome, found.reason) == (
+        "failed",
+        "incomplete: the API's list goes on past 2 pages of 100 (200 papers, more than any"
+        " listing holds)",
+    )
+    assert [p and p["arxiv_id"] for p in found.papers] == [e["paper"]["id"] for e in entries]
+    assert counts(read)["listings_incomplete"] == 1 and read.served == D(2026, 3, 9)
+    assert "storing the 200 papers read, the listing stays failed" in lines(read)
+
+
+def test_an_api_that_ignores_the_page_asked_for_stops_at_its_second_page() -> None:
+    """A mirror that answers every p= with its first page: the second answer
+    repeats all of the first, and paging stops there (not 50 calls later)."""
     read = reader(day("2026-03-09"), "api")
     full = many_entries(D(2026, 3, 9), 100)
     following = follow(read.read(api(read.url, full)))
     found = listing(read.read(api(following.url, full)))
     assert (found.outcome, found.reason) == (
         "failed",
-        "the API's list goes on past 2 pages of 100",
+        "incomplete: page 1 of the API's list repeats the pages before it",
     )
+    assert len(found.papers) == 100
 
 
 def test_an_api_answer_that_is_no_list_fails_its_listing() -> None:

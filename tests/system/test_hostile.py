@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from digest_crawler.periods import Period
+from digest_crawler.site.urls import MAX_PAGES, PAGE_SIZE
 from tests.support.cli import (
     CrawledArchive,
     copy_archive,
@@ -28,7 +30,7 @@ from tests.support.cli import (
 from tests.support.report import RELIABILITY
 from tests.support.seed import seed_papers
 from tests.support.site import Answer, Answers, LocalSite, json_answer, redirect, serve
-from tests.support.sitegen import props_json, render_listing, seed_entries
+from tests.support.sitegen import many_entries, props_json, render_listing, seed_entries
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
@@ -501,6 +503,34 @@ def test_an_answer_far_larger_than_asked_fails_its_day_in_bounded_memory(
     assert int(peak_kb) < 300_000  # a normal crawl: about 120 MB
     assert (tmp_path / "papers.sqlite").stat().st_size < 1_000_000
     assert len(result.stderr) < 100_000
+
+
+def test_a_day_past_the_api_page_cap_keeps_what_was_read_and_is_read_again(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """5,001 papers through the API (51 pages of 100): the 5,000 read are
+    stored, the day stays failed and unsettled, exit status 1, and the next
+    run of the same day reads it again (a run never passes for done)."""
+    site.add_api(Period.parse("day", str(DAY)), many_entries(DAY, MAX_PAGES * PAGE_SIZE + 1))
+    arguments = ("-a", "source=api", "-s", "DIGEST_API_DELAY=0")
+    for run in (1, 2):
+        result = attack(site, tmp_path, *arguments, feed=None, timeout=300)
+        assert result.returncode == 1, result.stderr[-3000:]
+        assert result.stderr.strip().splitlines()[-1] == (
+            "scrapy crawl daily: FAILED: 0 of 1 days stored (5000 papers, 0 rejected), 0 without"
+            " a digest, 1 failed; 1 left for the next run; first failure 2026-03-02: incomplete:"
+            " the API's list goes on past 50 pages of 100 (5,000 papers, more than any listing"
+            " holds)"
+        )
+        assert "'digest/listings_incomplete': 1" in result.stderr
+        calls = [path for path in site.requests if path.startswith("/api/")]
+        assert len(calls) == 50 * run  # never the 51st page
+    assert len(table(tmp_path / "papers.sqlite")) == 5000
+    ledger = table(tmp_path / "papers.sqlite", "crawl_listings")
+    assert [(row["outcome"], row["papers"]) for row in ledger] == [("failed", 5000)] * 2
+    assert table(tmp_path / "papers.sqlite", "listing_days") == []  # not settled
+    runs = table(tmp_path / "papers.sqlite", "crawl_runs")
+    assert [(row["complete"], row["resumed_by"]) for row in runs] == [(0, 2), (0, None)]
 
 
 def test_export_since_after_until_is_an_error_and_keeps_the_old_feed(archive: Path) -> None:
