@@ -21,6 +21,7 @@ from digest_crawler.config import Config
 from digest_crawler.items import Listing, Rejected
 from digest_crawler.paper import Paper
 from digest_crawler.periods import Period
+from digest_crawler.site.processors import quoted
 from digest_crawler.storage import migrate
 from digest_crawler.storage.archive import CrawlArchive
 
@@ -68,13 +69,13 @@ class ValidatePipeline:
                 kept = item.reject(
                     Rejected(
                         str(arxiv_id) if arxiv_id is not None else None,
-                        f"invalid paper {arxiv_id!r}: {reason}",
+                        f"invalid paper {quoted(arxiv_id)}: {reason}",
                         payload,
                     )
                 )
                 if kept:
                     self.stats.inc_value("digest/rejected_items")
-                    logger.warning("Invalid paper %r on %s: %s", arxiv_id, item.url, reason)
+                    logger.warning("Invalid paper %s on %s: %s", quoted(arxiv_id), item.url, reason)
                 continue
             if paper.arxiv_id in seen:
                 self.stats.inc_value("digest/duplicate_items")

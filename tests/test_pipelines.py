@@ -290,3 +290,12 @@ def test_an_archive_that_cannot_be_opened_closes_the_spider_before_any_request(
     assert "schema version 99, newer than this release" in caplog.text
     run.storage.spider_closed(run.spider, "storage_error")  # nothing left to close
     assert rows(database_url, storage.crawl_runs) == []
+
+
+def test_a_huge_id_is_quoted_short_in_the_reason_and_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    item, _ = validated(paper(arxiv_id="2607." + "9" * 10**6))
+    (rejected,) = item.rejected
+    assert len(rejected.reason) < 500 and "(1,000,007 characters)" in rejected.reason
+    assert max(len(record.getMessage()) for record in caplog.records) < 500

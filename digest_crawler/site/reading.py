@@ -33,7 +33,7 @@ from digest_crawler.site.api import parse_answer
 from digest_crawler.site.entries import RawPaper, submitted_day
 from digest_crawler.site.loaders import load_paper
 from digest_crawler.site.pages import parse_listing
-from digest_crawler.site.processors import collapse_whitespace
+from digest_crawler.site.processors import collapse_whitespace, quoted
 from digest_crawler.site.urls import (
     MAX_PAGES,
     MAX_REDIRECTS,
@@ -140,7 +140,7 @@ class ListingReader:
             return self._redirected(answer)
         if answer.text is None:
             self.notes.count("unreadable_pages")
-            return self.failed(answer.url, f"not a text page ({answer.content_type!r})")
+            return self.failed(answer.url, f"not a text page ({quoted(answer.content_type)})")
         if is_api_answer(answer.url):
             return self._read_api(answer, answer.text)
         return self._read_page(answer, answer.text)
@@ -195,7 +195,7 @@ class ListingReader:
             self.served = page.served_date
         if page.period != requested.kind or page.served_date != requested.start:
             # The period is the page's text: quoted, it cannot forge a log line.
-            shown = page.period if page.period in KINDS else repr(page.period)
+            shown = page.period if page.period in KINDS else quoted(page.period)
             return self._no_digest(answer.url, f"the site served the {shown} of {page.served_date}")
         if not page.papers:
             self.notes.count("empty_pages")
@@ -309,8 +309,8 @@ class ListingReader:
                 self.notes.count("links_dropped", len(dropped))
                 self.notes.log(
                     logging.INFO,
-                    f"Paper {arxiv_id!r} on {answer.url}: dropped "
-                    + ", ".join(f"{name}={raw[name]!r}" for name in dropped)
+                    f"Paper {quoted(arxiv_id)} on {answer.url}: dropped "
+                    + ", ".join(f"{name}={quoted(raw[name])}" for name in dropped)
                     + " (not an http(s) URL)",
                 )
             listing.papers.append(paper)
@@ -320,7 +320,7 @@ class ListingReader:
         """A paper of another listing: kept aside with its reason (once, if
         the listing holds copies of it), its rank left empty."""
         arxiv_id = raw.get("arxiv_id")
-        reason = f"paper {arxiv_id!r} {why}"
+        reason = f"paper {quoted(arxiv_id)} {why}"
         listing.papers.append(None)
         if listing.reject(Rejected(str(arxiv_id) if arxiv_id is not None else None, reason, raw)):
             self.notes.count("rejected_items")
@@ -334,12 +334,12 @@ class ListingReader:
             url = Request(urljoin(answer.url, answer.location)).url
         except ValueError as exc:  # "Invalid IPv6 URL", a port out of range, no scheme
             return self.failed(
-                answer.url, f"redirected to {answer.location!r}, which is no URL ({exc})"
+                answer.url, f"redirected to {quoted(answer.location)}, which is no URL ({exc})"
             )
         if not on_site(url, self.base_url):
             # Quoted, and without a user name or password the Location carried.
             shown = without_credentials(url)
-            return self.failed(answer.url, f"redirected off the site to {shown!r}")
+            return self.failed(answer.url, f"redirected off the site to {quoted(shown)}")
         served = period_from_url(url)
         if served is not None and served != self.period and self._page > 0:
             # The earlier pages' papers are of this listing: it cannot be "no digest".

@@ -424,3 +424,25 @@ def test_an_answer_larger_than_asked_fails_its_listing_in_one_line() -> None:
         "the page is no listing: it lists 5,001 papers, more than any listing holds (5,000 papers)"
     )
     assert counts(read) == {"pages": 1, "oversized_answers": 1}
+
+
+def test_a_page_s_huge_text_is_quoted_short_in_reasons_and_log_lines() -> None:
+    """A 15 KB Location (as long as a header line may be), a 1 MB
+    periodType, a 1 MB id, a 1 MB link: each reason and log line quotes
+    200 characters of it and says how long it was."""
+    read = reader(day("2026-03-09"))
+    found = listing(read.read(redirect(read.url, "http://127.0.0.2/" + "a" * 15_000)))
+    assert (found.reason or "").endswith("... (15,019 characters)")
+    assert len(found.reason or "") < 300 and len(lines(read)) < 400
+    read = reader(day("2026-03-09"))
+    props = json.dumps({"dateString": "2026-03-09", "periodType": "x" * 10**6, "dailyPapers": []})
+    found = listing(read.read(page(render_listing([], D(2026, 3, 9), props=props), read.url)))
+    assert found.outcome == "no_digest" and len(found.reason or "") < 300
+    read = reader(day("2026-03-09"), "api")
+    entries = many_entries(D(2026, 3, 9), 2)
+    entries[0]["paper"]["githubRepo"] = "javascript:" + "x" * 10**6
+    entries[1]["paper"]["id"] = "2603." + "9" * 10**6
+    entries[1]["paper"]["submittedOnDailyAt"] = "2026-03-06T00:00:00.000Z"
+    found = listing(read.read(api(read.url, entries)))
+    (kept,) = found.rejected
+    assert len(kept.reason) < 300 and max(len(line) for line in lines(read).splitlines()) < 600
