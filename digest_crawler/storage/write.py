@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from digest_crawler.items import Rejected
+from digest_crawler.items import Rejected, payload_json
 from digest_crawler.paper import COUNTS, REFRESHED, Paper, fields_in
 from digest_crawler.periods import Period
 from digest_crawler.storage.schema import (
@@ -106,23 +105,30 @@ def write_listing(
     changed = _count(connection, papers, papers.c.changed_at == now, ids)
     snapshots = _record_snapshots(connection, ids, now)
     if rejected:
-        connection.execute(
-            rejected_items.insert(),
-            [
-                {
-                    "arxiv_id": _storable(reject.arxiv_id[:REJECTED_ID_LENGTH])
-                    if reject.arxiv_id
-                    else None,
-                    "page_url": page_url,
-                    "reason": _storable(reject.reason),
-                    # ASCII JSON: a rejected paper may hold what no text column
-                    # takes (a lone surrogate, NUL), and the payload keeps it exactly.
-                    "payload": json.dumps(reject.payload, default=str, sort_keys=True),
-                    "rejected_at": now,
-                }
-                for reject in rejected
-            ],
-        )
+        rows = [
+            {
+                "arxiv_id": _storable(reject.arxiv_id[:REJECTED_ID_LENGTH])
+                if reject.arxiv_id
+                else None,
+                "page_url": page_url,
+                "reason": _storable(reject.reason),
+                "payload": payload_json(reject.payload),
+                "rejected_at": now,
+            }
+            for reject in rejected
+        ]
+        # A re-read of the listing that finds the same rejects keeps no copy.
+        kept = {
+            (reason, payload)
+            for reason, payload in connection.execute(
+                sa.select(rejected_items.c.reason, rejected_items.c.payload).where(
+                    rejected_items.c.page_url == page_url
+                )
+            )
+        }
+        rows = [row for row in rows if (row["reason"], row["payload"]) not in kept]
+        if rows:
+            connection.execute(rejected_items.insert(), rows)
     return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing, changed)
 
 
