@@ -8,6 +8,10 @@ other settings, set when the crawler's settings are final.
   fails in seconds): ``RETRY_EXCEPTIONS`` is Scrapy's own list without it.
 - A robots.txt that cannot be fetched is logged in one line, without the
   traceback Scrapy's robots.txt middleware adds (the failed listing says why).
+- ``DIGEST_CA_BUNDLE`` (a private mirror's CA): https requests go through
+  ``tls.CaBundleHandler``, which checks certificates against that bundle,
+  unless the project names an https download handler of its own (which then
+  checks against the system's store: a refusal, never a silent trust).
 """
 
 from __future__ import annotations
@@ -46,6 +50,13 @@ class Digest:
             name for name in settings.getlist("RETRY_EXCEPTIONS") if not _is_unresolved(name)
         ]
         settings.set("RETRY_EXCEPTIONS", retried, priority="addon")  # a project's own list rules
+        if config.ca_bundle is not None:
+            handlers = dict(settings.getdict("DOWNLOAD_HANDLERS"))
+            handlers.setdefault("https", "digest_crawler.tls.CaBundleHandler")
+            priority = max(
+                settings.getpriority("DOWNLOAD_HANDLERS") or 0, SETTINGS_PRIORITIES["addon"]
+            )
+            settings.set("DOWNLOAD_HANDLERS", handlers, priority=priority)
         robots = logging.getLogger("scrapy.downloadermiddlewares.robotstxt")
         if not any(isinstance(f, _WithoutTraceback) for f in robots.filters):
             robots.addFilter(_WithoutTraceback())

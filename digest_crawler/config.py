@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from cryptography import x509
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 from scrapy.settings import BaseSettings
 
@@ -27,6 +28,8 @@ from digest_crawler.site.urls import check_base_url
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")  # ASCII digits only
 #: The backends the archive's upserts are written for.
 BACKENDS = ("sqlite", "postgresql")
+#: The largest CA bundle read (the system's whole store is about 220 KB).
+CA_BUNDLE_MAX_BYTES = 16 * 1024 * 1024
 
 
 class SettingError(ValueError):
@@ -60,6 +63,9 @@ class Config(BaseModel):
     hf_token: SecretStr
     #: Seconds between progress lines; 0: none.
     progress_interval: float
+    #: A PEM file of the CA certificates https answers are checked against,
+    #: in place of the system's store (a private mirror's CA); ``None``: the system's.
+    ca_bundle: Path | None
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -144,6 +150,15 @@ class Config(BaseModel):
             raise ValueError(f"{interval:g} s would flood the log: give 0 (off) or at least 0.1")
         return interval
 
+    @field_validator("ca_bundle", mode="before")
+    @classmethod
+    def _ca_bundle(cls, value: Any) -> Path | None:
+        if value in (None, ""):
+            return None
+        path = Path(str(value)).expanduser()
+        read_ca_bundle(path)
+        return path
+
     @field_validator("ratelimit_statuses", mode="before")
     @classmethod
     def _statuses(cls, value: Any) -> frozenset[int]:
@@ -184,6 +199,31 @@ def _number(value: Any, minimum: float) -> float:
     if not number >= minimum or math.isinf(number):
         raise ValueError(f"{value!r} is not a number of at least {minimum:g}")
     return number
+
+
+def read_ca_bundle(path: Path) -> list[x509.Certificate]:
+    """The certificates of a PEM CA bundle, or a one-line ``ValueError``: a
+    path that is no regular file (a FIFO would block, ``/dev/zero`` never
+    end), one that cannot be read, or a file that holds no PEM certificate."""
+    shown = str(path)
+    try:
+        if not path.exists():
+            raise ValueError(f"{shown!r}: no such file")
+        if not path.is_file():
+            raise ValueError(f"{shown!r} is not a regular file")
+        with path.open("rb") as bundle:
+            data = bundle.read(CA_BUNDLE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read {shown!r}: {exc.strerror or exc}") from None
+    if len(data) > CA_BUNDLE_MAX_BYTES:
+        raise ValueError(f"{shown!r} is over {CA_BUNDLE_MAX_BYTES // 2**20} MB: no CA bundle")
+    try:
+        certificates = x509.load_pem_x509_certificates(data)
+    except ValueError:
+        certificates = []
+    if not certificates:
+        raise ValueError(f"{shown!r} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+    return certificates
 
 
 def check_database_url(url: str) -> None:

@@ -9,6 +9,7 @@ them. What a paper is, is ``paper.Paper``.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,13 +29,31 @@ class Rejected:
     reason: str
     payload: dict[str, Any]
 
+    @property
+    def key(self) -> tuple[str, str]:
+        """What makes two rejects the same: the reason and the payload (as
+        the archive keeps it, JSON with sorted keys)."""
+        return self.reason, payload_json(self.payload)
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    """A rejected paper's payload as the archive keeps it: ASCII JSON (a
+    rejected paper may hold what no text column takes, a lone surrogate or
+    NUL, and the payload keeps it exactly), keys sorted.
+
+    >>> payload_json({"title": "x", "arxiv_id": None})
+    '{"arxiv_id": null, "title": "x"}'
+    """
+    return json.dumps(payload, default=str, sort_keys=True)
+
 
 @dataclass
 class Listing:
     """One listing read: which (the ``period`` starting on ``day``), from
     where, its outcome (with the reason when it is not ``served``), and its
     papers in list order as the loader filled them. The validation pipeline
-    fills ``valid`` (rank, paper) and ``rejected``."""
+    fills ``valid`` (rank, paper) and ``rejected``, each reject once
+    (``reject``)."""
 
     day: dt.date
     url: str
@@ -46,6 +65,21 @@ class Listing:
     papers: list[dict[str, Any] | None] = field(default_factory=list)
     valid: list[tuple[int, Paper]] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    #: Rejects not kept: copies of one kept (``reject``).
+    duplicate_rejects: int = 0
+    _reject_keys: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)
+
+    def reject(self, rejected: Rejected) -> bool:
+        """Keep ``rejected`` aside, unless the same reject (reason and
+        payload) already is: a broken answer's thousand copies of one bad
+        entry are one reject. Whether it was kept."""
+        key = rejected.key
+        if key in self._reject_keys:
+            self.duplicate_rejects += 1
+            return False
+        self._reject_keys.add(key)
+        self.rejected.append(rejected)
+        return True
 
     @property
     def name(self) -> str:

@@ -31,49 +31,98 @@ import email.utils
 import logging
 import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
 from digest_crawler.addon import api_slot
 from digest_crawler.config import Config
+from digest_crawler.tls import tls_failure
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
-_PARAMETER = re.compile(r";\s*([a-z]+)\s*=\s*(\d+)")
+#: ``;name=value`` parameters of a structured header (RFC 8941 items).
+_PARAMETER = re.compile(r";\s*([A-Za-z][A-Za-z0-9_.*-]*)\s*=\s*([^;,]*)")
+#: A number a header may hold: whole, ASCII, at most 9 digits (under 32
+#: years in seconds). More is absurd, as are a sign, a fraction or a digit
+#: of another script ("²", "٣"): such a header is ignored.
+_WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+class AbsurdHeader(ValueError):
+    """A rate-limit header that holds what no site means: it is ignored
+    (``digest/ratelimit_ignored``), never an error of the crawl."""
+
+
+def _whole(name: str, value: str) -> int:
+    value = value.strip()
+    if not _WHOLE.fullmatch(value):
+        shown = value if len(value) <= 20 else f"{value[:20]}... ({len(value)} characters)"
+        raise AbsurdHeader(f"{name}={shown!r} is not a whole number of at most 9 digits")
+    return int(value)
+
+
+def _parameters(value: str, names: str) -> dict[str, int]:
+    """The ``names`` parameters of a structured header, as numbers (a
+    repeated one: its last value, as RFC 8941 reads it).
+
+    >>> _parameters('"pages";r=0;t=42', "rt")
+    {'r': 0, 't': 42}
+    >>> _parameters('"pages";r=1;r=0', "rt")
+    {'r': 0}
+    >>> _parameters('"pages";r=0;t=' + "9" * 5000, "rt")
+    Traceback (most recent call last):
+    digest_crawler.middlewares.AbsurdHeader: t='99999999999999999999... (5000 characters)' is not a whole number of at most 9 digits
+    """
+    return {
+        name: _whole(name, found)
+        for name, found in _PARAMETER.findall(value)
+        if name in names and len(name) == 1
+    }
 
 
 def parse_retry_after(value: str | None, now: dt.datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP date).
+    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP
+    date; a date past is no wait); ``AbsurdHeader`` for anything else.
 
     >>> parse_retry_after("2")
     2.0
     >>> parse_retry_after("Thu, 26 Nov 2026 06:00:30 GMT",
     ...                   now=dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC))
     30.0
-    >>> parse_retry_after("soon") is None
-    True
+    >>> parse_retry_after("soon")
+    Traceback (most recent call last):
+    digest_crawler.middlewares.AbsurdHeader: Retry-After: 'soon' is neither seconds nor an HTTP date
     """
-    if not value:
+    if not value or not value.strip():
         return None
     value = value.strip()
-    if value.isascii() and value.isdigit():  # not "²": str.isdigit() takes it
-        return float(value)
+    if value[:1].isdigit() or value[:1] in "+-.":
+        return float(_whole("Retry-After", value))  # not "²": isdigit() alone takes it
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
+    except (TypeError, ValueError, IndexError, OverflowError):
+        shown = value if len(value) <= 40 else f"{value[:40]}..."
+        raise AbsurdHeader(f"Retry-After: {shown!r} is neither seconds nor an HTTP date") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
-    return max(0.0, (moment - (now or dt.datetime.now(dt.UTC))).total_seconds())
+    try:
+        wait = (moment - (now or dt.datetime.now(dt.UTC))).total_seconds()
+    except OverflowError:  # a date no calendar arithmetic reaches
+        raise AbsurdHeader(f"Retry-After: {value[:40]!r} is out of range") from None
+    return max(0.0, wait)
 
 
 def parse_policy(value: str | None) -> tuple[int, float] | None:
-    """(quota, window seconds) from a ``RateLimit-Policy`` header.
+    """(quota, window seconds) from a ``RateLimit-Policy`` header; ``None``
+    when it names no quota; ``AbsurdHeader`` when a number is absurd.
 
     >>> parse_policy('"fixed window";"pages";q=100;w=300')
     (100, 300.0)
@@ -82,14 +131,15 @@ def parse_policy(value: str | None) -> tuple[int, float] | None:
     """
     if not value:
         return None
-    parameters = dict(_PARAMETER.findall(value))
-    if "q" not in parameters or "w" not in parameters or int(parameters["q"]) == 0:
+    parameters = _parameters(value, "qw")
+    if "q" not in parameters or "w" not in parameters or parameters["q"] == 0:
         return None
-    return int(parameters["q"]), float(parameters["w"])
+    return parameters["q"], float(parameters["w"])
 
 
 def parse_ratelimit(value: str | None) -> tuple[int | None, float | None]:
-    """(remaining, seconds to reset) from a ``RateLimit`` header.
+    """(remaining, seconds to reset) from a ``RateLimit`` header;
+    ``AbsurdHeader`` when a number is absurd.
 
     >>> parse_ratelimit('"pages";r=0;t=42')
     (0, 42.0)
@@ -98,10 +148,9 @@ def parse_ratelimit(value: str | None) -> tuple[int | None, float | None]:
     """
     if not value:
         return None, None
-    parameters = dict(_PARAMETER.findall(value))
-    remaining = int(parameters["r"]) if "r" in parameters else None
-    reset = float(parameters["t"]) if "t" in parameters else None
-    return remaining, reset
+    parameters = _parameters(value, "rt")
+    reset = parameters.get("t")
+    return parameters.get("r"), float(reset) if reset is not None else None
 
 
 class RateLimitMiddleware:
@@ -120,6 +169,8 @@ class RateLimitMiddleware:
         self.paused_until: dict[str, float] = {}
         # seconds between requests, from its published RateLimit-Policy
         self.paces: dict[str, float] = {}
+        # headers found absurd once: said once a run
+        self.ignored: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RateLimitMiddleware:
@@ -130,7 +181,7 @@ class RateLimitMiddleware:
         return middleware
 
     def response_downloaded(self, response: Response, request: Request, spider: Any = None) -> None:
-        policy = parse_policy(_header(response, "RateLimit-Policy"))
+        policy = self._read(parse_policy, response, "RateLimit-Policy")
         if policy is not None:
             self._pace(request, policy)
 
@@ -154,9 +205,9 @@ class RateLimitMiddleware:
     def process_response(
         self, request: Request, response: Response, spider: Any = None
     ) -> Response:
-        remaining, reset = parse_ratelimit(_header(response, "RateLimit"))
+        remaining, reset = self._read(parse_ratelimit, response, "RateLimit") or (None, None)
         if response.status in self.statuses:
-            wait = parse_retry_after(_header(response, "Retry-After"))
+            wait = self._read(parse_retry_after, response, "Retry-After")
             if wait is None:
                 wait = reset
             self.stats.inc_value(f"digest/ratelimit_status/{response.status}")
@@ -169,6 +220,19 @@ class RateLimitMiddleware:
                 self._pause(request, reset, "the RateLimit budget is spent")
             self._recover(request)
         return response
+
+    def _read(self, parse: Callable[[str | None], T], response: Response, name: str) -> T | None:
+        """What ``parse`` reads from the ``name`` header; ``None`` for an
+        absurd one, which is counted and said once a run (a hostile mirror
+        may send it on every answer)."""
+        try:
+            return parse(_header(response, name))
+        except AbsurdHeader as exc:
+            self.stats.inc_value("digest/ratelimit_ignored")
+            level = logging.DEBUG if name in self.ignored else logging.WARNING
+            self.ignored.add(name)
+            logger.log(level, "Ignored the %s header of %s: %s", name, response.url, exc)
+            return None
 
     def _pace(self, request: Request, policy: tuple[int, float]) -> None:
         quota, window = policy
@@ -221,6 +285,32 @@ class RateLimitMiddleware:
         return self.crawler.engine.downloader if self.crawler.crawling else None
 
 
+class TlsMiddleware:
+    """A certificate that fails its check (``digest_crawler.tls``) is not
+    retried: it would fail again, and each retry costs the whole backoff.
+    Counted in ``digest/tls_errors``; the listing fails with the reason
+    (``tls.tls_failure``). Placed after RetryMiddleware (550), so that it
+    sees the error first."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> TlsMiddleware:
+        assert crawler.stats is not None
+        if not crawler.settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"):
+            logger.warning(
+                "DOWNLOAD_VERIFY_CERTIFICATES is off: the certificates of https answers"
+                " are not checked, and no token is sent"
+            )
+        return cls(crawler.stats)
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        if tls_failure(exception) is not None:
+            self.stats.inc_value("digest/tls_errors")
+            request.meta["dont_retry"] = True
+
+
 #: The site whose own host gets the token (never a mirror's).
 HUB_HOST = "huggingface.co"
 
@@ -233,9 +323,15 @@ class HubTokenMiddleware:
     The token is ``DIGEST_HF_TOKEN``, or else the ``HF_TOKEN`` environment
     variable. It goes only to ``https://huggingface.co`` (never to a mirror
     named by ``DIGEST_BASE_URL`` on another host, never over plain HTTP),
-    never with a request that follows a redirect, nor robots.txt's; it is
-    neither logged nor stored. The pacing follows the budget the answers
-    publish (``RateLimitMiddleware``).
+    never with a request that follows a redirect, nor robots.txt's, nor when
+    certificates are not checked (``DOWNLOAD_VERIFY_CERTIFICATES`` off); it
+    is neither logged nor stored.
+
+    It is placed after HttpCacheMiddleware (900): the header is added to the
+    request last, just before it is sent, and taken off it again first,
+    when its answer (or its error) comes back, before the cache stores the
+    request's headers with the answer (or the retry middleware copies it).
+    The pacing follows the budget the answers publish (``RateLimitMiddleware``).
     """
 
     def __init__(self, token: str) -> None:
@@ -243,8 +339,20 @@ class HubTokenMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HubTokenMiddleware:
-        token = Config.from_settings(crawler.settings).hf_token.get_secret_value()
-        return cls(token.strip())
+        token = Config.from_settings(crawler.settings).hf_token.get_secret_value().strip()
+        if (
+            token
+            and crawler.settings.getpriority("DIGEST_HF_TOKEN") == SETTINGS_PRIORITIES["cmdline"]
+        ):
+            # Scrapyd passes its setting= fields on the command line too.
+            logger.warning(
+                "DIGEST_HF_TOKEN was given on the command line: it shows in the process"
+                " list (ps) and in a scheduler's log; set HF_TOKEN in the crawl's"
+                " environment instead"
+            )
+        if not crawler.settings.getbool("DOWNLOAD_VERIFY_CERTIFICATES"):
+            token = ""  # whoever answers for huggingface.co would get it
+        return cls(token)
 
     def process_request(self, request: Request, spider: Any = None) -> None:
         if self.token and self.goes_to_hub(request):
@@ -252,6 +360,15 @@ class HubTokenMiddleware:
         else:
             # A request built from another (a followed redirect) keeps its headers.
             request.headers.pop("Authorization", None)
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        request.headers.pop("Authorization", None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception, spider: Any = None) -> None:
+        request.headers.pop("Authorization", None)
 
     @staticmethod
     def goes_to_hub(request: Request) -> bool:
@@ -267,6 +384,7 @@ class HubTokenMiddleware:
             and port in (None, 443)
             and "@" not in parts.netloc
             and not request.meta.get("digest_redirects")
+            and not request.meta.get("redirect_urls")  # one Scrapy's redirect middleware followed
             and not request.meta.get("dont_obey_robotstxt")  # robots.txt's own request
         )
 

@@ -54,11 +54,21 @@ LINKS = Group("links")
 
 @dataclass(frozen=True)
 class Searched(Group):
-    """A text the full-text index covers, and how much a match in it weighs
-    (FTS5's ``bm25()`` weight; PostgreSQL's weight class follows from it)."""
+    """A text the full-text index covers, how much a match in it weighs
+    (FTS5's ``bm25()`` weight; PostgreSQL's weight class follows from it),
+    and how many of its first characters PostgreSQL's index holds.
+
+    PostgreSQL's full-text vector of a paper holds at most 1 MB, and a
+    character of text costs up to about 11 bytes of it (hyphenated pairs of
+    4-byte letters, measured): the texts' ``indexed`` characters add up to
+    60,000 (at most about 660 KB), more than any real paper's texts (an
+    arXiv abstract holds at most 1,920 characters). SQLite's FTS5 has no
+    such limit and indexes every character. The stored text is always whole.
+    """
 
     name: str = "texts"
     weight: float = 1.0
+    indexed: int = 1_000
 
     @property
     def weight_class(self) -> str:
@@ -91,27 +101,27 @@ class Paper(BaseModel):
         description="arXiv id, e.g. `2607.28618`, the key; text (`2401.76000` is not `2401.76`)"
     )
     url: Annotated[Text, LINKS] = Field(description="the paper's page on the crawled site")
-    title: Annotated[Text, Searched(weight=10.0)] = Field(
+    title: Annotated[Text, Searched(weight=10.0, indexed=1_000)] = Field(
         description="plain text, whitespace runs collapsed, NUL characters dropped (the same"
         " rule for every text field and backend: PostgreSQL refuses NUL in text)"
     )
-    abstract: Annotated[Text | None, Searched(weight=3.0)] = Field(
+    abstract: Annotated[Text | None, Searched(weight=3.0, indexed=30_000)] = Field(
         None, description="null when the page gives none (card fallback)"
     )
-    ai_summary: Annotated[Text | None, Searched(weight=2.0)] = Field(
+    ai_summary: Annotated[Text | None, Searched(weight=2.0, indexed=5_000)] = Field(
         None, description="the site's own summary of the paper, where it made one"
     )
-    ai_keywords: Annotated[list[Text] | None, Searched(weight=3.0)] = Field(
+    ai_keywords: Annotated[list[Text] | None, Searched(weight=3.0, indexed=3_000)] = Field(
         None, description="the site's keywords of the paper, where it made them"
     )
-    authors: Annotated[list[Text] | None, Searched(weight=1.0)] = Field(
+    authors: Annotated[list[Text] | None, Searched(weight=1.0, indexed=20_000)] = Field(
         None,
         description="names, in page order (hidden authors included); null (SQL NULL) when unknown",
     )
     author_count: Count | None = Field(
         None, description='number of authors (what the cards show as "N authors")'
     )
-    organization: Annotated[Text | None, Searched(weight=1.0)] = Field(
+    organization: Annotated[Text | None, Searched(weight=1.0, indexed=1_000)] = Field(
         None, description="display name, e.g. `New York University`"
     )
     organization_id: Text | None = Field(None, description="handle, e.g. `newyorkuniversity`")

@@ -21,6 +21,7 @@ from digest_crawler.config import Config
 from digest_crawler.items import Listing, Rejected
 from digest_crawler.paper import Paper
 from digest_crawler.periods import Period
+from digest_crawler.site.processors import quoted
 from digest_crawler.storage import migrate
 from digest_crawler.storage.archive import CrawlArchive
 
@@ -37,8 +38,10 @@ def validation_reason(error: ValidationError) -> str:
 
 class ValidatePipeline:
     """Check each paper of a listing against ``Paper``: the valid ones go on
-    with their rank, the others are kept aside with their reason, and a
-    paper listed twice on one page is kept once (at its first rank)."""
+    with their rank, the others are kept aside with their reason (once: the
+    copies of a reject, same reason and payload, are counted in
+    ``digest/duplicate_rejects``, not kept), and a paper listed twice on one
+    page is kept once (at its first rank)."""
 
     def __init__(self, stats: StatsCollector) -> None:
         self.stats = stats
@@ -60,15 +63,19 @@ class ValidatePipeline:
             except ValidationError as exc:
                 reason = validation_reason(exc)
                 arxiv_id = fields.get("arxiv_id")
-                self.stats.inc_value("digest/rejected_items")
-                logger.warning("Invalid paper %r on %s: %s", arxiv_id, item.url, reason)
-                item.rejected.append(
+                # The payload is what the page gave (and the listing's day and
+                # URL), not the moment it was read: a re-read keeps it the same.
+                payload = {name: value for name, value in fields.items() if name != "scraped_at"}
+                kept = item.reject(
                     Rejected(
                         str(arxiv_id) if arxiv_id is not None else None,
-                        f"invalid paper {arxiv_id!r}: {reason}",
-                        fields,
+                        f"invalid paper {quoted(arxiv_id)}: {reason}",
+                        payload,
                     )
                 )
+                if kept:
+                    self.stats.inc_value("digest/rejected_items")
+                    logger.warning("Invalid paper %s on %s: %s", quoted(arxiv_id), item.url, reason)
                 continue
             if paper.arxiv_id in seen:
                 self.stats.inc_value("digest/duplicate_items")
@@ -76,6 +83,14 @@ class ValidatePipeline:
                 continue
             seen.add(paper.arxiv_id)
             item.valid.append((rank, paper))
+        if item.duplicate_rejects:
+            self.stats.inc_value("digest/duplicate_rejects", item.duplicate_rejects)
+            logger.warning(
+                "%d copies of papers rejected on %s were not kept again (%d kept)",
+                item.duplicate_rejects,
+                item.url,
+                len(item.rejected),
+            )
         return item
 
 
@@ -174,12 +189,21 @@ class StoragePipeline:
         self.counts["papers_new"] += written.new
         self.counts["papers_updated"] += written.updated
         self.counts["items_rejected"] += written.rejected
-        if item.outcome != "served":
+        if item.outcome != "served" and not written.papers:
             return item
         self.stats.inc_value("digest/papers_stored", written.papers)
         self.stats.inc_value("digest/papers_new", written.new)
         self.stats.inc_value("digest/papers_updated", written.updated)
         self.stats.inc_value("digest/upvote_snapshots", written.snapshots)
+        if item.outcome != "served":
+            # An incomplete read (the API's list past its last page): what was
+            # read is kept; the listing stays failed, for the next run.
+            logger.warning(
+                "Stored the %d papers read of the incomplete listing %s; it is not settled",
+                written.papers,
+                item.name,
+            )
+            return item
         self.stats.inc_value("digest/listings_stored")
         if written.missing:
             # A day fills up during the day: a shorter read is a partial

@@ -76,9 +76,12 @@ DOWNLOAD_TIMEOUT = 60  # default 180 s
 # Before RetryMiddleware (550) sees a 429/503: wait what Retry-After and
 # RateLimit say (capped), and pause when the RateLimit budget is spent.
 DOWNLOADER_MIDDLEWARES = {
+    # Before RetryMiddleware sees it: a certificate that fails is not retried.
+    "digest_crawler.middlewares.TlsMiddleware": 555,
     "digest_crawler.middlewares.RateLimitMiddleware": 560,
-    # Adds the token (if any) to requests for huggingface.co only.
-    "digest_crawler.middlewares.HubTokenMiddleware": 565,
+    # Adds the token (if any) to requests for huggingface.co only, after
+    # HttpCacheMiddleware (900) and taken off before it stores a request.
+    "digest_crawler.middlewares.HubTokenMiddleware": 950,
 }
 DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
 DIGEST_RATELIMIT_STATUSES = [429, 503]
@@ -91,6 +94,13 @@ DIGEST_API_DELAY = 0.62
 # A Hugging Face token raises both budgets (200 pages, 1,000 API calls). Empty:
 # the HF_TOKEN environment variable, if set. Sent to huggingface.co only.
 DIGEST_HF_TOKEN = ""
+
+# Check the certificate of every https answer (pages, API calls, robots.txt)
+# against the system's CA store (default False: Scrapy checks none, and the
+# token would go to whoever answers for huggingface.co). A private mirror's
+# CA: DIGEST_CA_BUNDLE, a PEM file trusted in place of the system's store.
+DOWNLOAD_VERIFY_CERTIFICATES = True
+DIGEST_CA_BUNDLE = ""
 
 # Retry 429 and 5xx answers (Scrapy's RETRY_HTTP_CODES) a few more times.
 RETRY_TIMES = 4  # default 2

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
 
-from digest_crawler.config import Config, SettingError
+from digest_crawler.config import CA_BUNDLE_MAX_BYTES, Config, SettingError
+from tests.support.tls import Authority, self_signed
 
 
 def settings(**overrides: str) -> Settings:
@@ -112,3 +116,66 @@ def test_a_database_driver_that_is_not_installed_is_one_line_naming_the_extra(
         "setting DIGEST_DATABASE_URL: 'postgresql+psycopg://u:***@h/x': import of psycopg halted;"
         " None in sys.modules (pip install -e '.[postgresql]')"
     )
+
+
+def test_a_ca_bundle_is_a_readable_pem_file_of_certificates(tmp_path: Path) -> None:
+    bundle = tmp_path / "mirror-ca.pem"
+    bundle.write_bytes(Authority().certificate + Authority("another CA").certificate)
+    assert Config.from_settings(settings()).ca_bundle is None  # the system's store
+    assert Config.from_settings(settings(DIGEST_CA_BUNDLE=str(bundle))).ca_bundle == bundle
+
+
+def written(content: bytes) -> Callable[[Path], Path]:
+    def write(path: Path) -> Path:
+        path.write_bytes(content)
+        return path
+
+    return write
+
+
+def directory(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+def fifo(path: Path) -> Path:
+    os.mkfifo(path)  # reading it would block the crawl before it starts
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path, "no such file"),
+        (directory, "is not a regular file"),
+        (lambda path: Path("/dev/zero"), "'/dev/zero' is not a regular file"),
+        (fifo, "is not a regular file"),
+        (written(b""), "holds no PEM certificate"),
+        (written(b"\x00" * 100), "holds no PEM certificate"),
+        (written(self_signed("x").key), "holds no PEM certificate"),  # a key, no certificate
+        (
+            written(b"-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"),
+            "holds no PEM certificate",
+        ),
+        (written(b" " * (CA_BUNDLE_MAX_BYTES + 1)), "is over 16 MB"),
+    ],
+    ids=[
+        "missing",
+        "a directory",
+        "a device",
+        "a FIFO",
+        "empty",
+        "binary",
+        "a key",
+        "broken PEM",
+        "huge",
+    ],
+)
+def test_an_unusable_ca_bundle_is_one_line_naming_the_setting(
+    tmp_path: Path, make: Callable[[Path], Path], message: str
+) -> None:
+    path = make(tmp_path / "ca.pem")
+    with pytest.raises(SettingError) as caught:
+        Config.from_settings(settings(DIGEST_CA_BUNDLE=str(path)))
+    assert str(caught.value).startswith("setting DIGEST_CA_BUNDLE: ")
+    assert message in str(caught.value) and "\n" not in str(caught.value)

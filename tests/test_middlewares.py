@@ -2,14 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scrapy import Request
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadFailedError
 from scrapy.http import Response
+from scrapy.settings import Settings
+from service_identity import VerificationError
+from service_identity.exceptions import DNSMismatch
+from service_identity.hazmat import DNS_ID
+from twisted.python.failure import Failure
+from twisted.web.client import ResponseNeverReceived
 
-from digest_crawler.middlewares import HubTokenMiddleware, RateLimitMiddleware
-from tests.support.crawler import make_crawler, run_async
+from digest_crawler.middlewares import (
+    AbsurdHeader,
+    HubTokenMiddleware,
+    RateLimitMiddleware,
+    TlsMiddleware,
+    parse_policy,
+    parse_ratelimit,
+    parse_retry_after,
+)
+from digest_crawler.spiders.daily import DailySpider
+from tests.support.crawler import make_crawler, project_settings, run_async
 
 POLICY = {"RateLimit-Policy": '"fixed window";"pages";q=100;w=300'}
 
@@ -84,6 +104,8 @@ def test_api_calls_are_a_bucket_of_their_own_with_the_api_pace() -> None:
         ("https://huggingface.co:8443/papers", {}, False),
         ("https://huggingface.co/papers/date/2026-07-30", {"digest_redirects": 1}, False),
         ("https://huggingface.co/robots.txt", {"dont_obey_robotstxt": True}, False),
+        # A redirect Scrapy's own redirect middleware followed (robots.txt's).
+        ("https://huggingface.co/x", {"redirect_urls": ["https://huggingface.co/y"]}, False),
     ],
 )
 def test_the_token_goes_to_the_site_s_own_host_first_hand_only(
@@ -128,3 +150,113 @@ def test_a_429_slows_the_api_for_its_retry_not_for_the_run() -> None:
     assert slot.delay == 1.24
     limits.process_response(call, Response(call.url, status=200))
     assert slot.delay == 0.62  # DIGEST_API_DELAY: no policy was published
+
+
+def test_the_token_leaves_the_request_before_the_cache_or_a_retry_sees_it() -> None:
+    """Placed after HttpCacheMiddleware (900), the header is on the request
+    only while it is sent: the answer and the error coming back find it gone."""
+    order = project_settings()["DOWNLOADER_MIDDLEWARES"]
+    assert order["digest_crawler.middlewares.HubTokenMiddleware"] > 900  # HttpCacheMiddleware
+    tokens = HubTokenMiddleware("hf_secret")
+    for comes_back in (
+        lambda request: tokens.process_response(request, Response(request.url)),
+        lambda request: tokens.process_exception(request, TimeoutError()),
+    ):
+        request = Request("https://huggingface.co/papers/date/2026-07-31")
+        tokens.process_request(request)
+        assert request.headers["Authorization"] == b"Bearer hf_secret"
+        comes_back(request)
+        assert "Authorization" not in request.headers
+
+
+def test_no_token_goes_where_certificates_are_not_checked(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("HF_TOKEN", "hf_secret")
+    crawler = make_crawler(DOWNLOAD_VERIFY_CERTIFICATES=False)
+    assert HubTokenMiddleware.from_crawler(crawler).token == ""
+    with caplog.at_level(logging.WARNING):
+        TlsMiddleware.from_crawler(crawler)
+    assert "DOWNLOAD_VERIFY_CERTIFICATES is off" in caplog.text and "hf_secret" not in caplog.text
+
+
+def test_a_token_given_on_the_command_line_is_warned_of_and_never_shown(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        HubTokenMiddleware.from_crawler(make_crawler(DIGEST_HF_TOKEN="hf_onthecommandline"))
+    assert caplog.text == ""  # a project setting (settings.py): no process list shows it
+    settings = Settings(project_settings())
+    settings.set("DIGEST_HF_TOKEN", "hf_onthecommandline", priority="cmdline")  # -s NAME=VALUE
+    crawler = Crawler(DailySpider, settings)
+    with caplog.at_level(logging.WARNING):
+        assert HubTokenMiddleware.from_crawler(crawler).token == "hf_onthecommandline"
+    (record,) = caplog.records
+    assert "process list (ps)" in record.getMessage() and "HF_TOKEN" in record.getMessage()
+    assert "hf_onthecommandline" not in caplog.text
+
+
+def test_a_certificate_that_fails_is_counted_and_not_retried() -> None:
+    crawler = make_crawler()
+    assert crawler.stats is not None
+    tls = TlsMiddleware.from_crawler(crawler)
+    mismatch = VerificationError(errors=[DNSMismatch(mismatched_id=DNS_ID("huggingface.co"))])
+    error = DownloadFailedError("handshake")
+    error.__cause__ = ResponseNeverReceived([Failure(mismatch)])
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    tls.process_exception(request, error)  # returns nothing: the retry middleware gets it next
+    assert request.meta["dont_retry"] is True
+    assert crawler.stats.get_value("digest/tls_errors") == 1
+    refused = Request("https://huggingface.co/papers/date/2026-07-31")
+    tls.process_exception(refused, DownloadFailedError("Connection was refused"))
+    assert "dont_retry" not in refused.meta  # another error: retried as before
+
+
+@given(st.text(max_size=60) | st.from_regex(r'"pages";r=-?[0-9\u0660-\u0669.²e]{0,30};t=.{0,30}'))
+def test_a_rate_limit_header_reads_as_a_bounded_number_or_is_refused(value: str) -> None:
+    """Any text: a number of at most 9 digits, or AbsurdHeader (which the
+    middleware ignores and counts), never another error."""
+    for parse in (parse_ratelimit, parse_policy, parse_retry_after):
+        try:
+            found = parse(value)
+        except AbsurdHeader:
+            continue
+        numbers = found if isinstance(found, tuple) else (found,)
+        assert all(n is None or 0 <= n < 10**9 or parse is parse_retry_after for n in numbers)
+
+
+@pytest.mark.parametrize(
+    "date",
+    [
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "Mon, 01 Jan 0001 00:00:00 GMT",
+        "Thu, 26 Nov 2026 06:00:30 +9999",
+    ],
+)
+def test_a_retry_after_date_far_off_is_a_capped_wait_or_refused(date: str) -> None:
+    limits = middleware()
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    limits.process_response(
+        request, Response(request.url, status=429, headers={"Retry-After": date})
+    )
+    wait = limits.paused_until.get("huggingface.co", time.monotonic()) - time.monotonic()
+    assert wait <= 300  # DIGEST_RATELIMIT_MAX_WAIT
+
+
+def test_a_5000_digit_rate_limit_is_ignored_and_counted_not_a_failed_day() -> None:
+    crawler = make_crawler()
+    assert crawler.stats is not None
+    limits = RateLimitMiddleware.from_crawler(crawler)
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    huge = "9" * 5000
+    answer = Response(
+        request.url,
+        headers=[
+            ("RateLimit", f'"pages";r=0;t={huge}'),
+            ("RateLimit-Policy", f'"fixed window";"pages";q={huge};w=300'),
+        ],
+    )
+    assert limits.process_response(request, answer) is answer
+    limits.response_downloaded(answer, request)
+    assert crawler.stats.get_value("digest/ratelimit_ignored") == 2
+    assert limits.paused_until == {} and limits.paces == {}

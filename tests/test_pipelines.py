@@ -70,8 +70,22 @@ def test_invalid_papers_are_kept_aside_with_a_reason_and_counted(
     assert [p.arxiv_id for _, p in item.valid] == ["2607.00001"]  # the rest of the listing goes on
     (rejected,) = item.rejected
     assert reason in rejected.reason and "\n" not in rejected.reason
-    assert rejected.payload == paper(**changes)
+    # What the page gave, not when it was read: a re-read's reject is the same.
+    assert rejected.payload == {k: v for k, v in paper(**changes).items() if k != "scraped_at"}
     assert stats == {"rejected_items": 1}
+
+
+def test_copies_of_a_reject_are_kept_once_and_counted() -> None:
+    """A broken answer's thousand copies of one bad entry: one reject, one
+    log line; a reject of another reason or payload is its own."""
+    item, stats = validated(
+        *[paper(upvotes=-1)] * 1000,
+        paper(arxiv_id="2607.00002", upvotes=-1),
+        paper(arxiv_id="2607.00003"),
+    )
+    assert [p.arxiv_id for _, p in item.valid] == ["2607.00003"]
+    assert [r.arxiv_id for r in item.rejected] == ["2607.28618", "2607.00002"]
+    assert stats == {"rejected_items": 2, "duplicate_rejects": 999}
 
 
 def test_a_paper_listed_twice_is_kept_once_at_its_first_rank() -> None:
@@ -144,6 +158,28 @@ def test_items_that_are_not_listings_pass_through(database_url: str) -> None:
         assert run.validate.process_item(other) is other
         assert run.storage.process_item(other) is other
     assert rows(database_url) == [] and run.stat("listings_stored") is None
+
+
+def test_an_incomplete_listing_stores_what_was_read_and_stays_failed_and_open(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The API's list past its last page: the papers read are stored, the
+    ledger says failed (with how many, and why), the day is not settled, and
+    the run is not complete: the next run of the same days reads it again."""
+    with Run(database_url) as run:
+        item = listing(paper(), paper(arxiv_id="2607.16922"))
+        item.outcome, item.reason = "failed", "incomplete: the API's list goes on past 50 pages"
+        run.storage.process_item(run.validate.process_item(item))
+    assert len(rows(database_url)) == 2 and len(rows(database_url, storage.listings)) == 2
+    assert (run.stat("papers_stored"), run.stat("listings_stored")) == (2, None)
+    assert run.stat("listings_failed") == 1
+    (ledger,) = rows(database_url, storage.crawl_listings)
+    assert (ledger["outcome"], ledger["papers"]) == ("failed", 2)
+    assert ledger["reason"].startswith("incomplete: ")
+    assert rows(database_url, storage.listing_days) == []  # never read whole: not settled
+    (record,) = rows(database_url, storage.crawl_runs)
+    assert record["complete"] is False or record["complete"] == 0
+    assert "Stored the 2 papers read of the incomplete listing 2026-07-31" in caplog.text
 
 
 def test_storage_counts_and_logs_what_each_listing_wrote(
@@ -254,3 +290,12 @@ def test_an_archive_that_cannot_be_opened_closes_the_spider_before_any_request(
     assert "schema version 99, newer than this release" in caplog.text
     run.storage.spider_closed(run.spider, "storage_error")  # nothing left to close
     assert rows(database_url, storage.crawl_runs) == []
+
+
+def test_a_huge_id_is_quoted_short_in_the_reason_and_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    item, _ = validated(paper(arxiv_id="2607." + "9" * 10**6))
+    (rejected,) = item.rejected
+    assert len(rejected.reason) < 500 and "(1,000,007 characters)" in rejected.reason
+    assert max(len(record.getMessage()) for record in caplog.records) < 500

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from digest_crawler.site.entries import RawPaper, loads, paper_from_entry
+from digest_crawler.site.entries import (
+    MAX_ANSWER_VALUES,
+    RawPaper,
+    loads,
+    paper_from_entry,
+    values_at_most,
+)
 from digest_crawler.site.urls import PAGE_SIZE
 
 
@@ -25,6 +31,9 @@ class ApiPage:
     papers: list[RawPaper] = field(default_factory=list)
     #: Why the answer is not a list of entries; ``None`` when it is.
     problem: str | None = None
+    #: The problem is that the answer holds more than was asked for (a
+    #: broken mirror's answer: refused before its entries are read).
+    oversized: bool = False
 
     @property
     def is_last(self) -> bool:
@@ -39,7 +48,16 @@ def parse_answer(text: str) -> ApiPage:
     '2607.00001'
     >>> parse_answer('{"error": "Invalid date"}').problem
     'the answer is not a JSON list of entries (a dict)'
+    >>> parse_answer("[" + ",".join(["{}"] * 101) + "]").problem
+    'the answer holds 101 entries, more than the 100 asked for'
     """
+    if values_at_most(text) > MAX_ANSWER_VALUES:
+        # Not parsed: 16 MB of "[{},{},...]" would be 5 million dicts.
+        return ApiPage(
+            problem=f"the answer holds more than {MAX_ANSWER_VALUES:,} JSON values,"
+            f" far more than {PAGE_SIZE} entries make",
+            oversized=True,
+        )
     try:
         entries = loads(text)
     except (ValueError, RecursionError) as exc:  # RecursionError: JSON nested too deep
@@ -47,5 +65,10 @@ def parse_answer(text: str) -> ApiPage:
     if not isinstance(entries, list):
         return ApiPage(
             problem=f"the answer is not a JSON list of entries (a {type(entries).__name__})"
+        )
+    if len(entries) > PAGE_SIZE:
+        return ApiPage(
+            problem=f"the answer holds {len(entries):,} entries, more than the {PAGE_SIZE} asked for",
+            oversized=True,
         )
     return ApiPage(papers=[paper_from_entry(entry) for entry in entries])

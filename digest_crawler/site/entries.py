@@ -32,6 +32,29 @@ def submitted_day(paper: RawPaper) -> dt.date | None:
         return None
 
 
+#: The most JSON values one API answer (``PAGE_SIZE`` entries) may make: a
+#: real entry makes about 120 (the captured answers), one of a paper with
+#: 5,000 authors some 20,000.
+MAX_ANSWER_VALUES = 200_000
+#: The most JSON values a listing page's hydration JSON may make: a listing
+#: of ``MAX_LISTING`` real entries makes some 600,000.
+MAX_PAGE_VALUES = 1_000_000
+
+
+def values_at_most(text: str) -> int:
+    """How many JSON values ``text`` can make at most, counted without
+    parsing it (a scan of the text, not a value made): every value but the
+    first of a list or an object follows a comma, and each list or object
+    opens with a bracket (text inside strings only adds to the count). What
+    parsing a JSON text costs in memory grows with its values, not its
+    bytes: ``[{},{},...]`` makes 5 million dicts of 16 MB.
+
+    >>> values_at_most('[{"id": "1"}, {"id": "2"}]')  # a list, two dicts, two strings
+    5
+    """
+    return text.count(",") + text.count("[") + text.count("{") + 1
+
+
 def loads(text: str) -> Any:
     """JSON as the site writes it; a number too long for ``int()`` (over
     4,300 digits) stays its text, for the loader to judge, instead of

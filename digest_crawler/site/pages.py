@@ -22,8 +22,14 @@ from parsel import Selector
 
 from digest_crawler.dates import parse_shown_date, to_date
 from digest_crawler.periods import KINDS, Period
-from digest_crawler.site.entries import RawPaper, loads, paper_from_entry
-from digest_crawler.site.urls import period_from_url
+from digest_crawler.site.entries import (
+    MAX_PAGE_VALUES,
+    RawPaper,
+    loads,
+    paper_from_entry,
+    values_at_most,
+)
+from digest_crawler.site.urls import MAX_LISTING, period_from_url
 
 _PAPER_HREF = re.compile(r"^/papers/([^/?#]+)$")
 _AUTHOR_COUNT = re.compile(r"(\d[\d,]*)\s+authors?\b")
@@ -45,6 +51,9 @@ class ListingPage:
     papers: list[RawPaper] = field(default_factory=list)
     #: Why the hydration element could not be used, for the log.
     problem: str | None = None
+    #: Why the page is no listing at all: it lists more than any listing
+    #: holds (``MAX_LISTING``; a broken mirror's page). Its papers are not read.
+    oversized: str | None = None
 
 
 def parse_listing(text: str, url: str, requested: dt.date | None = None) -> ListingPage:
@@ -61,12 +70,31 @@ def parse_listing(text: str, url: str, requested: dt.date | None = None) -> List
     props_text = selector.xpath(HYDRATION_PROPS_XPATH).get()
     problem = "no DailyPapers hydration element"
     if props_text is not None:
+        if values_at_most(props_text) > MAX_PAGE_VALUES:
+            # Not parsed: its values would cost memory no listing needs.
+            return _oversized(
+                url, f"its hydration JSON holds more than {MAX_PAGE_VALUES:,} JSON values"
+            )
         props, problem = _load_props(props_text)
+        if props is not None and len(props["dailyPapers"]) > MAX_LISTING:
+            return _oversized(url, f"it lists {len(props['dailyPapers']):,} papers")
         if props is not None:
             return _page_from_props(props, url)
+    cards = int(float(selector.xpath("count(//article)").get() or 0))
+    if cards > MAX_LISTING:
+        return _oversized(url, f"it shows {cards:,} cards")
     page = _page_from_cards(selector, url, requested)
     page.problem = problem
     return page
+
+
+def _oversized(url: str, what: str) -> ListingPage:
+    return ListingPage(
+        url=url,
+        served_date=None,
+        source="cards",
+        oversized=f"{what}, more than any listing holds ({MAX_LISTING:,} papers)",
+    )
 
 
 def _not_html(url: str) -> ListingPage:

@@ -1,4 +1,5 @@
-"""Small pure processors for the item loader.
+"""Small pure processors for the item loader, and how a page's text is
+quoted in a log line or a reason (``quoted``).
 
 Text from the hydration JSON is already plain text: these never strip
 "tags" or decode entities, they only tidy whitespace.
@@ -15,6 +16,26 @@ from w3lib.url import safe_url_string
 # most 18 of them: more is no count, and int() refuses past 4,300.
 _WEB_URL = re.compile(r"^https?://[^/?#\s]+", re.IGNORECASE)
 _INTEGER = re.compile(r"^[0-9]{1,3}(?:,[0-9]{3}){1,5}$|^[0-9]{1,18}$")
+
+
+#: The most characters of a page's text a log line or a reason quotes.
+QUOTED_MAX = 200
+
+
+def quoted(value: object) -> str:
+    """``value`` quoted (``repr``: it cannot forge a log line), cut to
+    ``QUOTED_MAX`` characters: a page's 10 MB field or a 15 KB Location is
+    not copied into every log line and ledger row that names it.
+
+    >>> quoted("2607.00001")
+    "'2607.00001'"
+    >>> quoted("x" * 5000)[-30:]
+    'xxxxxxxx... (5,002 characters)'
+    """
+    shown = repr(value)
+    if len(shown) <= QUOTED_MAX:
+        return shown
+    return f"{shown[:QUOTED_MAX]}... ({len(shown):,} characters)"
 
 
 def collapse_whitespace(value: object) -> str | None:

@@ -33,7 +33,7 @@ from digest_crawler.site.api import parse_answer
 from digest_crawler.site.entries import RawPaper, submitted_day
 from digest_crawler.site.loaders import load_paper
 from digest_crawler.site.pages import parse_listing
-from digest_crawler.site.processors import collapse_whitespace
+from digest_crawler.site.processors import collapse_whitespace, quoted
 from digest_crawler.site.urls import (
     MAX_PAGES,
     MAX_REDIRECTS,
@@ -140,7 +140,7 @@ class ListingReader:
             return self._redirected(answer)
         if answer.text is None:
             self.notes.count("unreadable_pages")
-            return self.failed(answer.url, f"not a text page ({answer.content_type!r})")
+            return self.failed(answer.url, f"not a text page ({quoted(answer.content_type)})")
         if is_api_answer(answer.url):
             return self._read_api(answer, answer.text)
         return self._read_page(answer, answer.text)
@@ -171,6 +171,9 @@ class ListingReader:
         requested = self.period
         page = parse_listing(text, answer.url, requested.start if requested.kind == "day" else None)
         self.notes.count("pages")
+        if page.oversized is not None:
+            self.notes.count("oversized_answers")
+            return self.failed(answer.url, f"the page is no listing: {page.oversized}")
         if page.source == "cards":
             self.notes.count("fallback_pages")
             if requested.kind != "day":
@@ -192,7 +195,7 @@ class ListingReader:
             self.served = page.served_date
         if page.period != requested.kind or page.served_date != requested.start:
             # The period is the page's text: quoted, it cannot forge a log line.
-            shown = page.period if page.period in KINDS else repr(page.period)
+            shown = page.period if page.period in KINDS else quoted(page.period)
             return self._no_digest(answer.url, f"the site served the {shown} of {page.served_date}")
         if not page.papers:
             self.notes.count("empty_pages")
@@ -208,7 +211,7 @@ class ListingReader:
         found = parse_answer(text)
         self.notes.count("api_answers")
         if found.problem is not None:
-            self.notes.count("unreadable_pages")
+            self.notes.count("oversized_answers" if found.oversized else "unreadable_pages")
             return self.failed(answer.url, found.problem)
         # A list that changed while it was paged (a paper added or moved
         # up) repeats an entry at the next page's start, and may skip one.
@@ -223,10 +226,17 @@ class ListingReader:
                 " while it was paged, and a paper may be missing from this read",
             )
         self._papers += fresh
+        if found.papers and not fresh:
+            # The same entries again, all of them: a server that ignores p=.
+            return self._incomplete(
+                answer, f"page {self._page} of the API's list repeats the pages before it"
+            )
         if not found.is_last:
             if self._page + 1 >= MAX_PAGES:
-                return self.failed(
-                    answer.url, f"the API's list goes on past {MAX_PAGES} pages of {PAGE_SIZE}"
+                return self._incomplete(
+                    answer,
+                    f"the API's list goes on past {MAX_PAGES} pages of {PAGE_SIZE}"
+                    f" ({MAX_PAGES * PAGE_SIZE:,} papers, more than any listing holds)",
                 )
             # Through the API, whichever door the read began at (a page may
             # redirect to the API).
@@ -248,6 +258,22 @@ class ListingReader:
         if requested.kind == "day":
             self.served = requested.start
         return self._listing(answer, papers, check_days=True)
+
+    def _incomplete(self, answer: Answer, reason: str) -> Listing:
+        """The API's list read no further: its papers read so far are
+        stored, and the listing stays failed (not settled, read again by the
+        next run): nothing read is lost, and the run does not pass for done."""
+        self.notes.count("listings_incomplete")
+        self.notes.log(
+            logging.ERROR,
+            f"Could not read all of {self.period}: {reason}; storing the {len(self._papers)}"
+            " papers read, the listing stays failed",
+        )
+        if self.period.kind == "day":
+            self.served = self.period.start
+        listing = self._listing(answer, self._papers, check_days=True)
+        listing.outcome, listing.reason = "failed", f"incomplete: {reason}"
+        return listing
 
     def _listing(self, answer: Answer, raws: list[RawPaper], check_days: bool) -> Listing:
         """The ``Listing`` of ``raws`` (in list order) through the loader.
@@ -283,23 +309,22 @@ class ListingReader:
                 self.notes.count("links_dropped", len(dropped))
                 self.notes.log(
                     logging.INFO,
-                    f"Paper {arxiv_id!r} on {answer.url}: dropped "
-                    + ", ".join(f"{name}={raw[name]!r}" for name in dropped)
+                    f"Paper {quoted(arxiv_id)} on {answer.url}: dropped "
+                    + ", ".join(f"{name}={quoted(raw[name])}" for name in dropped)
                     + " (not an http(s) URL)",
                 )
             listing.papers.append(paper)
         return listing
 
     def _keep_aside(self, listing: Listing, raw: RawPaper, why: str) -> None:
-        """A paper of another listing: kept aside with its reason, its rank left empty."""
-        self.notes.count("rejected_items")
+        """A paper of another listing: kept aside with its reason (once, if
+        the listing holds copies of it), its rank left empty."""
         arxiv_id = raw.get("arxiv_id")
-        reason = f"paper {arxiv_id!r} {why}"
-        self.notes.log(logging.WARNING, f"On {listing.url}: {reason}")
-        listing.rejected.append(
-            Rejected(str(arxiv_id) if arxiv_id is not None else None, reason, raw)
-        )
+        reason = f"paper {quoted(arxiv_id)} {why}"
         listing.papers.append(None)
+        if listing.reject(Rejected(str(arxiv_id) if arxiv_id is not None else None, reason, raw)):
+            self.notes.count("rejected_items")
+            self.notes.log(logging.WARNING, f"On {listing.url}: {reason}")
 
     def _redirected(self, answer: Answer) -> Listing | Follow:
         if answer.location is None:
@@ -309,12 +334,12 @@ class ListingReader:
             url = Request(urljoin(answer.url, answer.location)).url
         except ValueError as exc:  # "Invalid IPv6 URL", a port out of range, no scheme
             return self.failed(
-                answer.url, f"redirected to {answer.location!r}, which is no URL ({exc})"
+                answer.url, f"redirected to {quoted(answer.location)}, which is no URL ({exc})"
             )
         if not on_site(url, self.base_url):
             # Quoted, and without a user name or password the Location carried.
             shown = without_credentials(url)
-            return self.failed(answer.url, f"redirected off the site to {shown!r}")
+            return self.failed(answer.url, f"redirected off the site to {quoted(shown)}")
         served = period_from_url(url)
         if served is not None and served != self.period and self._page > 0:
             # The earlier pages' papers are of this listing: it cannot be "no digest".

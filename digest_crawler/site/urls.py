@@ -14,6 +14,9 @@ PAGE_SIZE = 100
 #: Calls for one listing before it is given up: a month has about 1,500
 #: papers; an answer that never ends is no listing.
 MAX_PAGES = 50
+#: The most papers one listing may hold, through either door (``MAX_PAGES``
+#: calls of ``PAGE_SIZE``): a day holds fewer than 100, a month about 1,500.
+MAX_LISTING = MAX_PAGES * PAGE_SIZE
 #: Redirects followed for one answer (on the site only).
 MAX_REDIRECTS = 5
 

@@ -27,6 +27,7 @@ from digest_crawler.items import Listing
 from digest_crawler.periods import Period
 from digest_crawler.site.reading import REDIRECTS, Answer, Follow, ListingReader
 from digest_crawler.site.urls import period_from_url
+from digest_crawler.tls import tls_failure
 
 # A redirect is read from its Location header rather than followed by
 # Scrapy: the reader decides (one request per listing when it leads to
@@ -194,7 +195,7 @@ class DailySpider(scrapy.Spider):
             )
             reason = f"HTTP {status}{' after retries' if retried else ''}"
         else:
-            reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
+            reason = tls_failure(error) or f"{type(error).__name__}: {failure.getErrorMessage()}"
         reader: ListingReader = request.cb_kwargs["reader"]
         yield self._done(reader, reader.failed(request.url, reason))
         yield from self._next_listing()

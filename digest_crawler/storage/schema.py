@@ -9,6 +9,7 @@ bookkeeping. Every change here is also an Alembic migration
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from typing import Any
 
@@ -128,13 +129,30 @@ papers = sa.Table(
 )
 
 
+#: The longest organization key kept whole (in characters: 1,024 bytes at
+#: most, well inside PostgreSQL's btree row of about 2,700 bytes).
+ORGANIZATION_KEY_LENGTH = 256
+
+
 def organization_key(name: str | None) -> str | None:
-    """The organization filter's key of a name or handle.
+    """The organization filter's key of a name or handle: the name in lower
+    case; a longer one than ``ORGANIZATION_KEY_LENGTH`` (which no index row
+    holds on every backend) as its beginning and the SHA-256 of the whole,
+    so the filter still tells two long names apart.
 
     >>> organization_key("École Polytechnique"), organization_key(None)
     ('école polytechnique', None)
+    >>> key = organization_key("Lab " * 100)
+    >>> len(key), key[:9], key[192:193]
+    (257, 'lab lab l', '#')
     """
-    return name.lower() if name is not None else None
+    if name is None:
+        return None
+    key = name.lower()
+    if len(key) <= ORGANIZATION_KEY_LENGTH:
+        return key
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"{key[:192]}#{digest}"
 
 
 listing_days = sa.Table(
@@ -272,8 +290,8 @@ crawl_listings = sa.Table(
 # the index and reads the texts from ``papers`` by rowid; Datasette's search
 # box finds it by its ``content=``) and the triggers of the FTS5 manual's
 # external-content recipe. An upsert keeps a paper's rowid. PostgreSQL: a
-# stored generated ``tsvector`` (each text in the weight class its
-# ``paper.Searched`` marker gives) with a GIN index. Migration 0006 builds the same for an older archive; the
+# stored generated ``tsvector`` (of each text the beginning and in the weight
+# class its ``paper.Searched`` marker gives) with a GIN index. Migration 0006 builds the same for an older archive; the
 # texts are JSON lists for authors and keywords, indexed as their JSON text.
 SEARCH_TABLE = "papers_fts"
 SEARCH_VECTOR = "search_vector"
@@ -303,9 +321,16 @@ def _sqlite_search_ddl() -> list[str]:
     ]
 
 
+def postgresql_indexed_text(name: str) -> str:
+    """The part of a ``papers`` text PostgreSQL's search index holds: its
+    first ``Searched.indexed`` characters (lists as their JSON text)."""
+    text = f"{name}::text" if KINDS[name].type is list else name
+    return f"left({text}, {search_weight(name).indexed})"
+
+
 def _postgresql_search_ddl() -> list[str]:
     parts = " || ".join(
-        f"setweight(to_tsvector('english', coalesce({c}{'::text' if KINDS[c].type is list else ''}, '')),"
+        f"setweight(to_tsvector('english', coalesce({postgresql_indexed_text(c)}, '')),"
         f" '{search_weight(c).weight_class}')"
         for c in SEARCH_COLUMNS
     )

@@ -157,7 +157,14 @@ def _sqlite_search(query: str) -> sa.Select[Any]:
 def _postgresql_search(query: str) -> sa.Select[Any]:
     tsquery = sa.func.websearch_to_tsquery(sa.text("'english'::regconfig"), query)
     vector: sa.ColumnElement[Any] = sa.literal_column(f"papers.{SEARCH_VECTOR}")
-    text = sa.func.concat_ws(" — ", papers.c.title, papers.c.abstract, papers.c.ai_summary)
+    # The snippet is cut from the part of each text the index holds.
+    text = sa.func.concat_ws(
+        " — ",
+        *(
+            sa.func.left(papers.c[name], search_weight(name).indexed)
+            for name in ("title", "abstract", "ai_summary")
+        ),
+    )
     options = f"StartSel={MARK[0]}, StopSel={MARK[1]}, MaxWords={SNIPPET_WORDS}, MinWords=6"
     snippet = sa.func.ts_headline(sa.text("'english'::regconfig"), text, tsquery, options)
     score = sa.func.ts_rank(vector, tsquery)

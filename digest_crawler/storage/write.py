@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from digest_crawler.items import Rejected
+from digest_crawler.items import Rejected, payload_json
 from digest_crawler.paper import COUNTS, REFRESHED, Paper, fields_in
 from digest_crawler.periods import Period
 from digest_crawler.storage.schema import (
@@ -31,6 +30,8 @@ from digest_crawler.storage.schema import (
 
 #: The counts an upvote snapshot keeps.
 _COUNTS = fields_in(COUNTS)
+#: The most paper ids one statement binds (see ``_chunks``).
+IDS_PER_STATEMENT = 900
 
 # The one dialect difference of the writes: whose insert() has on_conflict_do_update.
 _INSERTS: dict[str, Any] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -68,6 +69,7 @@ def write_listing(
     # in another order, as ranks change) then lock them in the same order
     # instead of deadlocking on PostgreSQL.
     ranked = sorted(ranked, key=lambda pair: pair[1].arxiv_id)
+    ids = [paper.arxiv_id for _, paper in ranked]
     new = 0
     for start in range(0, len(ranked), batch_size):
         new += _upsert_papers(connection, [p for _, p in ranked[start : start + batch_size]], now)
@@ -82,15 +84,8 @@ def write_listing(
                 for rank, paper in ranked
             ],
         )
-        day = ranked[0][1].listing_date
-        missing = connection.execute(
-            sa.select(sa.func.count())
-            .select_from(listings)
-            .where(
-                listings.c.listing_date == day,
-                listings.c.arxiv_id.not_in([paper.arxiv_id for _, paper in ranked]),
-            )
-        ).scalar_one()
+        day = listings.c.listing_date == ranked[0][1].listing_date
+        missing = _count(connection, listings, day) - _count(connection, listings, day, ids)
     elif ranked and period is not None:
         where = {"period": period.kind, "period_start": period.start}
         connection.execute(
@@ -100,43 +95,66 @@ def write_listing(
                 for rank, paper in ranked
             ],
         )
-        missing = connection.execute(
-            sa.select(sa.func.count())
-            .select_from(period_listings)
-            .where(
-                period_listings.c.period == period.kind,
-                period_listings.c.period_start == period.start,
-                period_listings.c.arxiv_id.not_in([paper.arxiv_id for _, paper in ranked]),
-            )
-        ).scalar_one()
-    changed = 0
-    if ranked:
-        changed = connection.execute(
-            sa.select(sa.func.count()).where(
-                papers.c.arxiv_id.in_([paper.arxiv_id for _, paper in ranked]),
-                papers.c.changed_at == now,
-            )
-        ).scalar_one()
-    snapshots = _record_snapshots(connection, [paper.arxiv_id for _, paper in ranked], now)
-    if rejected:
-        connection.execute(
-            rejected_items.insert(),
-            [
-                {
-                    "arxiv_id": _storable(reject.arxiv_id[:REJECTED_ID_LENGTH])
-                    if reject.arxiv_id
-                    else None,
-                    "page_url": page_url,
-                    "reason": _storable(reject.reason),
-                    # ASCII JSON: a rejected paper may hold what no text column
-                    # takes (a lone surrogate, NUL), and the payload keeps it exactly.
-                    "payload": json.dumps(reject.payload, default=str, sort_keys=True),
-                    "rejected_at": now,
-                }
-                for reject in rejected
-            ],
+        listed = sa.and_(
+            period_listings.c.period == period.kind,
+            period_listings.c.period_start == period.start,
         )
+        missing = _count(connection, period_listings, listed) - _count(
+            connection, period_listings, listed, ids
+        )
+    changed = _count(connection, papers, papers.c.changed_at == now, ids)
+    snapshots = _record_snapshots(connection, ids, now)
+    if rejected:
+        rows = [
+            {
+                "arxiv_id": _storable(reject.arxiv_id[:REJECTED_ID_LENGTH])
+                if reject.arxiv_id
+                else None,
+                "page_url": page_url,
+                "reason": _storable(reject.reason),
+                "payload": payload_json(reject.payload),
+                "rejected_at": now,
+            }
+            for reject in rejected
+        ]
+        # A re-read of the listing that finds the same rejects keeps no copy.
+        kept = {
+            (reason, payload)
+            for reason, payload in connection.execute(
+                sa.select(rejected_items.c.reason, rejected_items.c.payload).where(
+                    rejected_items.c.page_url == page_url
+                )
+            )
+        }
+        rows = [row for row in rows if (row["reason"], row["payload"]) not in kept]
+        if rows:
+            connection.execute(rejected_items.insert(), rows)
     return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing, changed)
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    """``ids`` in runs that one statement can bind: a listing may hold any
+    number of papers, a statement binds at most 65,535 parameters on
+    PostgreSQL and 32,766 on SQLite (999 before SQLite 3.32)."""
+    for start in range(0, len(ids), IDS_PER_STATEMENT):
+        yield ids[start : start + IDS_PER_STATEMENT]
+
+
+def _count(
+    connection: Connection,
+    table: sa.Table,
+    where: sa.ColumnElement[bool],
+    ids: Sequence[str] | None = None,
+) -> int:
+    """How many rows of ``table`` match ``where`` (and, given ``ids``, are
+    of one of those papers: distinct ids, counted a run at a time)."""
+    query = sa.select(sa.func.count()).select_from(table).where(where)
+    if ids is None:
+        return int(connection.execute(query).scalar_one())
+    return sum(
+        int(connection.execute(query.where(table.c.arxiv_id.in_(run))).scalar_one())
+        for run in _chunks(ids)
+    )
 
 
 def record_read(connection: Connection, day: dt.date, now: dt.datetime, settles: bool) -> None:
@@ -180,9 +198,13 @@ def _storable(text: str) -> str:
 def _upsert_papers(connection: Connection, batch: Sequence[Paper], now: dt.datetime) -> int:
     """Insert or refresh ``batch`` (distinct ids); return how many were new."""
     ids = [paper.arxiv_id for paper in batch]
-    existing = set(
-        connection.scalars(sa.select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(ids)))
-    )
+    existing = {
+        arxiv_id
+        for run in _chunks(ids)
+        for arxiv_id in connection.scalars(
+            sa.select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(run))
+        )
+    }
     moments = {"first_seen_at": now, "last_seen_at": now, "changed_at": now}
     connection.execute(
         _paper_upsert(connection.dialect.name),
@@ -290,7 +312,10 @@ def _snapshot_insert() -> Any:
 def _record_snapshots(connection: Connection, arxiv_ids: Sequence[str], now: dt.datetime) -> int:
     """Add an upvote snapshot for each paper whose stored counts differ from
     its latest snapshot (or that has none); return how many were added."""
-    if not arxiv_ids:
-        return 0
-    result = connection.execute(_snapshot_insert(), {"ids": sorted(arxiv_ids), "observed_at": now})
-    return int(result.rowcount)
+    # Kept after the statement: SQLAlchemy gives an INSERT's count of rows
+    # only when asked to (psycopg's was -1).
+    statement = _snapshot_insert().execution_options(preserve_rowcount=True)
+    return sum(
+        int(connection.execute(statement, {"ids": run, "observed_at": now}).rowcount)
+        for run in _chunks(sorted(arxiv_ids))
+    )

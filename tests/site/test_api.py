@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 from digest_crawler.periods import Period
 from digest_crawler.site.api import parse_answer
+from digest_crawler.site.entries import MAX_ANSWER_VALUES, values_at_most
 from digest_crawler.site.pages import parse_listing
 from digest_crawler.site.urls import PAGE_SIZE, api_path
 from tests.conftest import FIXTURES, fixture_text
@@ -55,3 +57,36 @@ def test_one_endless_number_costs_only_its_paper() -> None:
     assert (
         answer.papers[0]["upvotes"] == "9" * 5001
     )  # the loader leaves it out; validation says why
+
+
+def test_an_answer_of_more_entries_than_asked_for_is_refused_unread() -> None:
+    """A mirror nobody controls answers ``limit=100`` with 100,000 empty
+    entries (300 KB): refused before any entry becomes a raw paper."""
+    answer = parse_answer(json.dumps([{}] * 100_000))
+    assert answer.oversized and answer.papers == []
+    assert (
+        answer.problem
+        == "the answer holds more than 200,000 JSON values, far more than 100 entries make"
+    )
+    answer = parse_answer(json.dumps([{"paper": {"id": f"2607.{n:05d}"}} for n in range(101)]))
+    assert (answer.oversized, answer.problem) == (
+        True,
+        "the answer holds 101 entries, more than the 100 asked for",
+    )
+    real = (FIXTURES / "sources" / "api-daily-papers-2026-07-31.json").read_text(encoding="utf-8")
+    assert (
+        values_at_most(real) * 100 / 30 < MAX_ANSWER_VALUES / 10
+    )  # ten times a real answer's room
+
+
+def test_an_answer_just_under_16_mb_costs_no_memory_to_refuse() -> None:
+    """5.5 million empty entries (under DOWNLOAD_MAXSIZE) were a MemoryError:
+    they are counted in the text, never made."""
+    text = "[" + "{}," * 5_500_000 + "{}]"
+    tracemalloc.start()
+    try:
+        answer = parse_answer(text)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert answer.oversized and peak < 1_000_000

@@ -7,8 +7,11 @@ import html
 import json
 
 import pytest
+from parsel import Selector
 
-from digest_crawler.site.pages import parse_listing
+from digest_crawler.site.entries import MAX_PAGE_VALUES, values_at_most
+from digest_crawler.site.pages import HYDRATION_PROPS_XPATH, parse_listing
+from digest_crawler.site.urls import MAX_LISTING
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.seed import seed_papers
 from tests.support.sitegen import hostile_entries
@@ -324,3 +327,45 @@ def test_a_week_s_key_is_no_day() -> None:
     page = render_listing(api_entries(), D(2026, 7, 27), props=json.dumps(props))
     listing = parse_listing(page, "http://x/papers/date/2026-07-27")
     assert listing.served_date is None
+
+
+def _with_props(props: str) -> str:
+    return fixture_text("listing-2026-03-11-no-hydration.html").replace(
+        "<main", f'<div data-target="DailyPapers" data-props="{html.escape(props)}"></div><main', 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("entries", "reason"),
+    [
+        ([{}] * 600_000, "its hydration JSON holds more than 1,000,000 JSON values"),
+        ([{}] * 5_001, "it lists 5,001 papers"),
+    ],
+    ids=["values", "entries"],
+)
+def test_a_page_listing_more_than_any_listing_holds_is_no_listing(
+    entries: list[object], reason: str
+) -> None:
+    """A mirror's hydration JSON with a huge dailyPapers list: refused, not
+    read as papers (and not read from the cards instead)."""
+    props = json.dumps({"dateString": "2026-03-11", "dailyPapers": entries})
+    page = parse_listing(_with_props(props), "http://127.0.0.1/papers/date/2026-03-11")
+    assert page.oversized == f"{reason}, more than any listing holds (5,000 papers)"
+    assert page.papers == []
+
+
+def test_a_page_of_more_cards_than_any_listing_holds_is_no_listing() -> None:
+    text = fixture_text("listing-2026-03-11-no-hydration.html").replace(
+        "<main", "<main>" + "<article></article>" * 5_001 + "</main><main", 1
+    )
+    page = parse_listing(text, "http://127.0.0.1/papers/date/2026-03-11")
+    assert page.oversized == "it shows 5,021 cards, more than any listing holds (5,000 papers)"
+
+
+def test_a_real_page_is_far_from_the_bounds() -> None:
+    props = (
+        Selector(text=fixture_text("listing-2026-07-31.html")).xpath(HYDRATION_PROPS_XPATH).get()
+    )
+    assert props is not None
+    entries = len(json.loads(props)["dailyPapers"])
+    assert values_at_most(props) / entries * MAX_LISTING < MAX_PAGE_VALUES

@@ -214,16 +214,38 @@ def test_an_api_answer_of_other_days_files_nothing_and_a_stray_paper_is_kept_asi
     assert counts(read)["rejected_items"] == 1
 
 
-def test_an_api_list_without_end_fails_its_listing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_api_list_without_end_keeps_what_was_read_and_stays_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past MAX_PAGES the list is read no further: the papers read are the
+    listing's (stored), its outcome failed (read again next run)."""
     monkeypatch.setattr(reading, "MAX_PAGES", 2)
+    read = reader(day("2026-03-09"), "api")
+    entries = many_entries(D(2026, 3, 9), 200)
+    following = follow(read.read(api(read.url, entries[:100])))
+    found = listing(read.read(api(following.url, entries[100:])))
+    assert (found.outcome, found.reason) == (
+        "failed",
+        "incomplete: the API's list goes on past 2 pages of 100 (200 papers, more than any"
+        " listing holds)",
+    )
+    assert [p and p["arxiv_id"] for p in found.papers] == [e["paper"]["id"] for e in entries]
+    assert counts(read)["listings_incomplete"] == 1 and read.served == D(2026, 3, 9)
+    assert "storing the 200 papers read, the listing stays failed" in lines(read)
+
+
+def test_an_api_that_ignores_the_page_asked_for_stops_at_its_second_page() -> None:
+    """A mirror that answers every p= with its first page: the second answer
+    repeats all of the first, and paging stops there (not 50 calls later)."""
     read = reader(day("2026-03-09"), "api")
     full = many_entries(D(2026, 3, 9), 100)
     following = follow(read.read(api(read.url, full)))
     found = listing(read.read(api(following.url, full)))
     assert (found.outcome, found.reason) == (
         "failed",
-        "the API's list goes on past 2 pages of 100",
+        "incomplete: page 1 of the API's list repeats the pages before it",
     )
+    assert len(found.papers) == 100
 
 
 def test_an_api_answer_that_is_no_list_fails_its_listing() -> None:
@@ -383,3 +405,44 @@ def test_every_dropped_link_is_counted_the_thumbnail_too() -> None:
     assert paper is not None and "thumbnail" not in paper and "project_page" not in paper
     assert counts(read)["links_dropped"] == 2
     assert "thumbnail='javascript:alert(1)'" in lines(read)
+
+
+def test_an_answer_larger_than_asked_fails_its_listing_in_one_line() -> None:
+    read = reader(day("2026-03-09"), "api")
+    found = listing(read.read(api(read.url, [{}] * 100_000)))
+    assert (found.outcome, found.papers, found.rejected) == ("failed", [], [])
+    assert found.reason == (
+        "the answer holds more than 200,000 JSON values, far more than 100 entries make"
+    )
+    assert counts(read) == {"api_answers": 1, "oversized_answers": 1}
+    assert len(lines(read).splitlines()) == 1
+    read = reader(day("2026-03-09"))
+    props = json.dumps({"dateString": "2026-03-09", "dailyPapers": [{}] * 5_001})
+    found = listing(read.read(page(render_listing([], D(2026, 3, 9), props=props), read.url)))
+    assert found.outcome == "failed" and found.papers == []
+    assert found.reason == (
+        "the page is no listing: it lists 5,001 papers, more than any listing holds (5,000 papers)"
+    )
+    assert counts(read) == {"pages": 1, "oversized_answers": 1}
+
+
+def test_a_page_s_huge_text_is_quoted_short_in_reasons_and_log_lines() -> None:
+    """A 15 KB Location (as long as a header line may be), a 1 MB
+    periodType, a 1 MB id, a 1 MB link: each reason and log line quotes
+    200 characters of it and says how long it was."""
+    read = reader(day("2026-03-09"))
+    found = listing(read.read(redirect(read.url, "http://127.0.0.2/" + "a" * 15_000)))
+    assert (found.reason or "").endswith("... (15,019 characters)")
+    assert len(found.reason or "") < 300 and len(lines(read)) < 400
+    read = reader(day("2026-03-09"))
+    props = json.dumps({"dateString": "2026-03-09", "periodType": "x" * 10**6, "dailyPapers": []})
+    found = listing(read.read(page(render_listing([], D(2026, 3, 9), props=props), read.url)))
+    assert found.outcome == "no_digest" and len(found.reason or "") < 300
+    read = reader(day("2026-03-09"), "api")
+    entries = many_entries(D(2026, 3, 9), 2)
+    entries[0]["paper"]["githubRepo"] = "javascript:" + "x" * 10**6
+    entries[1]["paper"]["id"] = "2603." + "9" * 10**6
+    entries[1]["paper"]["submittedOnDailyAt"] = "2026-03-06T00:00:00.000Z"
+    found = listing(read.read(api(read.url, entries)))
+    (kept,) = found.rejected
+    assert len(kept.reason) < 300 and max(len(line) for line in lines(read).splitlines()) < 600

@@ -4,6 +4,7 @@ upgrade loses or changes nothing stored (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import shutil
 import sqlite3
@@ -16,8 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from digest_crawler import storage
-from digest_crawler.storage import make_engine, metadata, migrate
-from digest_crawler.storage.schema import is_search_object
+from digest_crawler.storage import make_engine, metadata, migrate, queries
+from digest_crawler.storage.schema import is_search_object, organization_key
+from digest_crawler.storage.search import search
 from tests.conftest import FIXTURES
 
 # Made by `scrapy crawl daily` of the last release without migrations
@@ -304,6 +306,161 @@ def test_version_8_renames_the_ledger_s_days_to_listings_keeping_every_row(
             (dt.date(2026, 8, 3), "failed", 0, "HTTP 500"),
         ]
         assert keys == {"fk_crawl_listings_run_id"}
+    finally:
+        engine.dispose()
+
+
+#: Version 6's search vector as released before version 9: every text whole.
+UNBOUNDED_SEARCH_VECTOR = (
+    "ALTER TABLE papers ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
+    + " || ".join(
+        f"setweight(to_tsvector('english', coalesce({column}, '')), '{weight}')"
+        for column, weight in (
+            ("title", "A"),
+            ("abstract", "B"),
+            ("authors::text", "C"),
+            ("organization", "C"),
+            ("ai_summary", "C"),
+            ("ai_keywords::text", "B"),
+        )
+    )
+    + ") STORED"
+)
+
+
+def long_words(count: int, seed: str) -> str:
+    """Distinct words: as many lexemes as words."""
+    table = str.maketrans("0123456789", "ghijklmnop")
+    return " ".join(
+        hashlib.sha256(f"{seed}{n}".encode()).hexdigest()[:10].translate(table)
+        for n in range(count)
+    )
+
+
+def insert_paper(engine: sa.Engine, arxiv_id: str, organization: str, abstract: str) -> None:
+    """A paper as versions 4 to 8 store it (no organization keys yet at 5)."""
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO papers (arxiv_id, url, title, abstract, organization,"
+                " organization_id, listing_date, upvotes, scraped_at, first_seen_at,"
+                " last_seen_at, changed_at) VALUES (:arxiv_id, 'u', 'A title', :abstract,"
+                " :organization, :organization, '2026-07-31', 3, '2026-08-01T00:00:00.000000Z',"
+                " '2026-08-01T00:00:00.000000Z', '2026-08-01T00:00:00.000000Z',"
+                " '2026-08-01T00:00:00.000000Z')"
+            ),
+            {"arxiv_id": arxiv_id, "organization": organization, "abstract": abstract},
+        )
+
+
+def kept_papers(engine: sa.Engine) -> dict[str, tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return {
+            row.arxiv_id: (row.organization, row.organization_id, row.abstract)
+            for row in connection.execute(
+                sa.select(
+                    storage.papers.c.arxiv_id,
+                    storage.papers.c.organization,
+                    storage.papers.c.organization_id,
+                    storage.papers.c.abstract,
+                )
+            )
+        }
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_values_beyond_postgresql_s_indexes_do_not_stop_an_upgrade(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    # A 3,000-character organization (6,000 bytes: a btree row holds about
+    # 2,700) and an abstract of 1.3 MB of words (a tsvector holds 1 MB),
+    # both stored by a release of schema 5, before the keys and the index.
+    url = (
+        f"sqlite:///{tmp_path / 'v5.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, to=5)
+        long_name = "Ω" + long_words(300, "org")[:2999]
+        insert_paper(engine, "2607.00001", long_name, long_words(120_000, "abstract"))
+        insert_paper(engine, "2607.00002", "New York University", "Short.")
+        before = kept_papers(engine)
+        assert migrate.upgrade(engine) == (5, HEAD)
+        assert differences(engine) == []
+        assert kept_papers(engine) == before
+        with engine.connect() as connection:
+            keys = dict(
+                connection.execute(
+                    sa.select(storage.papers.c.arxiv_id, storage.papers.c.organization_key)
+                ).all()
+            )
+            found = [
+                match.arxiv_id
+                for match in search(
+                    connection,
+                    before["2607.00001"][2].split()[0],
+                    queries.PaperFilter(),
+                    limit=10,
+                )
+            ]
+        assert keys == {
+            "2607.00001": organization_key(long_name),
+            "2607.00002": "new york university",
+        }
+        assert found == ["2607.00001"]
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_9_bounds_what_version_8_indexed_whole(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'v8.sqlite'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, to=8)
+        long_name = "Lab " * 100
+        insert_paper(engine, "2607.00001", long_name, "Chemistry literature synthesis.")
+        with engine.begin() as connection:
+            if backend == "postgresql":  # the vector as version 6 made it then
+                connection.exec_driver_sql("ALTER TABLE papers DROP COLUMN search_vector")
+                connection.exec_driver_sql(UNBOUNDED_SEARCH_VECTOR)
+                connection.exec_driver_sql(
+                    "CREATE INDEX ix_papers_search_vector ON papers USING gin (search_vector)"
+                )
+            # A key as version 7 made it then (SQLite held any length).
+            connection.execute(
+                sa.text("UPDATE papers SET organization_key = :key, organization_id_key = :key"),
+                {"key": long_name.lower()} if backend == "sqlite" else {"key": "lab"},
+            )
+        before = kept_papers(engine)
+        assert migrate.upgrade(engine) == (8, HEAD)
+        assert differences(engine) == []
+        assert kept_papers(engine) == before
+        with engine.connect() as connection:
+            keys = connection.execute(
+                sa.select(storage.papers.c.organization_key, storage.papers.c.organization_id_key)
+            ).one()
+            found = search(connection, "synthesis", queries.PaperFilter(), limit=10)
+        expected = organization_key(long_name) if backend == "sqlite" else "lab"
+        assert tuple(keys) == (expected, expected)
+        assert [match.arxiv_id for match in found] == ["2607.00001"]
+        if backend == "postgresql":
+            # A new archive in the same place: the same structure (the
+            # vector's expression included).
+            upgraded = structure(engine)
+            with engine.begin() as connection:
+                for table in sa.inspect(connection).get_table_names():
+                    connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
+            assert migrate.upgrade(engine) == (None, HEAD)
+            assert structure(engine) == upgraded
     finally:
         engine.dispose()
 

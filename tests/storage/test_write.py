@@ -139,12 +139,15 @@ def test_a_snapshot_is_added_only_when_a_paper_s_latest_counts_change(
         ((292, 2, 8), (292, 2, 8)),  # back to counts of an older snapshot: still a change
     ]
     names = ("upvotes", "num_comments", "github_stars")
+    added = []  # what each write says it added (digest/upvote_snapshots)
     for counts, other_counts in crawls:
         with crawl() as run:
-            run.store(
+            written = run.store(
                 paper(**dict(zip(names, counts, strict=True))),
                 paper(**other, **dict(zip(names, other_counts, strict=True))),
             )
+        added.append(written.snapshots)
+    assert added == [2, 0, 2, 1]
     history: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows(database_url, storage.upvote_snapshots):
         history.setdefault(row["arxiv_id"], []).append(tuple(row[name] for name in names))
@@ -174,6 +177,27 @@ def test_rejected_papers_are_kept_with_page_url_reason_and_payload(
     payload = json.loads(rejected["payload"])
     assert payload["upvotes"] == -4 and payload["title"].startswith("AskChem")
     assert len(rows(database_url)) == 1
+
+
+def test_a_re_read_of_a_listing_keeps_no_second_copy_of_the_same_reject(
+    database_url: str, crawl: NewCrawl
+) -> None:
+    """Each read of a day (six in the refresh schedule) finds the same bad
+    paper: one row, until what the page gives of it changes. A paper with a
+    lone surrogate compares as it is stored."""
+    for upvotes in (-4, -4, -5):
+        with crawl() as run:
+            run.store(
+                paper(),
+                paper(arxiv_id="2607.99999", upvotes=upvotes),
+                paper(arxiv_id="2607.0000\ud800", title="x\ud800y\x00"),
+            )
+    rejected = rows(database_url, storage.rejected_items)
+    assert [(r["arxiv_id"], json.loads(r["payload"])["upvotes"]) for r in rejected] == [
+        ("2607.99999", -4),
+        ("2607.0000\\ud800", 292),
+        ("2607.99999", -5),
+    ]
 
 
 def test_a_rejected_paper_holding_what_no_text_column_takes_costs_only_itself(

@@ -8,6 +8,7 @@ request log to count what the crawler fetched.
 from __future__ import annotations
 
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -118,9 +119,29 @@ def default_routes() -> dict[str, Answer | Answers]:
     }
 
 
+class _TlsServer(ThreadingHTTPServer):
+    """Serves HTTPS: each connection's handshake in its own thread, so a
+    client that fails it (or never starts it) holds up no other."""
+
+    context: ssl.SSLContext
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        return self.context.wrap_socket(
+            connection, server_side=True, do_handshake_on_connect=False
+        ), address
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a refused handshake is what the TLS tests expect
+
+
 class LocalSite:
     def __init__(
-        self, routes: dict[str, Answer | Answers], host: str = "127.0.0.1", port: int = 0
+        self,
+        routes: dict[str, Answer | Answers],
+        host: str = "127.0.0.1",
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.routes = routes
         self.requests: list[str] = []
@@ -162,8 +183,18 @@ class LocalSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.url = f"http://{host}:{self.server.server_address[1]}"
+        if tls is None:
+            self.server = ThreadingHTTPServer((host, port), Handler)
+        else:
+            self.server = _TlsServer((host, port), Handler)
+            self.server.context = tls
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.server.server_address[1]}"
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) the server listens on."""
+        host, port = self.server.server_address[:2]
+        return str(host), int(port)
 
     def answer(self, path: str) -> Answer:
         """The one answer ``path`` gives (not answers given in turn)."""
@@ -186,10 +217,13 @@ class LocalSite:
 
 @contextmanager
 def serve(
-    routes: dict[str, Answer | Answers] | None = None, host: str = "127.0.0.1"
+    routes: dict[str, Answer | Answers] | None = None,
+    host: str = "127.0.0.1",
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[LocalSite]:
-    """A local site on ``host`` (a loopback address; 127.0.0.2 plays another host)."""
-    site = LocalSite(routes if routes is not None else default_routes(), host)
+    """A local site on ``host`` (a loopback address; 127.0.0.2 plays another
+    host), over HTTPS with the ``tls`` server context."""
+    site = LocalSite(routes if routes is not None else default_routes(), host, tls=tls)
     # serve_forever looks for shutdown() every poll interval (default 0.5 s):
     # every test that serves a site would wait a quarter of a second on
     # average to stop it.

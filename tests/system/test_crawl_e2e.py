@@ -16,7 +16,7 @@ from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
 from tests.support.cli import crawl as run_crawl
 from tests.support.cli import db_rows as sql_rows
-from tests.support.cli import export, feed_lines, table
+from tests.support.cli import export, feed_lines, scrapy, table
 from tests.support.site import Answer, LocalSite
 from tests.support.sitegen import hostile_entries
 
@@ -230,6 +230,35 @@ def test_a_number_no_column_holds_costs_only_its_paper(
         assert sorted(r["arxiv_id"] for r in rejected) == ["2607.28568", "2607.28618"]
         (day,) = db_rows(tmp_path / "papers.sqlite", "crawl_listings")
         assert (day["outcome"], day["papers"]) == ("stored", 28)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_texts_beyond_postgresql_s_indexes_cost_nothing(
+    site: LocalSite, tmp_path: Path, backend: str, request: pytest.FixtureRequest
+) -> None:
+    # A 3,000-character organization (a btree row holds about 2,700 bytes)
+    # and two abstracts of 1.3 MB of words (a tsvector holds 1 MB): the run
+    # once stopped with storage_error on PostgreSQL, on every rerun.
+    long_name = "Alaya " + " ".join(f"lab{n:04d}" for n in range(375))[:2994]
+    words = " ".join(f"w{n:06d}x" for n in range(130_000))
+    page = fixture_text("listing-2026-07-31.html").replace("Alaya Lab", long_name)
+    page = page.replace(
+        "&quot;summary&quot;:&quot;Existing token compression",
+        f"&quot;summary&quot;:&quot;{words} Existing token compression",
+    )
+    site.routes["/papers/date/2026-07-31"] = Answer(body=page.encode())
+    url = request.getfixturevalue("postgres_url") if backend == "postgresql" else None
+    settings = ("-s", f"DIGEST_DATABASE_URL={url}") if url else ()
+    result = crawl(site, tmp_path, "-a", "date=2026-07-31", *settings)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "'digest/papers_stored': 30" in result.stderr
+    assert "digest/rejected_items" not in result.stderr
+    found = scrapy(tmp_path, "search", "w000000x", "--json", database_url=url)
+    assert found.returncode == 0, found.stderr
+    assert len(found.stdout.splitlines()) == 1
+    chosen = export(tmp_path, "-o", "-", "--organization", long_name.upper(), database_url=url)
+    assert chosen.returncode == 0, chosen.stderr
+    assert {json.loads(line)["organization"] for line in chosen.stdout.splitlines()} == {long_name}
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from digest_crawler.periods import Period
+from digest_crawler.site.urls import MAX_PAGES, PAGE_SIZE
 from tests.support.cli import (
     CrawledArchive,
     copy_archive,
@@ -27,8 +29,8 @@ from tests.support.cli import (
 )
 from tests.support.report import RELIABILITY
 from tests.support.seed import seed_papers
-from tests.support.site import Answer, Answers, LocalSite, redirect, serve
-from tests.support.sitegen import props_json, render_listing, seed_entries
+from tests.support.site import Answer, Answers, LocalSite, json_answer, redirect, serve
+from tests.support.sitegen import many_entries, props_json, render_listing, seed_entries
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
@@ -175,6 +177,8 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
         ("DIGEST_TODAY=tomorrow", "setting DIGEST_TODAY: 'tomorrow' is not a date"),
         ("DIGEST_BASE_URL=http://[::1", "setting DIGEST_BASE_URL: 'http://[::1' is not a URL"),
         ("DIGEST_BASE_URL=http://127.0.0.1:0", "has a port out of range"),
+        ("DIGEST_CA_BUNDLE=/nonexistent/ca.pem", "setting DIGEST_CA_BUNDLE: '/nonexistent"),
+        ("DIGEST_CA_BUNDLE=/etc/passwd", "holds no PEM certificate"),
         ("LOG_FILE=/nonexistent/dir/crawl.log", "setting LOG_FILE: no directory"),
         ("JOBDIR=/proc/nope/job", "setting JOBDIR: cannot make"),
         ("DIGEST_DATABASE_URL=sqlite:////proc/nope/papers.sqlite", "cannot make '/proc/nope'"),
@@ -407,13 +411,126 @@ def test_robots_txt_redirected_to_another_host_is_not_followed(
 def test_an_absurd_published_pace_is_capped_and_the_crawl_goes_on(
     site: LocalSite, tmp_path: Path
 ) -> None:
-    policy = '"fixed window";"pages";q=1;w=' + "9" * 400
+    policy = '"fixed window";"pages";q=1;w=999999999'  # 31 years between requests
     site.answer("/robots.txt").headers["RateLimit-Policy"] = policy
     site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
     result = attack(site, tmp_path, "-s", "DIGEST_RATELIMIT_MAX_WAIT=1", feed=None, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "pacing at DIGEST_RATELIMIT_MAX_WAIT (1.0 s)" in result.stderr
     assert len(table(tmp_path / "papers.sqlite")) == 6
+
+
+@pytest.mark.parametrize(
+    "absurd",
+    ["9" * 5000, "-1", "1.5", "\u00b2", "\u0663", "", "0x10", "1e9"],
+    ids=[
+        "5000 digits",
+        "negative",
+        "a fraction",
+        "superscript two",
+        "arabic-indic three",
+        "empty",
+        "hexadecimal",
+        "an exponent",
+    ],
+)
+def test_absurd_rate_limit_headers_are_ignored_and_counted_never_a_failure(
+    site: LocalSite, tmp_path: Path, absurd: str
+) -> None:
+    """The numbers of RateLimit, RateLimit-Policy and Retry-After (on a 429
+    that a retry gets past), each absurd: the day is stored, exit status 0,
+    one warning a header, no traceback."""
+    absurd = absurd.encode().decode("latin-1")  # sent as its UTF-8 bytes
+    site.answer("/robots.txt").headers["RateLimit-Policy"] = (
+        f'"fixed window";"pages";q=100;w={absurd}'
+    )
+    limited = Answer(
+        status=429,
+        body=b"slow down",
+        headers={"Retry-After": absurd, "RateLimit": f'"pages";r=0;t={absurd}'},
+    )
+    stored = Answer(body=page(), headers={"RateLimit": f'"pages";r={absurd};t=1'})
+    site.routes[f"/papers/date/{DAY}"] = Answers(limited, stored)
+    result = attack(site, tmp_path, feed=None, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(table(tmp_path / "papers.sqlite")) == 6
+    assert "Traceback" not in result.stderr and "Exceeds the limit" not in result.stderr
+    warned = [line for line in result.stderr.splitlines() if "Ignored the" in line]
+    if absurd:  # an empty value is no value: nothing to ignore
+        assert len(warned) == 3 and all(len(line) < 300 for line in warned)  # once a header
+        assert "'digest/ratelimit_ignored': " in result.stderr
+    assert site.page_requests() == [f"/papers/date/{DAY}"] * 2
+
+
+@pytest.mark.parametrize(
+    ("door", "entries"),
+    [("api", 100_000), ("api", 5_500_000), ("html", 5_001), ("html", 2_000_000)],
+    ids=["API 300 KB", "API 16 MB", "page 5,001 entries", "page 6 MB"],
+)
+def test_an_answer_far_larger_than_asked_fails_its_day_in_bounded_memory(
+    site: LocalSite, tmp_path: Path, door: str, entries: int
+) -> None:
+    """``[{},{},...]`` for a day: 100,000 entries cost 305 MB and 155 MB of
+    rejects, 5.5 million (under DOWNLOAD_MAXSIZE) a MemoryError. Now: the
+    day fails in one line (``digest/oversized_answers``), nothing of it is
+    stored, and the crawl's memory stays near a normal run's."""
+    empty = "[" + "{}," * (entries - 1) + "{}]"
+    if door == "api":
+        site.routes[f"/api/daily_papers?date={DAY}&limit=100&p=0"] = json_answer(empty.encode())
+    else:
+        props = f'{{"dateString": "{DAY}", "dailyPapers": {empty}}}'
+        site.routes[f"/papers/date/{DAY}"] = Answer(
+            body=render_listing([], DAY, props=props).encode()
+        )
+    # The crawl's own peak memory, read by a parent of its own.
+    measured = [
+        sys.executable,
+        "-c",
+        "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]);"
+        " print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr);"
+        " sys.exit(code)",
+        *crawl_command(site.url, "-a", f"date={DAY}", "-a", f"source={door}", feed=None),
+    ]
+    RELIABILITY["faults injected"] += 1
+    result = subprocess.run(
+        measured, cwd=tmp_path, env=crawl_env(), capture_output=True, text=True, timeout=120
+    )
+    *_, summary, peak_kb = result.stderr.strip().splitlines()
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "more than" in summary and "first failure 2026-03-02: " in summary
+    assert "'digest/oversized_answers': 1" in result.stderr
+    assert table(tmp_path / "papers.sqlite", "rejected_items") == []
+    assert int(peak_kb) < 300_000  # a normal crawl: about 120 MB
+    assert (tmp_path / "papers.sqlite").stat().st_size < 1_000_000
+    assert len(result.stderr) < 100_000
+
+
+def test_a_day_past_the_api_page_cap_keeps_what_was_read_and_is_read_again(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """5,001 papers through the API (51 pages of 100): the 5,000 read are
+    stored, the day stays failed and unsettled, exit status 1, and the next
+    run of the same day reads it again (a run never passes for done)."""
+    site.add_api(Period.parse("day", str(DAY)), many_entries(DAY, MAX_PAGES * PAGE_SIZE + 1))
+    arguments = ("-a", "source=api", "-s", "DIGEST_API_DELAY=0")
+    for run in (1, 2):
+        result = attack(site, tmp_path, *arguments, feed=None, timeout=300)
+        assert result.returncode == 1, result.stderr[-3000:]
+        assert result.stderr.strip().splitlines()[-1] == (
+            "scrapy crawl daily: FAILED: 0 of 1 days stored (5000 papers, 0 rejected), 0 without"
+            " a digest, 1 failed; 1 left for the next run; first failure 2026-03-02: incomplete:"
+            " the API's list goes on past 50 pages of 100 (5,000 papers, more than any listing"
+            " holds)"
+        )
+        assert "'digest/listings_incomplete': 1" in result.stderr
+        calls = [path for path in site.requests if path.startswith("/api/")]
+        assert len(calls) == 50 * run  # never the 51st page
+    assert len(table(tmp_path / "papers.sqlite")) == 5000
+    ledger = table(tmp_path / "papers.sqlite", "crawl_listings")
+    assert [(row["outcome"], row["papers"]) for row in ledger] == [("failed", 5000)] * 2
+    assert table(tmp_path / "papers.sqlite", "listing_days") == []  # not settled
+    runs = table(tmp_path / "papers.sqlite", "crawl_runs")
+    assert [(row["complete"], row["resumed_by"]) for row in runs] == [(0, 2), (0, None)]
 
 
 def test_export_since_after_until_is_an_error_and_keeps_the_old_feed(archive: Path) -> None:

@@ -12,13 +12,15 @@ import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.cli import PROJECT, table
-from tests.support.site import LocalSite
+from tests.support.site import LocalSite, serve
+from tests.support.tls import Authority, hub_proxy
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
@@ -37,8 +39,11 @@ def call(url: str, data: dict[str, Any] | list[tuple[str, str]] | None = None) -
         return json.loads(answer.read())
 
 
-def start_scrapyd(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """Scrapyd on a free loopback port. Scrapyd takes its port from its
+def start_scrapyd(
+    home: Path, token_file: Path | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Scrapyd on a free loopback port; with ``token_file``, started as
+    README says, the token read into its environment (HF_TOKEN). Scrapyd takes its port from its
     configuration only (0 there means no web service), so a port is picked
     first; when another process (another pytest-xdist worker's server, an
     outgoing connection) takes it before Scrapyd binds it, Scrapyd exits and
@@ -51,8 +56,11 @@ def start_scrapyd(home: Path) -> tuple[subprocess.Popen[bytes], str]:
             f"eggs_dir = {home / 'eggs'}\nlogs_dir = {home / 'logs'}\ndbs_dir = {home / 'dbs'}\n"
             "items_dir =\nmax_proc = 1\npoll_interval = 0.2\n"
         )
+        command = [str(BIN / "scrapyd")]
+        if token_file is not None:
+            command = ["/bin/sh", "-c", f'HF_TOKEN="$(cat {token_file})" exec {BIN / "scrapyd"}']
         server = subprocess.Popen(
-            [str(BIN / "scrapyd")], cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -75,9 +83,15 @@ def start_scrapyd(home: Path) -> tuple[subprocess.Popen[bytes], str]:
 def scrapyd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A Scrapyd on a loopback port, with the project deployed to it by
     scrapyd-deploy from a copy of the checkout."""
+    with deployed_scrapyd(tmp_path) as found:
+        yield found
+
+
+@contextmanager
+def deployed_scrapyd(tmp_path: Path, token_file: Path | None = None) -> Iterator[tuple[str, Path]]:
     home = tmp_path / "scrapyd"
     home.mkdir()
-    server, url = start_scrapyd(home)
+    server, url = start_scrapyd(home, token_file)
     try:
         checkout = tmp_path / "checkout"
         shutil.copytree(
@@ -161,3 +175,57 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
     log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
     assert "scrapy crawl daily: error: argument date: 'yesterday' is not a date" in log
     assert len(table(archive, "crawl_runs")) == 2
+
+
+def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README's recipe: the token read into Scrapyd's environment; the job
+    sends it to huggingface.co (here a local server that a proxy hands the
+    connection to, trusted through DIGEST_CA_BUNDLE) and no file of
+    Scrapyd's holds it. Given as a setting= instead, the job's log warns."""
+    token = "hf_scrapydsecret0123456789"
+    token_file = tmp_path / "hf_token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o600)
+    authority = Authority()
+    bundle = tmp_path / "ca.pem"
+    bundle.write_bytes(authority.certificate)
+    archive = tmp_path / "archive" / "papers.sqlite"
+    settings = [
+        ("setting", f"DIGEST_DATABASE_URL=sqlite:///{archive}"),
+        ("setting", f"DIGEST_CA_BUNDLE={bundle}"),
+        ("setting", "DOWNLOAD_DELAY=0"),
+        ("setting", "AUTOTHROTTLE_ENABLED=False"),
+    ]
+    with (
+        serve(tls=authority.issue("huggingface.co").context(tmp_path)) as site,
+        hub_proxy(site.address) as proxy,
+    ):
+        monkeypatch.setenv("https_proxy", proxy.url)  # Scrapyd's environment, and so its jobs'
+        with deployed_scrapyd(tmp_path, token_file) as (url, home):
+            job = run_job(url, ("date", "2026-07-31"), *settings)
+            log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
+            assert (
+                log.rstrip()
+                .splitlines()[-1]
+                .endswith(
+                    "OK: 1 of 1 days stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+                )
+            )
+            assert (
+                site.headers[site.requests.index("/papers/date/2026-07-31")]["Authorization"]
+                == f"Bearer {token}"
+            )
+            assert "DIGEST_HF_TOKEN was given on the command line" not in log
+            for path in home.rglob("*"):
+                assert not path.is_file() or token.encode() not in path.read_bytes(), path
+
+            job = run_job(
+                url, ("date", "2026-07-31"), *settings, ("setting", "DIGEST_HF_TOKEN=hf_other")
+            )
+            log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
+            assert (
+                "DIGEST_HF_TOKEN was given on the command line: it shows in the process list" in log
+            )
+    assert len(table(archive)) == 30

@@ -5,7 +5,10 @@ content (``papers_fts``, over ``papers`` by rowid) and three triggers,
 filled from the stored papers here. PostgreSQL: a stored generated
 ``tsvector`` column with a GIN index, computed for every stored paper as
 the column is added. ``schema.py`` makes the same in a new archive; the
-statements are copied here as they were at this version.
+statements are copied here as they were at this version, but for the
+beginnings of the texts PostgreSQL indexes (``left(...)``): version 9 set
+them, and they are here too so that no text an archive of version 5 holds
+can stop this step (PostgreSQL's vector holds 1 MB).
 
 Revision ID: 0006
 Revises: 0005
@@ -29,7 +32,7 @@ _SQLITE = [
 ]
 
 _POSTGRESQL = [
-    "ALTER TABLE papers ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (setweight(to_tsvector('english', coalesce(title, '')), 'A') || setweight(to_tsvector('english', coalesce(abstract, '')), 'B') || setweight(to_tsvector('english', coalesce(authors::text, '')), 'C') || setweight(to_tsvector('english', coalesce(organization, '')), 'C') || setweight(to_tsvector('english', coalesce(ai_summary, '')), 'C') || setweight(to_tsvector('english', coalesce(ai_keywords::text, '')), 'B')) STORED",
+    "ALTER TABLE papers ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (setweight(to_tsvector('english', coalesce(left(title, 1000), '')), 'A') || setweight(to_tsvector('english', coalesce(left(abstract, 30000), '')), 'B') || setweight(to_tsvector('english', coalesce(left(authors::text, 20000), '')), 'C') || setweight(to_tsvector('english', coalesce(left(organization, 1000), '')), 'C') || setweight(to_tsvector('english', coalesce(left(ai_summary, 5000), '')), 'C') || setweight(to_tsvector('english', coalesce(left(ai_keywords::text, 3000), '')), 'B')) STORED",
     "CREATE INDEX ix_papers_search_vector ON papers USING gin (search_vector)",
 ]
 

@@ -4,7 +4,8 @@ sort); ``published_at`` gets the same; the organization filter reads two
 new indexed keys, the name and the handle in lower case (filled here for
 the papers stored before; see ``schema.py``); a week's or a
 month's list is read in rank order from ``ix_period_listings_rank``. No row
-changes.
+changes. (The keys of names longer than an index row holds are bounded as
+version 9 bounds them.)
 
 Revision ID: 0007
 Revises: 0006
@@ -13,6 +14,8 @@ Create Date: 2026-11-26
 
 from __future__ import annotations
 
+import hashlib
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,6 +23,18 @@ revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+
+def _key(name: str | None) -> str | None:
+    """The key of a name as version 9 makes it (``schema.organization_key``
+    then): here too, so that a name longer than an index row holds cannot
+    stop this step."""
+    if name is None:
+        return None
+    key = name.lower()
+    if len(key) <= 256:
+        return key
+    return f"{key[:192]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def upgrade() -> None:
@@ -46,10 +61,8 @@ def upgrade() -> None:
             [
                 {
                     "arxiv_id": row.arxiv_id,
-                    "name": row.organization.lower() if row.organization is not None else None,
-                    "handle": row.organization_id.lower()
-                    if row.organization_id is not None
-                    else None,
+                    "name": _key(row.organization),
+                    "handle": _key(row.organization_id),
                 }
                 for row in named
             ],
