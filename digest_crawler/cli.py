@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from digest_crawler.config import Config, SettingError
 from digest_crawler.dates import parse_iso_day, to_moment
+from digest_crawler.outputs.controls import escaped
 from digest_crawler.outputs.files import OutputError, ReaderGone
 from digest_crawler.outputs.formats import FormatError
 from digest_crawler.paper import COUNT_MAX, kind_of
@@ -176,7 +177,7 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
 
     def note(self, text: str) -> None:
         """A line for the person who asked, on standard error."""
-        print(f"scrapy {self.name}: note: {text}", file=sys.stderr)
+        say(f"scrapy {self.name}: note: {text}")
 
     def note_a_missing_list(self, connection: Connection, chosen: PaperFilter) -> None:
         """A week's or month's list the archive does not hold chooses no
@@ -195,9 +196,19 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
         return Config.from_settings(self.settings)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        options: Options | None = None
         try:
             self.config  # noqa: B018 - the settings are checked first
-            summary = self.execute(self.options(args, opts))
+            options = self.options(args, opts)
+            summary = self.execute(options)
+        except KeyboardInterrupt:
+            # Ctrl-C: a file is whole or not written (outputs.files); the
+            # archive was only read.
+            output = getattr(options, "output", "-")
+            left = f"{output!r} not written" if output != "-" else "no more to standard output"
+            say(f"scrapy {self.name}: interrupted; {left}")
+            self.exitcode = 130
+            return
         except (
             SettingError,
             OptionError,
@@ -206,23 +217,31 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
             OutputError,
             SearchError,
         ) as exc:
-            print(f"scrapy {self.name}: error: {exc}", file=sys.stderr)
+            say(f"scrapy {self.name}: error: {exc}")
             self.exitcode = 2
             return
         except ReaderGone:
-            print(
-                f"scrapy {self.name}: stopped: standard output was closed by its reader",
-                file=sys.stderr,
-            )
+            say(f"scrapy {self.name}: stopped: standard output was closed by its reader")
             return
-        print(summary, file=sys.stderr)
+        say(summary)
+
+
+def say(line: str) -> None:
+    """``line`` on standard error, for a person: what it quotes of the
+    archive or the command line cannot act on their terminal (a control
+    character or bidi mark is escaped)."""
+    print(escaped(line), file=sys.stderr)
 
 
 def span_text(first: dt.date | None, last: dt.date | None) -> str:
     """
     >>> span_text(dt.date(2026, 7, 1), None), span_text(None, None)
     ('from 2026-07-01', 'every listing day')
+    >>> span_text(dt.date(9999, 12, 31), dt.date(2026, 8, 2))
+    'no day: 9999-12-31 is after 2026-08-02'
     """
+    if first and last and first > last:
+        return f"no day: {first} is after {last}"
     if first and last:
         return f"{first} to {last}"
     if first:

@@ -238,9 +238,27 @@ def check_database_url(url: str) -> None:
     backend = parsed.get_backend_name()
     if backend not in BACKENDS:
         raise ValueError(f"{shown!r}: {backend} is not supported (use {' or '.join(BACKENDS)})")
+    _check_driver(parsed, shown)
     if backend != "sqlite":
         return
     if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed.query):
         raise ValueError(f"{shown!r} is an in-memory database, which keeps nothing: name a file")
     if "uri" not in parsed.query and Path(parsed.database or "").expanduser().is_dir():
         raise ValueError(f"{shown!r} names a directory")
+
+
+def _check_driver(parsed: sa.engine.URL, shown: str) -> None:
+    """A one-line ``ValueError`` for a driver that is not installed (the
+    ``postgresql`` extra), unknown, or written for asyncio."""
+    try:
+        dialect = parsed.get_dialect()
+        dialect.import_dbapi()
+    except sa.exc.NoSuchModuleError:
+        raise ValueError(f"{shown!r}: SQLAlchemy knows no driver {parsed.drivername!r}") from None
+    except ImportError as exc:
+        extra = " (pip install -e '.[postgresql]')" if dialect.driver == "psycopg" else ""
+        raise ValueError(f"{shown!r}: {exc}{extra}") from None
+    if getattr(dialect, "is_async", False):
+        raise ValueError(
+            f"{shown!r}: {parsed.drivername} is an asyncio driver (use postgresql+psycopg)"
+        )

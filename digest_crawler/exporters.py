@@ -13,10 +13,11 @@ from scrapy.exporters import (
     JsonLinesItemExporter,
     XmlItemExporter,
 )
+from scrapy.utils.serialize import ScrapyJSONEncoder
 
 from digest_crawler.items import Listing
-from digest_crawler.outputs.formats import csv_cell
-from digest_crawler.outputs.records import json_record
+from digest_crawler.outputs.formats import csv_cell, xml_text
+from digest_crawler.outputs.records import json_record, one_line
 
 
 class PapersOfListings:
@@ -31,8 +32,18 @@ class PapersOfListings:
         return item
 
 
+class OneLineEncoder(ScrapyJSONEncoder):
+    """Scrapy's encoder, but a line break JSON leaves as it is escaped
+    (``records.one_line``): a record is one line to every line reader."""
+
+    def encode(self, o: Any) -> str:
+        return one_line(super().encode(o))
+
+
 class JsonLinesExporter(PapersOfListings, JsonLinesItemExporter):
-    pass
+    def __init__(self, file: Any, **kwargs: Any) -> None:
+        super().__init__(file, **kwargs)
+        self.encoder = OneLineEncoder(**self._kwargs)
 
 
 class JsonExporter(PapersOfListings, JsonItemExporter):
@@ -48,7 +59,19 @@ class CsvExporter(PapersOfListings, CsvItemExporter):
 
 
 class XmlExporter(PapersOfListings, XmlItemExporter):
-    """A null is an empty element, not the text ``None``."""
+    """A null is an empty element, not the text ``None``; a text holds only
+    the characters XML 1.0 can carry (Scrapy's exporter writes any)."""
 
     def serialize_field(self, field: Any, name: str, value: Any) -> Any:
-        return "" if value is None else super().serialize_field(field, name, value)
+        return "" if value is None else _xml_values(super().serialize_field(field, name, value))
+
+
+def _xml_values(value: Any) -> Any:
+    """``value`` with every text in it, in lists and mappings too, made XML's."""
+    if isinstance(value, str):
+        return xml_text(value)
+    if isinstance(value, list | tuple):
+        return [_xml_values(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _xml_values(item) for key, item in value.items()}
+    return value

@@ -7,6 +7,7 @@ in page paths (``/papers/week/2026-W31``) and API queries (``week=2026-W31``).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -60,6 +61,9 @@ class Period:
         >>> Period.parse("month", "2026-7")
         Traceback (most recent call last):
         ValueError: '2026-7' is not a month (expected YYYY-MM)
+        >>> Period.parse("week", "9999-W52")
+        Traceback (most recent call last):
+        ValueError: '9999-W52' is not a week: it ends after 9999-12-31, the calendar's last day
         """
         match = _KEYS[kind].match(key.strip()) if isinstance(key, str) else None
         if match is None:
@@ -67,10 +71,15 @@ class Period:
         numbers = [int(part) for part in match.groups()]
         try:
             if kind == "week":
-                return cls(kind, dt.date.fromisocalendar(numbers[0], numbers[1], 1))
+                start = dt.date.fromisocalendar(numbers[0], numbers[1], 1)
+                if start > dt.date.max - dt.timedelta(days=6):
+                    raise OverflowError(f"it ends after {dt.date.max}, the calendar's last day")
+                return cls(kind, start)
             if kind == "month":
                 return cls(kind, dt.date(numbers[0], numbers[1], 1))
             return cls(kind, dt.date(numbers[0], numbers[1], numbers[2]))
+        except OverflowError as exc:
+            raise ValueError(f"{key!r} is not a week: {exc}") from None
         except ValueError:
             if kind == "week" and 1 <= numbers[0] <= 9998:
                 weeks = dt.date(numbers[0], 12, 28).isocalendar().week
@@ -95,14 +104,13 @@ class Period:
     def end(self) -> dt.date:
         """The period's last day.
 
-        >>> Period.parse("month", "2024-02").end
-        datetime.date(2024, 2, 29)
+        >>> Period.parse("month", "2024-02").end, Period.parse("month", "9999-12").end
+        (datetime.date(2024, 2, 29), datetime.date(9999, 12, 31))
         """
         if self.kind == "week":
             return self.start + dt.timedelta(days=6)
         if self.kind == "month":
-            following = (self.start.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-            return following - dt.timedelta(days=1)
+            return self.start.replace(day=calendar.monthrange(self.start.year, self.start.month)[1])
         return self.start
 
     @property

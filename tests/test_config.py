@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -69,6 +70,8 @@ def test_the_token_comes_from_the_setting_or_the_environment_and_is_never_shown(
         ),
         ("DIGEST_DATABASE_URL", "mysql://a@127.0.0.1/x", "mysql is not supported"),
         ("DIGEST_DATABASE_URL", "sqlite://", "is an in-memory database"),
+        ("DIGEST_DATABASE_URL", "postgresql+nope://u@h/x", "SQLAlchemy knows no driver"),
+        ("DIGEST_DATABASE_URL", "postgresql://u@h:port/x", "is not a database URL"),
         ("DIGEST_REFRESH", "", "setting DIGEST_REFRESH: '' is not a list of days"),
         ("DIGEST_REFRESH", "-1", "setting DIGEST_REFRESH: '-1' is not a list of days"),
         ("DIGEST_TODAY", "2026-02-30", "setting DIGEST_TODAY: '2026-02-30' is not a valid date"),
@@ -101,6 +104,18 @@ def test_a_bad_setting_is_one_line_naming_it(name: str, value: str, message: str
         Config.from_settings(settings(**{name: value}))
     assert str(caught.value).startswith(f"setting {name}: ") and message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_database_driver_that_is_not_installed_is_one_line_naming_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as without the postgresql extra
+    with pytest.raises(SettingError) as caught:
+        Config.from_settings(settings(DIGEST_DATABASE_URL="postgresql+psycopg://u:pw@h/x"))
+    assert str(caught.value) == (
+        "setting DIGEST_DATABASE_URL: 'postgresql+psycopg://u:***@h/x': import of psycopg halted;"
+        " None in sys.modules (pip install -e '.[postgresql]')"
+    )
 
 
 def test_a_ca_bundle_is_a_readable_pem_file_of_certificates(tmp_path: Path) -> None:

@@ -37,12 +37,14 @@ LISTED = (
 
 def feed(name: str, *items: Any) -> bytes:
     """``items`` written by the exporter the project's ``FEED_EXPORTERS``
-    names for ``name``, with its ``FEED_EXPORT_FIELDS``, as ``-O`` builds it."""
+    names for ``name``, with its ``FEED_EXPORT_FIELDS`` and encoding, as ``-O`` builds it."""
     settings = project_settings()
     exporter_class = load_object(settings["FEED_EXPORTERS"][name])
     stream = io.BytesIO()
     exporter: BaseItemExporter = exporter_class(
-        stream, fields_to_export=settings["FEED_EXPORT_FIELDS"]
+        stream,
+        fields_to_export=settings["FEED_EXPORT_FIELDS"],
+        encoding=settings["FEED_EXPORT_ENCODING"],
     )
     exporter.start_exporting()
     for item in items:
@@ -113,3 +115,49 @@ def test_items_that_are_not_listings_pass_through() -> None:
     other = {"title": "not a listing", "upvotes": 3}
     exporter.export_item(other)
     assert json.loads(stream.getvalue()) == other  # as Scrapy's own exporter writes it
+
+
+def test_an_xml_feed_is_well_formed_whatever_control_characters_the_texts_hold() -> None:
+    """Scrapy's XML exporter writes text as it is: control characters XML
+    1.0 has no place for are dropped from every text and list item."""
+    not_xml = "\x01\x08\x0b\x1b[31m\x1f\ufffe"
+    texts = {
+        "title": not_xml,  # a record, not a feed entry: no title needed
+        "abstract": f"Abstract {not_xml}",
+        "ai_summary": f"Summary {not_xml}",
+        "ai_keywords": [not_xml, f"keyword {not_xml}"],
+        "authors": [f"Author {not_xml}"],
+        "organization": f"Lab {not_xml}",
+        "submitted_by": f"user{not_xml}",
+    }
+    item = validated(listing(paper(**texts)))
+    assert len(item.valid) == 1
+    root = etree.fromstring(feed("xml", item))
+    (element,) = root.findall("item")
+    assert element.findtext("title") == "[31m"
+    assert element.findtext("abstract") == "Abstract [31m"
+    assert [v.text for v in element.findall("ai_keywords/value")] == ["[31m", "keyword [31m"]
+    assert [v.text for v in element.findall("authors/value")] == ["Author [31m"]
+    assert element.findtext("organization") == "Lab [31m"
+
+
+def test_a_json_record_is_one_line_to_every_line_reader() -> None:
+    """JSON leaves NEL and the line and paragraph separators as they are;
+    ``str.splitlines`` breaks a line at them: they are escaped."""
+    breaks = "a\x85b\u2028c\u2029d"
+    item = validated(listing(paper(title=breaks, authors=[breaks])))
+    (line,) = feed("jsonl", item).decode("utf-8").splitlines()
+    record = json.loads(line)
+    assert (record["title"], record["authors"]) == (breaks, [breaks])
+
+
+def test_a_csv_feed_neutralizes_cells_a_spreadsheet_would_run() -> None:
+    item = validated(listing(paper(title="=1+1", organization="@SUM(A1)", abstract="-2+3")))
+    header, row = list(csv.reader(io.StringIO(feed("csv", item).decode("utf-8"))))
+    cells = dict(zip(header, row, strict=True))
+    assert (cells["title"], cells["organization"], cells["abstract"]) == (
+        "'=1+1",
+        "'@SUM(A1)",
+        "'-2+3",
+    )
+    assert cells["upvotes"] == "292"

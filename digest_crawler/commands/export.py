@@ -18,13 +18,20 @@ class ExportOptions(ReaderOptions):
         None, f"{'|'.join(formats.FORMATS)} (default: the file's extension's, else jsonl)", "FORMAT"
     )
     with_history: bool = option(False, "add each paper's listings and upvote snapshots")
+    csv_raw: bool = option(
+        False,
+        "csv: write every text as stored (by default a text starting with = + - @, a tab or"
+        " a carriage return gets a ' before it, so that a spreadsheet does not run it)",
+    )
 
     @model_validator(mode="after")
     def _known_format(self) -> ExportOptions:
         try:
             kind = formats.format_of(self.format, self.output)
         except ValueError as exc:
-            raise ValueError(f"--{'format' if self.format else 'output'}: {exc}") from None
+            raise ValueError(f"--{'output' if self.format is None else 'format'}: {exc}") from None
+        if self.csv_raw and kind != "csv":
+            raise ValueError(f"--csv-raw: only the csv format has cells (not {kind})")
         if self.with_history and kind in formats.FEEDS:
             raise ValueError(
                 f"--with-history: a {kind} feed has no place for it (use jsonl, csv or parquet)"
@@ -51,6 +58,7 @@ class Command(ReaderCommand[ExportOptions]):
             options.kind,
             self.config.base_url,
             options.with_history,
+            raw_cells=options.csv_raw,
             opened=lambda connection: self.note_a_missing_list(connection, options),
         )
         span = done.span

@@ -12,9 +12,14 @@ from typing import IO, Annotated
 from pydantic import Field
 
 from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option
+from digest_crawler.outputs.controls import escaped, quoted
 from digest_crawler.outputs.files import write_output
+from digest_crawler.outputs.records import one_line
 from digest_crawler.storage import queries
 from digest_crawler.storage.search import Match, search
+
+#: The most characters of a title or organization a match shows as text.
+SHOWN_CHARACTERS = 300
 
 
 class SearchOptions(ReaderOptions):
@@ -51,7 +56,7 @@ class Command(ReaderCommand[SearchOptions]):
             "-", lambda stream: _write(stream, [show(n, m) for n, m in enumerate(matches, 1)])
         )
         found = f"{len(matches)} match" + ("" if len(matches) == 1 else "es")
-        return f"{found} for {options.query!r}, best first"
+        return f"{found} for {quoted(options.query)}, best first"
 
 
 def _write(stream: IO[bytes], lines: list[str]) -> None:
@@ -60,21 +65,33 @@ def _write(stream: IO[bytes], lines: list[str]) -> None:
 
 
 def as_text(number: int, match: Match) -> str:
-    """A match as a person reads it: title, then where and when, then the snippet."""
+    """A match as a person reads it: title, then where and when, then the
+    snippet; a control character or bidi mark in them escaped (``\\x1b``),
+    as a terminal would act on it, and a title or name longer than
+    ``SHOWN_CHARACTERS`` cut short (``--json`` has them whole)."""
     where = " · ".join(
         part
         for part in (
             match.arxiv_id,
             f"listed {match.listing_date}",
             f"{match.upvotes} upvotes",
-            match.organization,
+            match.organization and shortened(match.organization),
         )
         if part
     )
-    return f"{number}. {match.title}\n   {where}\n   {match.snippet}\n"
+    title = f"{number}. {shortened(match.title)}"
+    return f"{escaped(title)}\n   {escaped(where)}\n   {escaped(match.snippet)}\n"
+
+
+def shortened(text: str) -> str:
+    """
+    >>> shortened("x" * 1000)[-5:], shortened("Quokka")
+    ('xxxx…', 'Quokka')
+    """
+    return text if len(text) <= SHOWN_CHARACTERS else text[: SHOWN_CHARACTERS - 1] + "…"
 
 
 def as_json(number: int, match: Match) -> str:
     """A match as one JSONL record: its rank, then its fields."""
     record = {"rank": number, **dataclasses.asdict(match)}
-    return json.dumps(record, ensure_ascii=False, default=str) + "\n"
+    return one_line(json.dumps(record, ensure_ascii=False, default=str)) + "\n"

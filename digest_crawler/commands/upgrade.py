@@ -7,15 +7,15 @@ archive that is only read (``scrapy export`` never upgrades).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from scrapy.commands import ScrapyCommand
 
+from digest_crawler.cli import say
 from digest_crawler.config import Config, SettingError
-from digest_crawler.storage import make_engine, migrate
+from digest_crawler.storage import make_engine, make_reader, migrate
 from digest_crawler.storage.engine import is_sqlite
 
 
@@ -44,26 +44,48 @@ class Command(ScrapyCommand):
         if is_sqlite(url) and not Path(sa.engine.make_url(url).database or "").is_file():
             self._fail(f"no database at {shown}")
             return
-        engine = make_engine(url)
         try:
-            before, after = migrate.upgrade(engine)
+            # Read first, without the lock a writer takes: an archive that
+            # needs nothing is said to, even while a crawl is writing it.
+            version, missing = _state(url)
+            if version != migrate.head_version() or missing is not None:
+                engine = make_engine(url)
+                try:
+                    before, after = migrate.upgrade(engine)
+                finally:
+                    engine.dispose()
+            else:
+                before = after = version
         except (sa.exc.SQLAlchemyError, migrate.SchemaError) as exc:
             self._fail(f"cannot upgrade {shown}: {str(exc).splitlines()[0]}")
             return
         except KeyboardInterrupt:
             # The upgrade is one transaction: stopped, it leaves nothing behind.
-            print(f"scrapy upgrade: interrupted; {shown} is as it was", file=sys.stderr)
+            say(f"scrapy upgrade: interrupted; {shown} is as it was")
             self.exitcode = 130
             return
-        finally:
-            engine.dispose()
-        if before == after:
-            print(f"{shown} is at schema version {after}: nothing to do", file=sys.stderr)
+        if before == after and missing is not None:
+            say(f"Rebuilt the search index of {shown} (it lacked {missing})")
+        elif before == after:
+            say(f"{shown} is at schema version {after}: nothing to do")
         elif before is None:
-            print(f"Made a new archive at {shown} (schema version {after})", file=sys.stderr)
+            say(f"Made a new archive at {shown} (schema version {after})")
         else:
-            print(f"Upgraded {shown} from schema version {before} to {after}", file=sys.stderr)
+            say(f"Upgraded {shown} from schema version {before} to {after}")
 
     def _fail(self, message: str) -> None:
-        print(f"scrapy upgrade: error: {message}", file=sys.stderr)
+        say(f"scrapy upgrade: error: {message}")
         self.exitcode = 2
+
+
+def _state(url: str) -> tuple[int | None, str | None]:
+    """The archive's schema version, and what its search index lacks (at
+    this release's version), read through the readers' engine."""
+    reader = make_reader(url)
+    try:
+        with reader.connect() as connection:
+            version = migrate.version_of(connection)
+            current = version == migrate.head_version()
+            return version, migrate.search_index_missing(connection) if current else None
+    finally:
+        reader.dispose()

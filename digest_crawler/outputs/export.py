@@ -4,6 +4,8 @@ one output (``scrapy export``)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,18 +36,20 @@ def export(
     kind: str,
     base_url: str,
     with_history: bool = False,
+    raw_cells: bool = False,
     opened: Callable[[Connection], None] = lambda connection: None,
 ) -> Exported:
     """Write the papers ``chosen`` names from the archive at ``url`` to
-    ``output`` (``-``: standard output) in format ``kind``; ``opened`` is
-    called with the archive's connection before anything is written."""
+    ``output`` (``-``: standard output) in format ``kind`` (CSV: its texts
+    as stored with ``raw_cells``); ``opened`` is called with the archive's
+    connection before anything is written."""
     formats.check(kind)
-    if kind == "parquet" and output == "-" and sys.stdout.isatty():
+    if kind == "parquet" and _is_terminal(output):
         raise OutputError("option --format: parquet is binary: give -o FILE, or pipe it")
     check_target(output)
     with queries.reading(url) as connection:
         opened(connection)
-        about = formats.about(chosen, base_url, with_history)
+        about = formats.about(chosen, base_url, with_history, raw_cells)
         tally = _Tally(chosen.by)
         stream = records(
             connection,
@@ -56,6 +60,23 @@ def export(
         )
         write_output(output, lambda out: formats.writer(kind)(tally.count(stream), out, about))
     return Exported(tally.records, tally.span, "standard output" if output == "-" else output)
+
+
+def _is_terminal(output: str) -> bool:
+    """Whether ``output`` is a terminal: standard output, or a device
+    named as a file (``/dev/stdout``, ``/dev/tty``, ``/dev/pts/3``)."""
+    if output == "-":
+        return sys.stdout.isatty()
+    try:
+        if not stat.S_ISCHR(os.stat(output).st_mode):
+            return False
+        handle = os.open(output, os.O_WRONLY | os.O_NOCTTY)
+    except OSError:
+        return False  # said when it is written
+    try:
+        return os.isatty(handle)
+    finally:
+        os.close(handle)
 
 
 class _Tally:

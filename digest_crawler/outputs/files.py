@@ -35,6 +35,8 @@ def check_target(output: str) -> None:
     any work is done."""
     if output == "-":
         return
+    if not output.strip():
+        raise OutputError(f"option --output: {output!r} names no file (give a file, or -)")
     target = Path(output)
     if target.is_dir():
         raise OutputError(f"option --output: {output!r} is a directory")

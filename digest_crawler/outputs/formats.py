@@ -4,7 +4,8 @@ as a dict), each writing bytes to a stream.
 
 - ``jsonl``: one record per line (``records.dumps``), the default.
 - ``csv``: a header of the record's fields, then a row per record; lists as
-  JSON text, dates ISO, moments ISO 8601 with a ``Z``, null an empty cell.
+  JSON text, dates ISO, moments ISO 8601 with a ``Z``, null an empty cell,
+  a text that would be a spreadsheet's formula neutralized (``csv_cell``).
 - ``parquet``: the same columns with Arrow types (``date32``, UTC
   timestamps, lists, strings), written a row group per chunk of records.
 - ``atom``, ``rss``, ``jsonfeed``: one entry per paper, its page's URL as
@@ -32,7 +33,14 @@ from typing import IO, Any
 
 from pydantic import BaseModel
 
-from digest_crawler.outputs.records import HISTORY_FIELDS, FeedRecord, Record, dumps, json_value
+from digest_crawler.outputs.records import (
+    HISTORY_FIELDS,
+    FeedRecord,
+    Record,
+    dumps,
+    json_value,
+    one_line,
+)
 from digest_crawler.paper import Kind, field_kinds
 from digest_crawler.periods import Period
 from digest_crawler.storage.queries import PaperFilter
@@ -56,10 +64,15 @@ JSON_FORM = ("jsonl", "csv")
 #: The moment of an empty feed: data-derived times only, so that two exports
 #: of the same (here: no) papers are byte-identical.
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: How a CSV cell a spreadsheet runs as a formula starts (OWASP's CSV
+#: injection list: = + - @ tab and carriage return; and the full-width forms
+#: some spreadsheets read as the same).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 #: Records per Parquet row group: bounds the memory a large export holds.
 PARQUET_CHUNK = 10_000
-# Characters XML 1.0 has no place for (a page's text may hold them).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters XML 1.0 has no place for (a page's text may hold them; a
+# surrogate only where something other than a crawl wrote the archive).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class FormatError(Exception):
@@ -74,6 +87,8 @@ class About:
     fields: tuple[str, ...]
     title: str
     link: str
+    #: CSV: write each text as stored (``--csv-raw``), not neutralized.
+    raw_cells: bool = False
 
 
 Writer = Callable[[Iterable[Record], IO[bytes], About], None]
@@ -103,7 +118,7 @@ def format_of(name: str | None, output: str) -> str:
     return EXTENSIONS[suffix]
 
 
-def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
+def about(chosen: PaperFilter, base_url: str, with_history: bool, raw_cells: bool = False) -> About:
     """The fields exported, and the feed's title (saying what was filtered)
     and link (the site's page of the same papers, where it has one)."""
     fields = tuple(
@@ -133,7 +148,7 @@ def about(chosen: PaperFilter, base_url: str, with_history: bool) -> About:
     if chosen.settled:
         parts.append("settled days")
     title = "Hugging Face Daily Papers" + (f": {', '.join(parts)}" if parts else "")
-    return About(fields, title, link)
+    return About(fields, title, link, raw_cells)
 
 
 def check(name: str) -> None:
@@ -176,20 +191,26 @@ def write_csv(records: Iterable[Record], stream: IO[bytes], about: About) -> Non
         rows = csv.writer(text)
         rows.writerow(about.fields)
         for record in records:
-            rows.writerow([csv_cell(record[name]) for name in about.fields])
+            rows.writerow([csv_cell(record[name], about.raw_cells) for name in about.fields])
     finally:
         text.detach()  # the stream is the caller's to close
 
 
-def csv_cell(value: Any) -> str:
-    """A CSV cell: null empty (no text field is ever empty), lists JSON,
-    dates and moments as in the JSONL.
+def csv_cell(value: Any, raw: bool = False) -> str:
+    r"""A CSV cell: null empty (no text field is ever empty), lists JSON,
+    dates and moments as in the JSONL; a text a spreadsheet would take for
+    a formula (``FORMULA_STARTS``) with a ``'`` before it, unless ``raw``.
+    A number is a number (``-3`` stays ``-3``).
 
     >>> [csv_cell(v) for v in (None, True, 3, ["A", "B"], dt.date(2026, 7, 31))]
     ['', 'true', '3', '["A", "B"]', '2026-07-31']
+    >>> csv_cell("=HYPERLINK(\"http://x\")"), csv_cell("-1+1", raw=True), csv_cell(-3)
+    ('\'=HYPERLINK("http://x")', '-1+1', '-3')
     """
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value if raw or not value.startswith(FORMULA_STARTS) else "'" + value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list | dict):
@@ -274,8 +295,9 @@ def entry_html(record: Record) -> str:
         paragraphs.append(html.escape(record["abstract"]))
     if record["ai_summary"]:
         paragraphs.append("AI summary: " + html.escape(record["ai_summary"]))
-    if record["authors"]:
-        paragraphs.append("Authors: " + html.escape(", ".join(record["authors"])))
+    authors = [name for name in map(xml_text, record["authors"] or ()) if name.strip()]
+    if authors:
+        paragraphs.append("Authors: " + html.escape(", ".join(authors)))
     if record["organization"]:
         paragraphs.append("Organization: " + html.escape(record["organization"]))
     upvotes, rank = record["upvotes"], record["rank"]
@@ -283,11 +305,30 @@ def entry_html(record: Record) -> str:
     if rank is not None:
         counts += f" · rank {rank}"
     paragraphs.append(counts)
-    return "\n".join(f"<p>{_xml_text(p)}</p>" for p in paragraphs)
+    return "\n".join(f"<p>{xml_text(p)}</p>" for p in paragraphs)
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
+    r"""``text`` without the characters XML 1.0 cannot carry (C0 controls but
+    tab, newline and carriage return; surrogates; U+FFFE, U+FFFF): what every
+    XML output writes of a text.
+
+    >>> xml_text("a\x01b\x0b\tc\ufffe")
+    'ab\tc'
+    """
     return _NOT_XML.sub("", text)
+
+
+def _entry_title(record: Record) -> str:
+    r"""The entry's title: the paper's, in XML's characters; one that has
+    none of them (only control characters) is its arXiv id, as a feed
+    entry needs a title.
+
+    >>> _entry_title({"title": "\x01\x02", "arxiv_id": "2607.28618"})
+    'arXiv 2607.28618'
+    """
+    title = xml_text(record["title"])
+    return title if title.strip() else f"arXiv {xml_text(record['arxiv_id'])}"
 
 
 def _published(record: Record) -> dt.datetime:
@@ -308,25 +349,30 @@ def _feed_generator(records: Iterable[Record], about: About) -> Any:
     except ImportError:  # pragma: no cover - a dependency of the project
         raise FormatError("the atom and rss formats need feedgen: pip install feedgen") from None
     feed = FeedGenerator()
-    feed.id(about.link)
-    feed.title(_xml_text(about.title))
-    feed.link(href=about.link, rel="alternate")
-    feed.description(_xml_text(about.title))
+    feed.id(xml_text(about.link))
+    feed.title(xml_text(about.title))
+    feed.link(href=xml_text(about.link), rel="alternate")
+    feed.description(xml_text(about.title))
     feed.author({"name": "Hugging Face Daily Papers"})
     feed.language("en")
     newest = EPOCH
     for record in records:
         entry = feed.add_entry(order="append")
-        entry.id(record["url"])
-        entry.guid(record["url"], permalink=True)
-        entry.title(_xml_text(record["title"]))
-        entry.link(href=record["url"])
+        # The page's URL: an entry's id and link (text a crawl cannot hold
+        # aside, as a hand-edited archive may: the arXiv id's page instead).
+        url = xml_text(record["url"]).strip() or f"{about.link}/{xml_text(record['arxiv_id'])}"
+        entry.id(url)
+        entry.guid(url, permalink=True)
+        entry.title(_entry_title(record))
+        entry.link(href=url)
         entry.published(_published(record))
         entry.updated(record["scraped_at"])
-        if record["authors"]:
-            entry.author([{"name": _xml_text(name)} for name in record["authors"]])
-        for keyword in record["ai_keywords"] or ():
-            entry.category(term=_xml_text(keyword))
+        authors = [name for name in map(xml_text, record["authors"] or ()) if name.strip()]
+        if authors:  # a name of control characters only is none
+            entry.author([{"name": name} for name in authors])
+        for keyword in map(xml_text, record["ai_keywords"] or ()):
+            if keyword.strip():
+                entry.category(term=keyword)
         text = entry_html(record)
         entry.description(text)  # RSS; content() after it: Atom's content, as HTML
         entry.content(text, type="html")
@@ -355,11 +401,11 @@ def write_jsonfeed(records: Iterable[Record], stream: IO[bytes], about: About) -
         "description": about.title,
         "language": "en",
     }
-    stream.write(json.dumps(head, ensure_ascii=False)[:-1].encode("utf-8"))
+    stream.write(one_line(json.dumps(head, ensure_ascii=False))[:-1].encode("utf-8"))
     stream.write(b', "items": [')
     for number, item in enumerate(_json_items(records)):
         stream.write(b"\n" if number == 0 else b",\n")
-        stream.write(json.dumps(item, ensure_ascii=False).encode("utf-8"))
+        stream.write(one_line(json.dumps(item, ensure_ascii=False)).encode("utf-8"))
     stream.write(b"\n]}\n")
 
 
@@ -368,7 +414,8 @@ def _json_items(records: Iterable[Record]) -> Iterator[dict[str, Any]]:
         item: dict[str, Any] = {
             "id": record["url"],
             "url": record["url"],
-            "title": record["title"],
+            # Any text is JSON's; a title of control characters only is none.
+            "title": record["title"] if xml_text(record["title"]).strip() else _entry_title(record),
             "content_html": entry_html(record),
             "date_published": json_value(_published(record)),
             "date_modified": json_value(record["scraped_at"]),

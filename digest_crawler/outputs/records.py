@@ -170,7 +170,9 @@ def json_record(record: Record) -> Record:
                 record[name] = json_value(moment)
     for name in _DATES:
         value = record[name]
-        if value is not None and not isinstance(value, str):
+        if isinstance(value, str):
+            dt.date.fromisoformat(value)  # stored text that is a date (a ValueError if not)
+        elif value is not None:
             record[name] = value.isoformat()
     for name in _FLAGS:
         if name in record:
@@ -185,7 +187,26 @@ def dumps(record: Mapping[str, Any]) -> str:
     ``json_value`` for dates and moments only): a test holds the result to
     ``FeedRecord.model_dump(mode="json")``.
     """
-    return json.dumps(record, ensure_ascii=False, default=json_value)
+    return one_line(json.dumps(record, ensure_ascii=False, default=json_value))
+
+
+#: What JSON writes as it is but some line readers take for a line break
+#: (Python's ``str.splitlines``: NEL, the line and paragraph separators).
+_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def one_line(text: str) -> str:
+    """A JSON text with the characters a line reader may break at escaped
+    (the same JSON value): a JSONL line is one line to every reader.
+
+    >>> one_line('{"title": "a\u2028b"}')
+    '{"title": "a\\\\u2028b"}'
+    """
+    # Three scans of a line are cheap; a rewrite only where one is found.
+    if "\x85" in text or "\u2028" in text or "\u2029" in text:
+        for character, escaped in _BREAKS.items():
+            text = text.replace(character, escaped)
+    return text
 
 
 def json_schema() -> dict[str, Any]:

@@ -14,6 +14,7 @@ import datetime as dt
 import html
 import io
 import re
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from digest_crawler.outputs.controls import CONTROLS
 from digest_crawler.storage.trends import Trends
 
 WIDTH, HEIGHT = 8.0, 3.2  # inches, at 100 dpi in the page
@@ -30,7 +32,13 @@ _STYLE: dict[Any, Any] = {
     "font.size": 9,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    # Text is text: a name like "$x^$" is not mathtext (nor TeX) to parse.
+    "text.parse_math": False,
+    "text.usetex": False,
 }
+#: Longest label a chart draws of a name (the table beside it has it whole).
+LABEL_CHARACTERS = 40
+
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2.5rem; }
@@ -49,15 +57,21 @@ def build_report(trends: Trends, subject: str, generated: str) -> str:
     if not trends.per_day:
         body = f'<p class="empty" id="empty">No papers in this span ({html.escape(subject)}).</p>'
     else:
-        body = "\n".join(
-            (
-                _summary(trends),
-                _per_day(trends),
-                _top_papers(trends),
-                _organizations(trends),
-                _keywords(trends),
+        # Every text artist (labels, ticks drawn at save time, legends) is
+        # made and drawn under the report's style.
+        with matplotlib.rc_context(_STYLE), warnings.catch_warnings():
+            # A name in a script the bundled font lacks draws as boxes; the
+            # table beside the chart has it: no warning on standard error.
+            warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
+            body = "\n".join(
+                (
+                    _summary(trends),
+                    _per_day(trends),
+                    _top_papers(trends),
+                    _organizations(trends),
+                    _keywords(trends),
+                )
             )
-        )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -115,7 +129,7 @@ def _top_papers(trends: Trends) -> str:
             marker="o",
             markersize=3,
             drawstyle="steps-post",
-            label=paper.arxiv_id,
+            label=label(paper.arxiv_id),
         )
     axes.set_xlabel("days after the listing day")
     axes.set_ylabel("upvotes")
@@ -149,8 +163,8 @@ def _organizations(trends: Trends) -> str:
             "organizations", "Organizations", "No paper of this span names an organization."
         )
     figure, axes = _figure()
-    names = [o.name for o in reversed(trends.organizations)]
-    axes.barh(names, [o.papers for o in reversed(trends.organizations)], color="#55a868")
+    shown = list(reversed(trends.organizations))
+    _bars(axes, [o.name for o in shown], [o.papers for o in shown], "#55a868")
     axes.set_xlabel("papers")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     rows = [(o.name, str(o.papers), str(o.upvotes)) for o in trends.organizations]
@@ -178,7 +192,7 @@ def _keywords(trends: Trends) -> str:
         return _note("keywords", "Rising keywords", f"No keyword rose. {how}")
     figure, axes = _figure()
     shown = list(reversed(trends.keywords))
-    axes.barh([k.keyword for k in shown], [k.rise for k in shown], color="#c44e52")
+    _bars(axes, [k.keyword for k in shown], [k.rise for k in shown], "#c44e52")
     axes.set_xlabel("more papers in the second half")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     rows = [(k.keyword, str(k.before), str(k.after), f"+{k.rise}") for k in trends.keywords]
@@ -197,6 +211,27 @@ def _figure() -> tuple[Figure, matplotlib.axes.Axes]:
         figure = Figure(figsize=(WIDTH, HEIGHT), layout="constrained")
         axes = figure.add_subplot()
     return figure, axes
+
+
+def _bars(axes: matplotlib.axes.Axes, names: list[str], values: list[int], color: str) -> None:
+    """Horizontal bars, one per name, labelled with the name: at positions
+    of their own, so that two names that look alike are still two bars."""
+    positions = range(len(names))
+    axes.barh(positions, values, color=color)
+    axes.set_yticks(positions, [label(name) for name in names])
+
+
+def label(name: str) -> str:
+    """A name as a chart draws it: one line, without controls or bidi
+    marks, at most ``LABEL_CHARACTERS`` long.
+
+    >>> label("  Lab\\x1b[31m\\u202e  of\\nthings "), label("x" * 50)[-3:]
+    ('Lab [31m of things', 'xx…')
+    """
+    text = " ".join(CONTROLS.sub(" ", name).split())
+    if len(text) > LABEL_CHARACTERS:
+        text = text[: LABEL_CHARACTERS - 1] + "…"
+    return text
 
 
 def _svg(figure: Figure) -> str:

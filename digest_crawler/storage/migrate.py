@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import atexit
 import functools
+import logging
+import re
 import shutil
 import tempfile
 from importlib import resources
@@ -22,16 +24,26 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import Connection, Engine
 
-from digest_crawler.storage.schema import metadata
+from digest_crawler.storage.schema import (
+    SEARCH_DDL,
+    SEARCH_INDEX,
+    SEARCH_TABLE,
+    SEARCH_VECTOR,
+    metadata,
+)
+
+logger = logging.getLogger(__name__)
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 # Any number: two crawls upgrading one PostgreSQL database take turns.
 _PG_LOCK = 73110211
+#: Alembic's table of the archive's schema version, and a revision's form.
+VERSION_TABLE = "alembic_version"
+_REVISION = re.compile(r"[0-9]{4}")
 
 
 class SchemaError(Exception):
@@ -75,18 +87,86 @@ def head_version() -> int:
 
 
 def version_of(connection: Connection) -> int | None:
-    """The archive's schema version; ``None`` when there is no archive yet."""
-    try:
-        revision = MigrationContext.configure(connection).get_current_revision()
-    except CommandError as exc:  # e.g. two rows in alembic_version
-        raise SchemaError(f"unreadable schema version: {exc}") from None
-    if revision is not None:
-        if not revision.isdigit():
-            raise SchemaError(f"unknown schema revision {revision!r}")
+    """The archive's schema version; ``None`` when there is no archive yet.
+
+    Read from ``alembic_version``, whose one row names a revision (``0001``,
+    ``0002``, ...); anything else there is a ``SchemaError`` saying what it
+    holds. Without that row, the tables say which version the archive is:
+    those of version 1 are an archive made before migrations existed; any
+    later version lost its row, which is said (with the row to put back)
+    rather than taken for version 1 and upgraded into a failure.
+    """
+    inspector = sa.inspect(connection)
+    if inspector.has_table(VERSION_TABLE):
+        rows = [
+            row[0]
+            for row in connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}"))
+        ]
+        if len(rows) > 1:
+            raise SchemaError(
+                f"{VERSION_TABLE} holds {len(rows)} rows ({', '.join(map(repr, rows))}):"
+                " an archive has one schema version"
+            )
+        if rows:
+            return _version(rows[0])
+    if not inspector.has_table("papers"):
+        return None
+    found = version_by_tables(connection)
+    if inspector.has_table(VERSION_TABLE):
+        raise SchemaError(
+            f"{VERSION_TABLE} is empty, but the tables are those of schema version {found}:"
+            f" put its row back (INSERT INTO {VERSION_TABLE} VALUES ('{found:04d}'))"
+        )
+    if found > 2:
+        raise SchemaError(
+            f"{VERSION_TABLE} is missing, but the tables are those of schema version {found}:"
+            f" put it back (CREATE TABLE {VERSION_TABLE} (version_num VARCHAR(32) NOT NULL"
+            f" PRIMARY KEY); INSERT INTO {VERSION_TABLE} VALUES ('{found:04d}'))"
+        )
+    return 1  # made before migrations existed
+
+
+def _version(revision: object) -> int:
+    """The schema version a revision of ``alembic_version`` names.
+
+    >>> _version("0008")
+    8
+    >>> _version("²")
+    Traceback (most recent call last):
+    digest_crawler.storage.migrate.SchemaError: alembic_version holds '²', which is no schema version (they are 0001, 0002, ...)
+    """
+    if isinstance(revision, str) and _REVISION.fullmatch(revision) and int(revision) > 0:
         return int(revision)
-    if sa.inspect(connection).has_table("papers"):
-        return 1  # made before migrations existed
-    return None
+    shown = "NULL" if revision is None else repr(revision)
+    raise SchemaError(
+        f"{VERSION_TABLE} holds {shown}, which is no schema version (they are 0001, 0002, ...)"
+    )
+
+
+def version_by_tables(connection: Connection) -> int:
+    """The schema version the archive's tables are of (its ``papers`` table
+    exists): this release's when it has every table and column of
+    ``schema.py``, else the newest version whose mark it bears."""
+    inspector = sa.inspect(connection)
+    tables = set(inspector.get_table_names())
+    columns = {column["name"] for column in inspector.get_columns("papers")}
+    if all(
+        table.name in tables
+        and {c.name for c in table.columns}
+        <= {column["name"] for column in inspector.get_columns(table.name)}
+        for table in metadata.sorted_tables
+    ):
+        return head_version()
+    marks = [
+        (8, "crawl_listings" in tables),
+        (7, "organization_key" in columns),
+        (6, SEARCH_TABLE in tables or SEARCH_VECTOR in columns),
+        (5, "period_listings" in tables),
+        (4, "ai_summary" in columns),
+        (3, "listing_days" in tables),
+        (2, bool(inspector.get_foreign_keys("listings"))),
+    ]
+    return next((version for version, marked in marks if marked), 1)
 
 
 def upgrade(engine: Engine, to: int | None = None) -> tuple[int | None, int]:
@@ -104,6 +184,8 @@ def upgrade(engine: Engine, to: int | None = None) -> tuple[int | None, int]:
                 " upgrade digest_crawler"
             )
         if before == head:
+            if search_index_missing(connection):
+                rebuild_search_index(connection)
             return before, head
         config = _config(connection)
         try:
@@ -111,12 +193,51 @@ def upgrade(engine: Engine, to: int | None = None) -> tuple[int | None, int]:
                 metadata.create_all(connection)
                 command.stamp(config, f"{head:04d}")
                 return before, head
-            if (
-                before == 1
-                and MigrationContext.configure(connection).get_current_revision() is None
-            ):
+            if before == 1 and not sa.inspect(connection).has_table(VERSION_TABLE):
                 command.stamp(config, "0001")
             command.upgrade(config, f"{head:04d}")
         except CommandError as exc:
             raise SchemaError(str(exc)) from None
     return before, head
+
+
+def search_index_missing(connection: Connection) -> str | None:
+    """What of the search index (``schema.SEARCH_DDL``) an archive of this
+    release's schema lacks, e.g. after a hand-made ``DROP TABLE
+    papers_fts`` (whose triggers then fail every write of ``papers``);
+    ``None`` when it is whole."""
+    inspector = sa.inspect(connection)
+    if connection.dialect.name == "sqlite":
+        triggers = {
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'papers'"
+            )
+        }
+        wanted = [f"{SEARCH_TABLE}_{event}" for event in ("insert", "delete", "update")]
+        missing = [] if inspector.has_table(SEARCH_TABLE) else [f"the table {SEARCH_TABLE}"]
+        missing += [f"the trigger {name}" for name in wanted if name not in triggers]
+    else:
+        columns = {column["name"] for column in inspector.get_columns("papers")}
+        indexes = {index["name"] for index in inspector.get_indexes("papers")}
+        missing = [] if SEARCH_VECTOR in columns else [f"the column papers.{SEARCH_VECTOR}"]
+        missing += [] if SEARCH_INDEX in indexes else [f"the index {SEARCH_INDEX}"]
+    return ", ".join(missing) or None
+
+
+def rebuild_search_index(connection: Connection) -> None:
+    """Make the search index anew from the stored papers, what is left of
+    it dropped first (in the caller's transaction)."""
+    logger.warning("The search index lacks %s: rebuilt", search_index_missing(connection))
+    if connection.dialect.name == "sqlite":
+        for event in ("insert", "delete", "update"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {SEARCH_TABLE}_{event}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SEARCH_TABLE}")
+    else:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")
+        connection.exec_driver_sql(f"ALTER TABLE papers DROP COLUMN IF EXISTS {SEARCH_VECTOR}")
+    for statement in SEARCH_DDL[connection.dialect.name]:
+        connection.exec_driver_sql(statement)
+    if connection.dialect.name == "sqlite":
+        # External content: the index is read from the stored papers.
+        connection.exec_driver_sql(f"INSERT INTO {SEARCH_TABLE}({SEARCH_TABLE}) VALUES ('rebuild')")

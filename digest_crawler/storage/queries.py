@@ -70,14 +70,23 @@ def open_archive(url: str) -> Engine:
 @contextmanager
 def reading(url: str) -> Iterator[Connection]:
     """A read-only connection on the archive at ``url``; ``ArchiveError`` (one
-    line) for no archive, one of another schema version, or a database error
-    while it is read."""
+    line) for no archive, one of another schema version, a database error
+    while it is read, or a stored value its column's type cannot be."""
     engine = open_archive(url)
     try:
         with engine.connect() as connection:
             yield connection
     except sa.exc.SQLAlchemyError as exc:
         raise ArchiveError(f"cannot read the archive: {str(exc).splitlines()[0]}") from None
+    except (ValueError, TypeError) as exc:
+        # A value another tool stored that its column's type cannot be (a
+        # list that is no JSON, a date that is none): the column's reader,
+        # or the output's, refused it.
+        reason = (str(exc).splitlines() or [""])[0][:300]
+        raise ArchiveError(
+            f"cannot read the archive: a stored value is not of its column's type"
+            f" ({type(exc).__name__}: {reason})"
+        ) from None
     finally:
         engine.dispose()
 

@@ -19,13 +19,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from digest_crawler.outputs.controls import quoted
 from digest_crawler.paper import search_weight
+from digest_crawler.storage.migrate import search_index_missing
 from digest_crawler.storage.queries import PaperFilter, paper_ids
 from digest_crawler.storage.schema import SEARCH_COLUMNS, SEARCH_TABLE, SEARCH_VECTOR, papers
 
 #: What marks a matched word in a snippet, on both backends.
 MARK = ("**", "**")
 SNIPPET_WORDS = 16
+#: The most characters of text (all of a paper's searched texts) FTS5's
+#: ``snippet()`` is asked to cut a snippet from: its time grows with the
+#: square of a text's matches (20,000 characters of one word: 0.1 s).
+SNIPPET_TEXT_LIMIT = 20_000
 
 
 class SearchError(Exception):
@@ -54,12 +60,49 @@ def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) 
     # The filter's own query, as a set of ids: one definition of the filters.
     chosen_ids = paper_ids(chosen).scalar_subquery()
     statement = statement.where(papers.c.arxiv_id.in_(chosen_ids)).limit(limit)
+    missing = search_index_missing(connection)
+    if missing is not None:
+        raise SearchError(
+            f"the archive's search index is damaged (it lacks {missing}):"
+            " scrapy upgrade rebuilds it from the stored papers"
+        )
     if connection.dialect.name == "sqlite":
         _check_fts5_query(connection, query)
-    return [
-        Match(**{**row._mapping, "snippet": " ".join((row.snippet or "").split())})
-        for row in connection.execute(statement)
-    ]
+    matches = []
+    for row in connection.execute(statement).all():
+        snippet = row.snippet
+        if snippet is None and connection.dialect.name == "sqlite":
+            snippet = _long_snippet(connection, query, row.arxiv_id)
+        fields = {name: row._mapping[name] for name in _FIELDS}
+        matches.append(Match(**fields, snippet=" ".join((snippet or "").split())))
+    return matches
+
+
+def _long_snippet(connection: Connection, query: str, arxiv_id: str) -> str:
+    """The snippet of a paper whose texts are too long for FTS5's own
+    ``snippet()`` (whose time grows with the square of the matches in a
+    text: a minute for a megabyte of one word): the first matched word of
+    the weightiest text that has one, with the words around it, from
+    ``highlight()`` (whose time grows with the text)."""
+    fts_name: sa.ColumnElement[Any] = sa.literal_column(SEARCH_TABLE)
+    fts = sa.table(SEARCH_TABLE, sa.column("rowid"))
+    # Marks a stored text is unlikely to hold, made MARK's in the snippet.
+    start, stop = "\x02", "\x03"
+    for name in sorted(SEARCH_COLUMNS, key=lambda name: -search_weight(name).weight):
+        column = SEARCH_COLUMNS.index(name)
+        text = connection.execute(
+            sa.select(sa.func.highlight(fts_name, column, start, stop))
+            .select_from(fts.join(papers, sa.literal_column("papers.rowid") == fts.c.rowid))
+            .where(fts_name.op("MATCH")(query), papers.c.arxiv_id == arxiv_id)
+        ).scalar()
+        if text and start in text:
+            words = text.split()
+            first = next(i for i, word in enumerate(words) if start in word)
+            begin = max(0, first - SNIPPET_WORDS // 3)
+            shown = " ".join(words[begin : begin + SNIPPET_WORDS])
+            cut = ("…" if begin else "", "…" if begin + SNIPPET_WORDS < len(words) else "")
+            return (cut[0] + shown + cut[1]).replace(start, MARK[0]).replace(stop, MARK[1])
+    return ""
 
 
 def _check_fts5_query(connection: Connection, query: str) -> None:
@@ -73,14 +116,18 @@ def _check_fts5_query(connection: Connection, query: str) -> None:
     except sa.exc.OperationalError as exc:
         reason = str(exc.orig).splitlines()[0]
         raise SearchError(
-            f"cannot parse the query {query!r}: {reason} (FTS5 syntax: words,"
+            f"cannot parse the query {quoted(query)}: {reason[:200]} (FTS5 syntax: words,"
             ' "quoted phrases", OR, NOT, prefix*)'
         ) from None
 
 
+#: The fields of a ``Match`` that are ``papers`` columns (all but the snippet).
+_FIELDS = [field.name for field in dataclasses.fields(Match) if field.name != "snippet"]
+
+
 def _columns() -> list[Any]:
-    """The ``papers`` columns of a ``Match`` (all its fields but the snippet)."""
-    return [papers.c[field.name] for field in dataclasses.fields(Match) if field.name != "snippet"]
+    """The ``papers`` columns of a ``Match``."""
+    return [papers.c[name] for name in _FIELDS]
 
 
 def _sqlite_search(query: str) -> sa.Select[Any]:
@@ -89,8 +136,15 @@ def _sqlite_search(query: str) -> sa.Select[Any]:
     # Each text's weight (``paper.Searched``): a word in the title outweighs the
     # same word in a long abstract.
     weights = [sa.literal(search_weight(name).weight) for name in SEARCH_COLUMNS]
-    # Column -1: FTS5 picks the column whose snippet matches best.
-    snippet = sa.func.snippet(fts_name, -1, *MARK, "…", SNIPPET_WORDS)
+    # Column -1: FTS5 picks the column whose snippet matches best; for texts
+    # over SNIPPET_TEXT_LIMIT, _long_snippet (snippet() is quadratic).
+    length: sa.ColumnElement[int] = sa.literal(0)
+    for name in SEARCH_COLUMNS:
+        length = length + sa.func.length(sa.func.coalesce(papers.c[name], ""))
+    snippet = sa.case(
+        (length <= SNIPPET_TEXT_LIMIT, sa.func.snippet(fts_name, -1, *MARK, "…", SNIPPET_WORDS)),
+        else_=sa.null(),
+    )
     score = sa.func.bm25(fts_name, *weights)  # lower is better
     return (
         sa.select(*_columns(), snippet.label("snippet"))

@@ -84,7 +84,8 @@ class Trends:
 def trends(connection: Connection, chosen: PaperFilter) -> Trends:
     """The report's figures over the papers ``chosen`` names (its dates are
     listing dates). The span is ``chosen.since``..``chosen.until`` where
-    given, else a list's period, else the listing dates of the papers found."""
+    given, within a list's period where one is named, else the listing
+    dates of the papers found."""
     if chosen.by != "listing":
         raise ValueError("the report's figures are by listing date")
     mine = papers.c.arxiv_id.in_(paper_ids(chosen).scalar_subquery())
@@ -97,10 +98,11 @@ def trends(connection: Connection, chosen: PaperFilter) -> Trends:
             .order_by(papers.c.listing_date)
         )
     ]
-    # A list's span is its period's days, else the days its papers were listed on.
+    # The span: --since..--until within a list's days, else the days its
+    # papers were listed on (first after last: a span of no day).
     period = chosen.period
-    first = chosen.since or (period.start if period else None)
-    last = chosen.until or (period.end if period else None)
+    first = max((d for d in (chosen.since, period and period.start) if d), default=None)
+    last = min((d for d in (chosen.until, period and period.end) if d), default=None)
     if not per_day:
         return Trends(first, last, [], [], [], None, None)
     first, last = first or per_day[0][0], last or per_day[-1][0]

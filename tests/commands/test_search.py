@@ -61,3 +61,38 @@ def test_a_match_as_json_is_one_record_its_rank_first() -> None:
         "2026-07-31",
         None,
     )
+
+
+def test_a_match_as_json_is_one_line_whatever_its_text() -> None:
+    breaks = "a\x85b\u2028c\u2029d"
+    line = as_json(1, Match(**{**MATCH.__dict__, "title": breaks, "snippet": breaks}))
+    assert len(line.splitlines()) == 1
+    assert json.loads(line)["title"] == breaks
+
+
+def test_a_match_as_text_escapes_what_a_terminal_would_act_on() -> None:
+    """A title's escape sequences (set the window title, clear the screen),
+    C1 controls, DEL and bidi overrides are shown, not acted on; accents,
+    emoji and other scripts as they are."""
+    hostile = Match(
+        **{
+            **MATCH.__dict__,
+            "title": "Pwned\x1b]0;owned\x07\x1b[2J école 🤗 中文",
+            "organization": "Lab\u202elivE\u2066x\u2069",
+            "snippet": "a\x9b31mb\x7fc\x85d\u2028e",
+        }
+    )
+    text = as_text(1, hostile)
+    assert text == (
+        "1. Pwned\\x1b]0;owned\\x07\\x1b[2J école 🤗 中文\n"
+        "   2607.00002 · listed 2026-07-31 · 10 upvotes · Lab\\u202elivE\\u2066x\\u2069\n"
+        "   a\\x9b31mb\\x7fc\\x85d\\u2028e\n"
+    )
+
+
+def test_a_long_title_or_name_is_cut_short_as_text_and_whole_as_json() -> None:
+    long = Match(**{**MATCH.__dict__, "title": "T" * 1_000_000, "organization": "O" * 5000})
+    title, where, _ = as_text(1, long).splitlines()
+    assert title == "1. " + "T" * 299 + "…"
+    assert where.endswith(" · " + "O" * 299 + "…")
+    assert json.loads(as_json(1, long))["title"] == "T" * 1_000_000

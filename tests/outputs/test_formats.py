@@ -39,7 +39,9 @@ SUFFIX = {
 
 def run(url: str, path: Path, **options: Any) -> int:
     chosen = ExportOptions.model_validate({"output": str(path), **options})
-    return export(url, chosen, chosen.output, chosen.kind, BASE, chosen.with_history).records
+    return export(
+        url, chosen, chosen.output, chosen.kind, BASE, chosen.with_history, chosen.csv_raw
+    ).records
 
 
 def jsonl(url: str, tmp_path: Path, **options: Any) -> list[dict[str, Any]]:
@@ -294,3 +296,136 @@ def test_hostile_text_survives_every_format(archive_url: str, tmp_path: Path) ->
     assert len(read_rss(_write(archive_url, tmp_path, "rss", since=day))) == len(rows)
     feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since=day))
     assert {i["id"]: i["title"] for i in feed["items"]} == {r["url"]: r["title"] for r in records}
+
+
+#: Characters XML 1.0 cannot carry (and an escape sequence, a DEL and a C1
+#: control, which it can), in a text of every kind a record holds.
+NOT_XML = "\x01\x02\x08\x0b\x0c\x1b[31m\x1f\x7f\x85\ufffe\uffff"
+
+
+def test_every_text_with_characters_xml_cannot_carry_gives_well_formed_feeds(
+    archive_url: str, tmp_path: Path
+) -> None:
+    """A title of control characters only, and control characters in every
+    other text and link: the Atom and RSS feeds parse (ElementTree, lxml,
+    feedparser) with those characters dropped, the title replaced by the
+    arXiv id; every other format keeps the exact values."""
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    import sqlalchemy as sa
+    from lxml import etree
+
+    from digest_crawler.storage.schema import papers
+    from tests.support.archive import paper_row
+
+    day = dt.date(2026, 9, 2)
+    texts: dict[str, Any] = {
+        "abstract": f"Abstract {NOT_XML}",
+        "ai_summary": f"Summary {NOT_XML}",
+        "ai_keywords": [NOT_XML[:3], f"keyword {NOT_XML}"],
+        "authors": [NOT_XML[:3], f"Author {NOT_XML}"],
+        "organization": f"Lab {NOT_XML}",
+        "organization_id": f"lab{NOT_XML}",
+        "submitted_by": f"user{NOT_XML}",
+        "github_repo": f"https://github.com/a/b{NOT_XML}",
+        "project_page": f"https://example.org/{NOT_XML}",
+        "thumbnail": f"https://cdn.example/{NOT_XML}.png",
+    }
+    only_controls = paper_row(1, day, title="\x01", **texts)
+    mixed = paper_row(2, day, title=f"Title {NOT_XML}", **texts)
+    engine = sa.create_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(papers), [only_controls, mixed])
+    engine.dispose()
+    records = jsonl(archive_url, tmp_path, since=day)
+    assert {r["title"] for r in records} == {"\x01", f"Title {NOT_XML}"}
+    assert all(r[name] == texts[name] for r in records for name in texts)
+
+    def dropped(text: str) -> str:
+        return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", "", text)
+
+    atom = _write(archive_url, tmp_path, "atom", since=day)
+    for root in (ElementTree.fromstring(atom), etree.fromstring(atom)):
+        entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+        titles = [e.findtext("{http://www.w3.org/2005/Atom}title") for e in entries]
+        assert titles == [dropped(mixed["title"]), f"arXiv {only_controls['arxiv_id']}"]
+    entry = etree.fromstring(atom).find("{http://www.w3.org/2005/Atom}entry")
+    assert entry is not None
+    names = entry.findall("{http://www.w3.org/2005/Atom}author/{http://www.w3.org/2005/Atom}name")
+    assert [n.text for n in names] == [dropped(f"Author {NOT_XML}")]  # "\x01\x02\x08": none
+    terms = entry.findall("{http://www.w3.org/2005/Atom}category")
+    assert [t.get("term") for t in terms] == [dropped(f"keyword {NOT_XML}")]
+    read_atom(atom)  # and feedparser reads it without complaint
+    content = entry.findtext("{http://www.w3.org/2005/Atom}content") or ""
+    for name in ("abstract", "ai_summary", "organization"):
+        assert dropped(texts[name]) in content, name
+    assert f"<p>Authors: {dropped(texts['authors'][1])}</p>" in content
+    rss = _write(archive_url, tmp_path, "rss", since=day)
+    items = ElementTree.fromstring(rss).findall("channel/item")
+    assert [i.findtext("title") for i in items] == titles
+    assert len(read_rss(rss)) == 2
+    feed = read_jsonfeed(_write(archive_url, tmp_path, "jsonfeed", since=day))
+    assert [i["title"] for i in feed["items"]] == [mixed["title"], titles[1]]
+    reference = comparable(records)
+    _write(archive_url, tmp_path, "parquet", since=day)
+    assert read_parquet(tmp_path / "papers.parquet") == reference
+    csv_rows = read_csv(_write(archive_url, tmp_path, "csv", since=day))
+    assert comparable(csv_rows) == reference
+
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "\uff1d1+1"]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["neutralized", "csv-raw"])
+def test_csv_cells_a_spreadsheet_would_run_are_neutralized_unless_asked(
+    archive_url: str, tmp_path: Path, raw: bool
+) -> None:
+    """A text starting as a formula gets a ``'`` before it (OWASP's CSV
+    injection advice), in every text field; lists (JSON text), numbers and
+    dates are untouched; ``--csv-raw`` writes the texts as stored."""
+    import csv
+    import io
+
+    import sqlalchemy as sa
+
+    from digest_crawler.storage.schema import papers
+    from tests.support.archive import paper_row
+
+    day = dt.date(2026, 9, 3)
+    rows = [
+        paper_row(
+            number,
+            day,
+            title=text,
+            abstract=text,
+            organization=text,
+            submitted_by=text,
+            ai_keywords=[text],
+            authors=[text],
+        )
+        for number, text in enumerate(FORMULAS, start=1)
+    ]
+    engine = sa.create_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(sa.insert(papers), rows)
+    engine.dispose()
+    extra = {"csv_raw": True} if raw else {}
+    data = _write(archive_url, tmp_path, "csv", since=day, **extra)
+    written = list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    assert len(written) == len(FORMULAS)
+    for row, text in zip(written, FORMULAS, strict=True):
+        expected = text if raw else "'" + text
+        for name in ("title", "abstract", "organization", "submitted_by"):
+            assert row[name] == expected, (name, row[name])
+        assert json.loads(row["authors"]) == json.loads(row["ai_keywords"]) == [text]
+        assert row["upvotes"].isdigit() and row["listing_date"] == str(day)
+    assert formats.csv_cell(-3) == "-3"  # a number is a number
+
+
+def test_csv_raw_is_for_the_csv_format_only() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="--csv-raw: only the csv format has cells"):
+        ExportOptions.model_validate({"output": "papers.jsonl", "csv_raw": True})
+    assert ExportOptions.model_validate({"output": "papers.csv", "csv_raw": True}).csv_raw

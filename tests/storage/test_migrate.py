@@ -479,3 +479,77 @@ def test_fixture_archive_is_version_1() -> None:
     tables = dump(ARCHIVE_V1)
     assert "alembic_version" not in tables
     assert json.loads(tables["crawl_runs"][0][2]) == {"start": "2026-03-08", "end": "2026-03-11"}
+
+
+ODD_VERSIONS = [
+    (["'²'"], "alembic_version holds '²', which is no schema version (they are 0001, 0002, ...)"),
+    (["''"], "alembic_version holds '', which is no schema version"),
+    (["'abc'"], "alembic_version holds 'abc', which is no schema version"),
+    (["'0000'"], "alembic_version holds '0000', which is no schema version"),
+    (["' 0008'"], "alembic_version holds ' 0008', which is no schema version"),
+    (["'8'"], "alembic_version holds '8', which is no schema version"),
+    (["'0002'", "'0008'"], "alembic_version holds 2 rows ('0002', '0008'): an archive has one"),
+    (
+        [],
+        f"alembic_version is empty, but the tables are those of schema version {HEAD}: put its"
+        f" row back (INSERT INTO alembic_version VALUES ('{HEAD:04d}'))",
+    ),
+    (None, f"alembic_version is missing, but the tables are those of schema version {HEAD}"),
+]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    ODD_VERSIONS,
+    ids=[
+        "superscript",
+        "empty-text",
+        "letters",
+        "zero",
+        "space",
+        "short",
+        "two-rows",
+        "no-row",
+        "no-table",
+    ],
+)
+def test_an_odd_schema_version_is_named_and_nothing_is_upgraded(
+    database_url: str, rows: list[str] | None, message: str
+) -> None:
+    """Whatever ``alembic_version`` holds (or lacks) on a current archive,
+    the upgrade and the readers say what it is in one line, and nothing
+    is changed: not taken for version 1 and migrated into a failure."""
+    from digest_crawler.storage.queries import ArchiveError, open_archive
+
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        if rows is None:
+            connection.exec_driver_sql("DROP TABLE alembic_version")
+        else:
+            connection.exec_driver_sql("DELETE FROM alembic_version")
+            for row in rows:
+                connection.exec_driver_sql(f"INSERT INTO alembic_version VALUES ({row})")
+    before = structure(engine)
+    with pytest.raises(migrate.SchemaError) as raised:
+        migrate.upgrade(engine)
+    assert str(raised.value).startswith(message) and "\n" not in str(raised.value)
+    assert structure(engine) == before
+    engine.dispose()
+    with pytest.raises(ArchiveError) as refused:
+        open_archive(database_url)
+    assert message in str(refused.value)
+
+
+@pytest.mark.parametrize("version", [3, 5, 7])
+def test_an_older_archive_without_its_version_row_is_named_by_its_tables(
+    tmp_path: Path, version: int
+) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'papers.sqlite'}")
+    migrate.upgrade(engine, to=version)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM alembic_version")
+    with engine.connect() as connection, pytest.raises(migrate.SchemaError) as raised:
+        migrate.version_of(connection)
+    engine.dispose()
+    assert f"the tables are those of schema version {version}: " in str(raised.value)

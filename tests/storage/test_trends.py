@@ -49,3 +49,24 @@ def test_an_empty_span_and_a_span_without_keywords(tmp_path: Path) -> None:
     empty = figures(url, PaperFilter(since=JULY_31))
     assert (empty.per_day, empty.top, empty.papers) == ([], [], 0)
     assert figures(url, PaperFilter()).keywords is None
+
+
+def test_the_span_is_since_until_within_a_list_s_days(tmp_path: Path) -> None:
+    """A list's days bound --since and --until; a --since after them is a
+    span of no day (not its own day to the list's last), and the report
+    says so."""
+    from digest_crawler.cli import span_text
+
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    store(url, [paper("2607.00001", "One", "x", listing_date=JULY_1)])
+    week = dt.date(2026, 7, 27)
+    within = figures(url, PaperFilter(since=dt.date(2026, 7, 29), week=week))
+    assert (within.first, within.last) == (dt.date(2026, 7, 29), dt.date(2026, 8, 2))
+    beyond = figures(url, PaperFilter(since=dt.date(9999, 12, 31), week=week))
+    assert span_text(beyond.first, beyond.last) == "no day: 9999-12-31 is after 2026-08-02"
+    alone = figures(url, PaperFilter(since=dt.date(9999, 12, 31)))
+    assert span_text(alone.first, alone.last) == "from 9999-12-31"
+    ancient = figures(url, PaperFilter(until=dt.date(1, 1, 1)))
+    assert span_text(ancient.first, ancient.last) == "until 0001-01-01"
+    last_month = figures(url, PaperFilter(month=dt.date(9999, 12, 1)))
+    assert span_text(last_month.first, last_month.last) == "9999-12-01 to 9999-12-31"

@@ -504,22 +504,27 @@ def test_parquet_is_not_written_to_a_terminal(workdir: Path) -> None:
 
     leader, follower = pty.openpty()
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
-            cwd=workdir,
-            env=crawl_env(),
-            stdout=follower,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-        )
+        # Standard output, or the terminal named as a file (/dev/pts/N).
+        results = [
+            subprocess.run(
+                [sys.executable, "-m", "scrapy", "export", "--format", "parquet", *output],
+                cwd=workdir,
+                env=crawl_env(),
+                stdout=follower,
+                stderr=subprocess.PIPE,
+                text=True,
+                timeout=120,
+            )
+            for output in ([], ["-o", os.ttyname(follower)])
+        ]
     finally:
         os.close(follower)
         os.close(leader)
-    assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "scrapy export: error: option --format: parquet is binary: give -o FILE, or pipe it"
-    )
+    for result in results:
+        assert result.returncode == 2
+        assert result.stderr.strip() == (
+            "scrapy export: error: option --format: parquet is binary: give -o FILE, or pipe it"
+        )
     piped = subprocess.run(
         [sys.executable, "-m", "scrapy", "export", "--format", "parquet"],
         cwd=workdir,
@@ -660,3 +665,64 @@ def test_the_readme_systemd_line_rewrites_the_atom_feed(workdir: Path, tmp_path:
             timeout=60,
         )
         assert verified.returncode == 0, verified.stderr
+
+
+@pytest.mark.parametrize("command", [["export", "-o", "feed.jsonl"], ["report", "-o", "r.html"]])
+def test_a_stored_text_that_is_not_utf8_is_one_line_shown_not_acted_on(
+    workdir: Path, command: list[str]
+) -> None:
+    """A title another tool wrote as bytes that are no UTF-8, holding an
+    escape sequence: the driver's message quotes it, escaped; exit status
+    2, no output file."""
+    connection = sqlite3.connect(workdir / "papers.sqlite")
+    with connection:
+        connection.execute(
+            "UPDATE papers SET title = CAST(X'1b5d303b6f776e656407ff' AS TEXT)"
+            " WHERE arxiv_id = (SELECT arxiv_id FROM papers ORDER BY upvotes DESC LIMIT 1)"
+        )
+    connection.close()
+    result = scrapy(workdir, *command)
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"scrapy {command[0]}: error: cannot read the archive: ")
+    assert "Could not decode to UTF-8 column 'title'" in line and "\\x1b]0;owned\\x07" in line
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert not (workdir / command[-1]).exists()
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_an_export_stopped_mid_write_leaves_no_file_and_says_so_in_one_line(
+    tmp_path: Path, signal_name: str
+) -> None:
+    """Ctrl-C (or a scheduler's SIGTERM) while a feed is being built: no
+    traceback, exit status 130 (143), the temporary file removed, the old
+    feed as it was."""
+    import signal
+
+    from tests.support.archive import make_archive
+
+    make_archive(f"sqlite:///{tmp_path / 'papers.sqlite'}", days=200, per_day=99)
+    (tmp_path / "daily.atom").write_text("old feed\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scrapy", "export", "-o", "daily.atom"],
+        cwd=tmp_path,
+        env=crawl_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".daily.atom.*.tmp")) and time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    process.send_signal(getattr(signal, signal_name))
+    _, stderr = process.communicate(timeout=60)
+    if signal_name == "SIGINT":
+        assert (process.returncode, stderr) == (
+            130,
+            "scrapy export: interrupted; 'daily.atom' not written\n",
+        )
+    else:
+        assert (process.returncode, stderr) == (143, "")
+    assert (tmp_path / "daily.atom").read_text() == "old feed\n"
+    assert list(tmp_path.glob(".daily.atom*")) == []

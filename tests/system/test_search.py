@@ -94,3 +94,26 @@ def test_search_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     assert "**Memory**" in records[0]["snippet"] or "**memory**" in records[0]["snippet"]
     # websearch_to_tsquery reads any text: a lone quote is no error there.
     assert scrapy(tmp_path, "search", '"unbalanced', database_url=postgres_url).returncode == 0
+
+
+def test_a_title_s_escape_sequences_are_shown_not_acted_on(workdir: Path) -> None:
+    """Text a hostile site put in a paper (kept as served) reaches the
+    terminal escaped; ``--json`` keeps it exact (JSON escapes it)."""
+    import sqlite3
+
+    title = "Pwned\x1b]0;owned\x07\x1b[2J\u202eevil"
+    connection = sqlite3.connect(workdir / "papers.sqlite")
+    with connection:  # the search index follows (its triggers)
+        connection.execute(
+            "UPDATE papers SET title = ?, organization = ? WHERE arxiv_id = '2607.27919'",
+            (title, "Lab\x1b[31m"),
+        )
+    connection.close()
+    shown = scrapy(workdir, "search", "pwned")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[0] == "1. Pwned\\x1b]0;owned\\x07\\x1b[2J\\u202eevil"
+    assert "Lab\\x1b[31m" in shown.stdout
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw not in shown.stdout + shown.stderr
+    records = scrapy(workdir, "search", "pwned", "--json")
+    assert json.loads(records.stdout)["title"] == title
