@@ -133,6 +133,15 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         connection.close()
 
 
+def archive_at(backend: str, path: Path, request: pytest.FixtureRequest) -> str:
+    """Where a test's archive goes: the SQLite file ``path``, or a schema of
+    its own on the PostgreSQL server."""
+    if backend == "sqlite":
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 def as_version_2(value: Any) -> Any:
     """A version 1 value as version 2 stores it (the documented conversions)."""
     if value == "null":
@@ -262,11 +271,7 @@ def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
 def test_version_8_renames_the_ledger_s_days_to_listings_keeping_every_row(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'v7.sqlite'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
+    url = archive_at(backend, tmp_path / "v7.sqlite", request)
     engine = make_engine(url)
     try:
         migrate.upgrade(engine, to=7)
@@ -375,11 +380,7 @@ def test_values_beyond_postgresql_s_indexes_do_not_stop_an_upgrade(
     # A 3,000-character organization (6,000 bytes: a btree row holds about
     # 2,700) and an abstract of 1.3 MB of words (a tsvector holds 1 MB),
     # both stored by a release of schema 5, before the keys and the index.
-    url = (
-        f"sqlite:///{tmp_path / 'v5.sqlite'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
+    url = archive_at(backend, tmp_path / "v5.sqlite", request)
     engine = make_engine(url)
     try:
         migrate.upgrade(engine, to=5)
@@ -418,11 +419,7 @@ def test_values_beyond_postgresql_s_indexes_do_not_stop_an_upgrade(
 def test_version_9_bounds_what_version_8_indexed_whole(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'v8.sqlite'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
+    url = archive_at(backend, tmp_path / "v8.sqlite", request)
     engine = make_engine(url)
     try:
         migrate.upgrade(engine, to=8)
