@@ -379,6 +379,17 @@ def test_a_later_api_page_redirected_to_another_day_fails_the_listing() -> None:
     assert (found.outcome, found.reason) == ("failed", "page 1 of the list redirects to 2026-03-10")
 
 
+@pytest.mark.parametrize("location", ["/papers/date/2026-03-09", "/elsewhere"])
+def test_a_later_api_page_redirected_off_the_api_fails_the_listing(location: str) -> None:
+    """The listing page of the same day cannot end the API's list: its
+    papers would be stored as the listing's whole, the earlier pages' lost."""
+    read = reader(day("2026-03-09"), "api")
+    following = follow(read.read(api(read.url, many_entries(D(2026, 3, 9), 100))))
+    found = listing(read.read(redirect(following.url, location)))
+    assert (found.outcome, found.papers) == ("failed", [])
+    assert found.reason == f"page 1 of the list redirects off the API to '{BASE}{location}'"
+
+
 def test_a_failure_is_logged_with_its_reason() -> None:
     read = reader(day("2026-03-09"))
     found = read.failed(read.url, "HTTP 500 after retries")
