@@ -86,6 +86,25 @@ def test_a_redirect_loop_or_a_3xx_without_location_fails_the_run(
     assert day["reason"] in ("too many redirects", "HTTP 302 without a Location")
 
 
+def test_a_redirect_to_a_url_too_long_for_scrapy_fails_its_day_and_the_run_goes_on(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Scrapy drops a request over URLLENGTH_LIMIT without a word: the day
+    was neither read nor failed, and every later day of the run was left."""
+    after = DAY + dt.timedelta(days=1)
+    site.routes[f"/papers/date/{DAY}"] = redirect(f"/papers/date/{DAY}?q={'x' * 3000}")
+    site.routes[f"/papers/date/{after}"] = Answer(body=page(after))
+    RELIABILITY["faults injected"] += 1
+    result = crawl(site.url, tmp_path, "-a", f"start={DAY}", "-a", f"end={after}", feed=None)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{DAY}", f"/papers/date/{after}"]
+    first, second = table(tmp_path / "papers.sqlite", "crawl_listings")
+    assert (first["outcome"], second["outcome"]) == ("failed", "stored")
+    assert first["reason"].startswith("redirected to a URL that is 3,0")
+    assert "first failure 2026-03-02: redirected to a URL" in result.stderr.splitlines()[-1]
+    assert "Ignoring link" not in result.stderr
+
+
 def test_links_that_are_not_http_are_dropped_and_counted_and_the_paper_kept(
     site: LocalSite, tmp_path: Path
 ) -> None:
