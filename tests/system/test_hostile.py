@@ -192,6 +192,8 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
         ("DIGEST_RATELIMIT_MARGIN=abc", "setting DIGEST_RATELIMIT_MARGIN: 'abc' is not a number"),
         ("DIGEST_RATELIMIT_STATUSES=abc", "is not a list of HTTP statuses"),
         ("DIGEST_REFRESH=a,b", "setting DIGEST_REFRESH: 'a,b' is not a list of days"),
+        ("DIGEST_REFRESH=0,3000000", "setting DIGEST_REFRESH: '0,3000000' is not a list of days"),
+        ("DIGEST_TODAY=2020-01-01", "setting DIGEST_TODAY: 2020-01-01 is before the first digest"),
         ("DIGEST_STALE_DAYS=-1", "setting DIGEST_STALE_DAYS: '-1' is not a number of days"),
         ("DIGEST_TODAY=tomorrow", "setting DIGEST_TODAY: 'tomorrow' is not a date"),
         ("DIGEST_BASE_URL=http://[::1", "setting DIGEST_BASE_URL: 'http://[::1' is not a URL"),
