@@ -16,11 +16,12 @@ import argparse
 import contextlib
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from digest_crawler.config import Config
@@ -55,6 +56,7 @@ class Command(ScrapyCrawlCommand):
             config = Config.from_settings(self.settings)
             check_database(config.database_url)
             _check_paths(self.settings)
+            _resolver_for(config.base_url, self.settings)
             parse_arguments = getattr(spider_class, "parse_arguments", None)
             if parse_arguments is not None:
                 parse_arguments(opts.spargs, config)
@@ -99,6 +101,25 @@ def _check_paths(settings: BaseSettings) -> None:
             Path(jobdir).expanduser().mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ValueError(f"setting JOBDIR: cannot make {jobdir!r}: {exc.strerror}") from None
+
+
+def _resolver_for(base_url: str, settings: BaseSettings) -> None:
+    """Scrapy's default DNS resolver (Twisted's threaded one) knows IPv4
+    only: a base URL at an IPv6 address (``http://[::1]:8080``) failed every
+    request ("DNS lookup failed: no results for hostname lookup: ::1"). It
+    gets Scrapy's resolver that knows IPv6, unless the project chose one
+    (set here: the crawler process installs its resolver before add-ons run).
+    """
+    if ":" not in (urlsplit(base_url).hostname or ""):
+        return
+    chosen = max(
+        settings.getpriority("TWISTED_DNS_RESOLVER") or 0,
+        settings.getpriority("DNS_RESOLVER") or 0,
+    )
+    if chosen <= SETTINGS_PRIORITIES["default"]:
+        settings.set(
+            "TWISTED_DNS_RESOLVER", "scrapy.resolver.CachingHostnameResolver", priority="project"
+        )
 
 
 def _went_wrong(crawler: Crawler) -> bool:

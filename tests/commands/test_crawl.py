@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from digest_crawler.commands.crawl import _check_paths, _went_wrong
+from digest_crawler.commands.crawl import _check_paths, _resolver_for, _went_wrong
 from tests.support.crawler import make_crawler
 
 
@@ -21,6 +21,19 @@ def test_a_log_file_needs_its_directory_and_a_jobdir_is_made(tmp_path: Path) -> 
         _check_paths(Settings({"LOG_FILE": str(tmp_path / "logs" / "crawl.log")}))
     with pytest.raises(ValueError, match=r"^setting JOBDIR: cannot make '/proc/nope/job': "):
         _check_paths(Settings({"JOBDIR": "/proc/nope/job"}))
+
+
+def test_a_base_url_at_an_ipv6_address_gets_a_resolver_that_knows_ipv6() -> None:
+    """Scrapy's default resolver failed every request to ``[::1]`` as an
+    unknown host name; the project's own choice of resolver is kept."""
+    resolver = "scrapy.resolver.CachingHostnameResolver"
+    for base_url, expected in (("http://[::1]:8080", resolver), ("http://127.0.0.1:8080", None)):
+        settings = Settings()
+        _resolver_for(base_url, settings)
+        assert (settings.get("TWISTED_DNS_RESOLVER") == resolver) is (expected is not None)
+    own = Settings({"TWISTED_DNS_RESOLVER": "my.Resolver"}, priority="project")
+    _resolver_for("http://[::1]:8080", own)
+    assert own.get("TWISTED_DNS_RESOLVER") == "my.Resolver"
 
 
 @pytest.mark.parametrize(

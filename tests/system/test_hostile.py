@@ -169,6 +169,24 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
     assert len(urls) == 6 and all(url.startswith(f"{site.url}/mirror/papers/") for url in urls)
 
 
+def test_a_mirror_at_an_ipv6_address_is_crawled(tmp_path: Path) -> None:
+    """Scrapy's default DNS resolver knows IPv4 only: every request to
+    ``http://[::1]:PORT`` failed as a host name that does not resolve."""
+    import socket
+
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    with serve(host="::1") as site:
+        site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+        result = attack(site, tmp_path, feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{DAY}"]
+    urls = [r["url"] for r in table(tmp_path / "papers.sqlite")]
+    assert len(urls) == 6 and all(url.startswith(f"{site.url}/papers/") for url in urls)
+
+
 # -- settings and arguments refused before anything happens ------------------------
 
 
