@@ -249,7 +249,15 @@ def check_database_url(url: str) -> None:
         return
     if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed.query):
         raise ValueError(f"{shown!r} is an in-memory database, which keeps nothing: name a file")
-    if "uri" not in parsed.query and Path(parsed.database or "").expanduser().is_dir():
+    if "uri" in parsed.query:
+        return
+    try:
+        Path(parsed.database or "").expanduser().stat()
+    except FileNotFoundError:
+        return  # a new archive
+    except OSError as exc:  # a name too long, a directory that cannot be searched
+        raise ValueError(f"{shown!r}: {exc.strerror or exc}") from None
+    if Path(parsed.database or "").expanduser().is_dir():
         raise ValueError(f"{shown!r} names a directory")
 
 

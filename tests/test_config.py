@@ -70,6 +70,8 @@ def test_the_token_comes_from_the_setting_or_the_environment_and_is_never_shown(
         ),
         ("DIGEST_DATABASE_URL", "mysql://a@127.0.0.1/x", "mysql is not supported"),
         ("DIGEST_DATABASE_URL", "sqlite://", "is an in-memory database"),
+        # A name the system refuses: an OSError traceback in every command before.
+        ("DIGEST_DATABASE_URL", f"sqlite:///{'a' * 300}.sqlite", "File name too long"),
         ("DIGEST_DATABASE_URL", "postgresql+nope://u@h/x", "SQLAlchemy knows no driver"),
         ("DIGEST_DATABASE_URL", "postgresql://u@h:port/x", "is not a database URL"),
         ("DIGEST_REFRESH", "", "setting DIGEST_REFRESH: '' is not a list of days"),

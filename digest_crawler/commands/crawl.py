@@ -90,11 +90,23 @@ def _say(line: str, log_file: str | None) -> None:
 
 
 def _check_paths(settings: BaseSettings) -> None:
-    """``LOG_FILE`` is in a directory that exists; ``JOBDIR`` is a directory
-    or can be made (the crawl would make it)."""
+    """``LOG_FILE`` is in a directory that exists, and is no directory nor a
+    name the system refuses; ``JOBDIR`` is a directory or can be made (the
+    crawl would make it)."""
     log_file = settings.get("LOG_FILE")
     if log_file and not Path(log_file).expanduser().parent.is_dir():
         raise ValueError(f"setting LOG_FILE: no directory {str(Path(log_file).parent)!r}")
+    if log_file:
+        try:
+            if Path(log_file).expanduser().is_dir():
+                raise ValueError(f"setting LOG_FILE: {log_file!r} is a directory")
+            Path(log_file).expanduser().stat()
+        except FileNotFoundError:
+            pass  # made by the crawl
+        except OSError as exc:  # a name too long: Scrapy's logging fails with a traceback
+            raise ValueError(
+                f"setting LOG_FILE: cannot write {log_file!r}: {exc.strerror or exc}"
+            ) from None
     jobdir = settings.get("JOBDIR")
     if jobdir:
         try:

@@ -21,6 +21,12 @@ def test_a_log_file_needs_its_directory_and_a_jobdir_is_made(tmp_path: Path) -> 
         _check_paths(Settings({"LOG_FILE": str(tmp_path / "logs" / "crawl.log")}))
     with pytest.raises(ValueError, match=r"^setting JOBDIR: cannot make '/proc/nope/job': "):
         _check_paths(Settings({"JOBDIR": "/proc/nope/job"}))
+    # A traceback each before: a directory, a name too long.
+    with pytest.raises(ValueError, match=r"^setting LOG_FILE: '.*' is a directory$"):
+        _check_paths(Settings({"LOG_FILE": str(tmp_path)}))
+    with pytest.raises(ValueError, match=r"^setting LOG_FILE: cannot write '.*': File name too"):
+        _check_paths(Settings({"LOG_FILE": str(tmp_path / ("a" * 300))}))
+    assert list(tmp_path.iterdir()) == [tmp_path / "j"]
 
 
 def test_a_base_url_at_an_ipv6_address_gets_a_resolver_that_knows_ipv6() -> None:
