@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
@@ -56,6 +57,7 @@ class Command(ScrapyCrawlCommand):
             config = Config.from_settings(self.settings)
             check_database(config.database_url)
             _check_paths(self.settings)
+            _check_feeds(self.settings)
             _resolver_for(config.base_url, self.settings)
             parse_arguments = getattr(spider_class, "parse_arguments", None)
             if parse_arguments is not None:
@@ -113,6 +115,34 @@ def _check_paths(settings: BaseSettings) -> None:
             Path(jobdir).expanduser().mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ValueError(f"setting JOBDIR: cannot make {jobdir!r}: {exc.strerror}") from None
+
+
+def _check_feeds(settings: BaseSettings) -> None:
+    """Each feed to a local file (``-O papers.jsonl``) can be written: Scrapy
+    opens it at the first item, and one it could not open was a traceback
+    in the log while the run passed for done without its feed. Tried
+    without a trace: an existing file opened to append nothing, a new one's
+    nearest existing directory given a temporary file (Scrapy makes the
+    directories between)."""
+    for uri in settings.getdict("FEEDS"):
+        parts = urlsplit(str(uri))
+        if parts.scheme not in ("", "file"):
+            continue  # stdout:, s3:, ftp: ... are Scrapy's to check
+        path = Path(unquote(parts.path) if parts.scheme else str(uri)).expanduser()
+        try:
+            if path.is_dir():
+                raise ValueError(f"option -O/-o: {str(uri)!r} is a directory")
+            if path.exists():  # raises for a name the system refuses (too long)
+                with path.open("ab"):
+                    pass
+            else:
+                directory = next(d for d in path.parents if d.exists())
+                with tempfile.TemporaryFile(dir=directory):
+                    pass
+        except OSError as exc:
+            raise ValueError(
+                f"option -O/-o: cannot write {str(uri)!r}: {exc.strerror or exc}"
+            ) from None
 
 
 def _resolver_for(base_url: str, settings: BaseSettings) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from scrapy.settings import Settings
 
-from digest_crawler.commands.crawl import _check_paths, _resolver_for, _went_wrong
+from digest_crawler.commands.crawl import _check_feeds, _check_paths, _resolver_for, _went_wrong
 from tests.support.crawler import make_crawler
 
 
@@ -27,6 +27,33 @@ def test_a_log_file_needs_its_directory_and_a_jobdir_is_made(tmp_path: Path) -> 
     with pytest.raises(ValueError, match=r"^setting LOG_FILE: cannot write '.*': File name too"):
         _check_paths(Settings({"LOG_FILE": str(tmp_path / ("a" * 300))}))
     assert list(tmp_path.iterdir()) == [tmp_path / "j"]
+
+
+def test_a_feed_to_a_file_that_cannot_be_written_is_refused_before_the_crawl(
+    tmp_path: Path,
+) -> None:
+    """Scrapy opens a feed at its first item: one it cannot write was a
+    traceback in the log, and the run passed for done without its feed."""
+
+    def feeds(*uris: str) -> Settings:
+        return Settings({"FEEDS": {uri: {"format": "jsonl"} for uri in uris}})
+
+    old = tmp_path / "old.jsonl"
+    old.write_text("kept\n")
+    _check_feeds(feeds(str(old), str(tmp_path / "new" / "x.jsonl"), "stdout:", "s3://b/x.jsonl"))
+    _check_feeds(feeds(f"file://{tmp_path}/y.csv"))
+    assert old.read_text() == "kept\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "old.jsonl"
+    ]
+    for uri, message in [
+        (str(tmp_path), "is a directory"),
+        (str(tmp_path / ("a" * 300 + ".jsonl")), "File name too long"),
+        ("/proc/x.jsonl", "cannot write '/proc/x.jsonl'"),
+        (f"file://{tmp_path / ('b' * 300)}.csv", "File name too long"),
+    ]:
+        with pytest.raises(ValueError, match=f"^option -O/-o: .*{message}"):
+            _check_feeds(feeds(uri))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.jsonl"]
 
 
 def test_a_base_url_at_an_ipv6_address_gets_a_resolver_that_knows_ipv6() -> None:

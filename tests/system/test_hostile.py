@@ -190,6 +190,20 @@ def test_a_mirror_at_an_ipv6_address_is_crawled(tmp_path: Path) -> None:
 # -- settings and arguments refused before anything happens ------------------------
 
 
+@pytest.mark.parametrize("feed", ["/proc/papers.jsonl", f"{'a' * 300}.jsonl"])
+def test_a_feed_that_cannot_be_written_is_refused_before_any_request(
+    site: LocalSite, tmp_path: Path, feed: str
+) -> None:
+    """It was a traceback in the log, and the run passed for done (exit 0)
+    without its feed."""
+    RELIABILITY["faults injected"] += 1
+    result = attack(site, tmp_path, feed=feed)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("scrapy crawl daily: error: option -O/-o: cannot write '")
+    assert site.requests == [] and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
