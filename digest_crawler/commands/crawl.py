@@ -5,8 +5,8 @@ archive (``storage.engine.check_database``), ``LOG_FILE``/``JOBDIR`` and the
 spider's ``-a`` arguments (its ``parse_arguments``) are checked: a bad one
 ends the command with one line on standard error and exit status 2, before
 any request or file. After the crawl, a finish reason other than
-``finished``, papers served but none stored, or any stat named in
-``DIGEST_FAILURE_STATS`` gives exit status 1, so that a scheduler notices;
+``finished``, papers served but none stored, a feed (``-O``) not stored, or
+any stat named in ``DIGEST_FAILURE_STATS`` gives exit status 1, so that a scheduler notices;
 the spider's summary line comes last.
 """
 
@@ -26,6 +26,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from digest_crawler.config import Config
+from digest_crawler.spiders.daily import feeds_not_stored
 from digest_crawler.storage.engine import check_database
 
 
@@ -175,5 +176,7 @@ def _went_wrong(crawler: Crawler) -> bool:
         "digest/papers_stored"
     ):
         return True  # papers were served, none stored
+    if feeds_not_stored(crawler.stats.get_stats()):
+        return True  # a feed (-O) could not be stored: a full disk
     failure_stats = Config.from_settings(crawler.settings).failure_stats
     return any(crawler.stats.get_value(name) for name in failure_stats)

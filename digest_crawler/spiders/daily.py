@@ -274,7 +274,17 @@ class DailySpider(scrapy.Spider):
             line += f"; nothing new from the site for {count('stale_days')} days"
         if stats.get("digest/first_failure"):
             line += f"; first failure {stats['digest/first_failure']}"
+        feeds = feeds_not_stored(stats)
+        if feeds:
+            line += f"; {feeds} feed{'s' if feeds > 1 else ''} (-O/-o) could not be written"
         return f"{'FAILED' if went_wrong else 'OK'}: {line}"
+
+
+def feeds_not_stored(stats: Mapping[str, Any]) -> int:
+    """Feeds (``-O``/``-o``) Scrapy could not store (a full disk), by its stats."""
+    return sum(
+        int(value) for name, value in stats.items() if name.startswith("feedexport/failed_count/")
+    )
 
 
 class _CrawlNotes:

@@ -81,6 +81,9 @@ def test_a_base_url_at_an_ipv6_address_gets_a_resolver_that_knows_ipv6() -> None
         ({}, True),  # never closed: a forced shutdown
         ({"finish_reason": "finished", "digest/papers_seen": 30}, True),  # none stored
         ({"finish_reason": "finished", "digest/listings_failed": 1}, True),  # DIGEST_FAILURE_STATS
+        # A feed (-O) Scrapy could not store, a full disk: it passed for done.
+        ({"finish_reason": "finished", "feedexport/failed_count/FileFeedStorage": 1}, True),
+        ({"finish_reason": "finished", "feedexport/success_count/FileFeedStorage": 1}, False),
     ],
 )
 def test_a_crawl_went_wrong_when_it_ended_early_stored_nothing_or_counted_a_failure(
