@@ -424,6 +424,26 @@ def test_export_that_cannot_write_says_so_and_leaves_the_old_file(
         subprocess.run(["umount", str(mount)], check=False)
 
 
+def test_a_crawl_whose_feed_fills_the_disk_exits_1_and_says_so(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Scrapy logs that it could not store the feed, and the run passed for
+    done (exit 0) with half a feed."""
+    mount = tmp_path / "out"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        site.routes[f"/papers/date/{DAY}"] = Answer(body=page(count=30))
+        result = attack(site, tmp_path, feed=str(mount / "papers.jsonl"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+    assert result.returncode == 1, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrapy crawl daily: FAILED: 1 of 1 days stored (30 papers")
+    assert last.endswith("; 1 feed (-O/-o) could not be written")
+
+
 # -- found by a second round of attacks --------------------------------------------
 
 
