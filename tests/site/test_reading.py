@@ -22,6 +22,15 @@ BASE = "http://127.0.0.1:9"
 RECEIVED = dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC)
 
 
+def settings_with(**values: str) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("digest_crawler.settings", priority="project")
+    settings.setdict(values, priority="cmdline")
+    return settings
+
+
 def day(text: str) -> Period:
     return Period.parse("day", text)
 
@@ -358,6 +367,31 @@ def test_a_redirect_off_the_site_or_to_no_url_fails_in_one_line(
     found = listing(read.read(redirect(read.url, location)))
     assert found.outcome == "failed" and (found.reason or "").startswith(reason)
     assert "\n" not in (found.reason or "")
+
+
+@pytest.mark.parametrize(
+    ("base", "location"),
+    [
+        ("http://bücher.example", "/papers/date/2026-07-31"),
+        ("http://127.0.0.1:9/mirrör", "/mirr%C3%B6r/papers/date/2026-07-31"),
+        ("http://127.0.0.1:9/a mirror", "/a%20mirror/papers/date/2026-07-31"),
+    ],
+)
+def test_a_base_url_beyond_ascii_is_the_one_scrapy_asks_and_its_redirects_are_on_the_site(
+    base: str, location: str
+) -> None:
+    """A host name beyond ASCII (IDN) is asked for in its ASCII form: every
+    redirect of the site, a day without a digest's too, was taken for one
+    off the site, and the day failed."""
+    from scrapy import Request
+
+    from digest_crawler.config import Config
+
+    base_url = Config.from_settings(settings_with(DIGEST_BASE_URL=base)).base_url
+    read = ListingReader(day("2026-03-08"), base_url, "html", Tally())
+    assert read.url == Request(read.url).url  # what Scrapy sends
+    found = listing(read.read(redirect(read.url, location)))
+    assert (found.outcome, found.reason) == ("no_digest", "the site redirects to 2026-07-31")
 
 
 def test_a_page_redirected_to_the_api_follows_the_api_pages_to_their_end() -> None:
