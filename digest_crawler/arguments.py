@@ -227,7 +227,21 @@ class DailyArguments(BaseModel):
             raise ArgumentError(f"argument {name}: {message}") from None
         arguments._today = today
         arguments._schedule = tuple(sorted(set(schedule)))
+        most = (today - FIRST_DIGEST_DAY).days
+        if arguments.reads_the_schedule_setting and arguments.schedule[-1] > most:
+            # As -a refresh is (3,000,000 days back is no date at all).
+            raise ArgumentError(
+                f"setting DIGEST_REFRESH: {arguments.schedule[-1]} days reach before the"
+                f" first digest ({FIRST_DIGEST_DAY}): give at most {most}"
+            )
         return arguments
+
+    @property
+    def reads_the_schedule_setting(self) -> bool:
+        """The scheduled daily run of the ``DIGEST_REFRESH`` schedule: no
+        other days named, nor another schedule."""
+        named = self.date or self.is_backfill or self.week or self.month
+        return not named and self.refresh is None and self.refresh_days is None
 
     @property
     def is_backfill(self) -> bool:

@@ -22,6 +22,7 @@ from cryptography import x509
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 from scrapy.settings import BaseSettings
 
+from digest_crawler.arguments import FIRST_DIGEST_DAY
 from digest_crawler.dates import parse_iso_day
 from digest_crawler.site.urls import check_base_url
 
@@ -100,11 +101,13 @@ class Config(BaseModel):
     @classmethod
     def _refresh(cls, value: Any) -> tuple[int, ...]:
         parts = value.strip().strip("[]").split(",") if isinstance(value, str) else value
-        try:
-            days = sorted({int(str(part).strip()) for part in parts})
-        except (TypeError, ValueError):
-            days = []
-        if not days or days[0] < 0:
+        # ASCII digits, fewer than 6 (as -a refresh): int() reads other
+        # scripts' digits, and no calendar reaches 3,000,000 days back.
+        texts = [str(part).strip() for part in parts]
+        if not all(_WHOLE_NUMBER.match(text) and len(text) < 6 for text in texts):
+            texts = []
+        days = sorted({int(text) for text in texts})
+        if not days:
             raise ValueError(f"{value!r} is not a list of days before today (e.g. 0,1,2,3,7,14)")
         return tuple(days)
 
@@ -113,7 +116,10 @@ class Config(BaseModel):
     def _today(cls, value: Any) -> dt.date | None:
         if value in (None, ""):
             return None
-        return value if isinstance(value, dt.date) else parse_iso_day(str(value))
+        day = value if isinstance(value, dt.date) else parse_iso_day(str(value))
+        if day < FIRST_DIGEST_DAY:  # no run of that day has a day to read
+            raise ValueError(f"{day} is before the first digest ({FIRST_DIGEST_DAY})")
+        return day
 
     @field_validator("stale_days", mode="before")
     @classmethod
@@ -243,7 +249,15 @@ def check_database_url(url: str) -> None:
         return
     if parsed.database in (None, "", ":memory:") or "mode=memory" in str(parsed.query):
         raise ValueError(f"{shown!r} is an in-memory database, which keeps nothing: name a file")
-    if "uri" not in parsed.query and Path(parsed.database or "").expanduser().is_dir():
+    if "uri" in parsed.query:
+        return
+    try:
+        Path(parsed.database or "").expanduser().stat()
+    except FileNotFoundError:
+        return  # a new archive
+    except OSError as exc:  # a name too long, a directory that cannot be searched
+        raise ValueError(f"{shown!r}: {exc.strerror or exc}") from None
+    if Path(parsed.database or "").expanduser().is_dir():
         raise ValueError(f"{shown!r} names a directory")
 
 

@@ -38,13 +38,19 @@ def parse_moment(value: str) -> dt.datetime:
     >>> parse_moment("2026-W31")
     Traceback (most recent call last):
     ValueError: not a calendar date and time: '2026-W31'
+    >>> parse_moment("0001-01-01T00:00:00+01:00")
+    Traceback (most recent call last):
+    ValueError: '0001-01-01T00:00:00+01:00' is beyond the calendar in UTC
     """
     if not _CALENDAR_START.match(value.strip()):
         raise ValueError(f"not a calendar date and time: {value!r}")
     moment = dt.datetime.fromisoformat(value.strip())
     if moment.tzinfo is None:
         return moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(dt.UTC)
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:  # 0001-01-01 in UTC+1 is a year 0 in UTC
+        raise ValueError(f"{value!r} is beyond the calendar in UTC") from None
 
 
 def parse_shown_date(value: str, reference: dt.date | None = None) -> dt.date:

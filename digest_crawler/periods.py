@@ -118,9 +118,9 @@ class Period:
         """How the site names the period."""
         if self.kind == "week":
             year, week, _ = self.start.isocalendar()
-            return f"{year}-W{week:02d}"
-        if self.kind == "month":
-            return self.start.strftime("%Y-%m")
+            return f"{year:04d}-W{week:02d}"
+        if self.kind == "month":  # not strftime: its %Y gives the year 1 as "1"
+            return f"{self.start.year:04d}-{self.start.month:02d}"
         return self.start.isoformat()
 
     @property

@@ -91,6 +91,24 @@ def test_period_day_is_the_default_and_goes_with_any_days() -> None:
     assert [p.key for p in parsed.listings_to_crawl()] == ["2026-07-31"]
 
 
+@pytest.mark.parametrize("schedule", [(0, 1, 1188), (0, 99_999)])
+def test_a_refresh_schedule_setting_reaching_before_the_first_digest_is_one_line(
+    schedule: tuple[int, ...],
+) -> None:
+    """As ``-a refresh`` is: 99,999 days before 2026 (the year 1752) was
+    crawled, 3,000,000 an OverflowError traceback."""
+    with pytest.raises(ArgumentError) as caught:
+        DailyArguments.parse({}, today=D(2026, 7, 31), schedule=schedule)
+    assert str(caught.value) == (
+        f"setting DIGEST_REFRESH: {schedule[-1]} days reach before the first digest"
+        " (2023-05-01): give at most 1187"
+    )
+    # Unused by a run of other days.
+    assert DailyArguments.parse({"date": "2026-07-31"}, today=D(2026, 7, 31), schedule=schedule)
+    parsed = DailyArguments.parse({"refresh": "0,1"}, today=D(2026, 7, 31), schedule=schedule)
+    assert parsed.schedule == (0, 1)
+
+
 def test_the_daily_run_reads_the_refresh_schedule_oldest_first() -> None:
     parsed = DailyArguments.parse({}, today=D(2026, 7, 31), schedule=(0, 1, 2, 3, 7, 14))
     assert parsed.days_to_crawl() == [

@@ -70,11 +70,19 @@ def test_the_token_comes_from_the_setting_or_the_environment_and_is_never_shown(
         ),
         ("DIGEST_DATABASE_URL", "mysql://a@127.0.0.1/x", "mysql is not supported"),
         ("DIGEST_DATABASE_URL", "sqlite://", "is an in-memory database"),
+        # A name the system refuses: an OSError traceback in every command before.
+        ("DIGEST_DATABASE_URL", f"sqlite:///{'a' * 300}.sqlite", "File name too long"),
         ("DIGEST_DATABASE_URL", "postgresql+nope://u@h/x", "SQLAlchemy knows no driver"),
         ("DIGEST_DATABASE_URL", "postgresql://u@h:port/x", "is not a database URL"),
         ("DIGEST_REFRESH", "", "setting DIGEST_REFRESH: '' is not a list of days"),
         ("DIGEST_REFRESH", "-1", "setting DIGEST_REFRESH: '-1' is not a list of days"),
+        # Days no calendar reaches back to (an OverflowError traceback before),
+        # and other scripts' digits.
+        ("DIGEST_REFRESH", "0,3000000", "setting DIGEST_REFRESH: '0,3000000' is not a list of"),
+        ("DIGEST_REFRESH", "0," + "9" * 30, "is not a list of days"),
+        ("DIGEST_REFRESH", "0,\u0663", "setting DIGEST_REFRESH: '0,\u0663' is not a list of"),
         ("DIGEST_TODAY", "2026-02-30", "setting DIGEST_TODAY: '2026-02-30' is not a valid date"),
+        ("DIGEST_TODAY", "0001-01-05", "setting DIGEST_TODAY: 0001-01-05 is before the first"),
         (
             "DIGEST_STALE_DAYS",
             "\u0664",

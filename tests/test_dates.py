@@ -79,6 +79,21 @@ def test_timestamp_date_is_the_utc_date_whatever_the_local_zone(
         time.tzset()
 
 
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+00:45"]
+)
+def test_a_moment_beyond_the_calendar_in_utc_is_a_value_error(value: str) -> None:
+    """It exists in its own offset, not in UTC: a ``ValueError`` like any
+    other unreadable moment (not ``OverflowError``, which no reader of the
+    site's dates expects)."""
+    with pytest.raises(ValueError, match="beyond the calendar in UTC"):
+        parse_moment(value)
+    with pytest.raises(ValueError):
+        to_date(value)
+    with pytest.raises(ValueError):
+        to_moment(value)
+
+
 def test_naive_datetime_is_not_a_moment() -> None:
     with pytest.raises(ValueError, match="naive"):
         to_moment(dt.datetime(2026, 1, 1))

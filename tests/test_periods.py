@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from digest_crawler.periods import Period
+from digest_crawler.periods import Kind, Period
 
 D = dt.date
 
@@ -61,3 +61,13 @@ def test_the_periods_touching_a_range_cover_it_once_in_order() -> None:
     assert Period.touching("month", D(2026, 7, 5), D(2026, 7, 6)) == [
         Period.parse("month", "2026-07")
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"), [("week", "0001-W01"), ("month", "0001-01"), ("month", "0999-12")]
+)
+def test_a_key_of_a_year_before_1000_is_its_four_digits(kind: Kind, key: str) -> None:
+    """The key is how notes and errors name a list (``-a week=...``): it
+    reads back as the same list."""
+    period = Period.parse(kind, key)
+    assert period.key == key and Period.parse(kind, period.key) == period

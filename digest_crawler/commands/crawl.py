@@ -5,8 +5,8 @@ archive (``storage.engine.check_database``), ``LOG_FILE``/``JOBDIR`` and the
 spider's ``-a`` arguments (its ``parse_arguments``) are checked: a bad one
 ends the command with one line on standard error and exit status 2, before
 any request or file. After the crawl, a finish reason other than
-``finished``, papers served but none stored, or any stat named in
-``DIGEST_FAILURE_STATS`` gives exit status 1, so that a scheduler notices;
+``finished``, papers served but none stored, a feed (``-O``) not stored, or
+any stat named in ``DIGEST_FAILURE_STATS`` gives exit status 1, so that a scheduler notices;
 the spider's summary line comes last.
 """
 
@@ -15,15 +15,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
-from scrapy.settings import BaseSettings
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from digest_crawler.config import Config
+from digest_crawler.spiders.daily import feeds_not_stored
 from digest_crawler.storage.engine import check_database
 
 
@@ -55,6 +58,8 @@ class Command(ScrapyCrawlCommand):
             config = Config.from_settings(self.settings)
             check_database(config.database_url)
             _check_paths(self.settings)
+            _check_feeds(self.settings)
+            _resolver_for(config.base_url, self.settings)
             parse_arguments = getattr(spider_class, "parse_arguments", None)
             if parse_arguments is not None:
                 parse_arguments(opts.spargs, config)
@@ -88,17 +93,76 @@ def _say(line: str, log_file: str | None) -> None:
 
 
 def _check_paths(settings: BaseSettings) -> None:
-    """``LOG_FILE`` is in a directory that exists; ``JOBDIR`` is a directory
-    or can be made (the crawl would make it)."""
+    """``LOG_FILE`` is in a directory that exists, and is no directory nor a
+    name the system refuses; ``JOBDIR`` is a directory or can be made (the
+    crawl would make it)."""
     log_file = settings.get("LOG_FILE")
     if log_file and not Path(log_file).expanduser().parent.is_dir():
         raise ValueError(f"setting LOG_FILE: no directory {str(Path(log_file).parent)!r}")
+    if log_file:
+        try:
+            if Path(log_file).expanduser().is_dir():
+                raise ValueError(f"setting LOG_FILE: {log_file!r} is a directory")
+            Path(log_file).expanduser().stat()
+        except FileNotFoundError:
+            pass  # made by the crawl
+        except OSError as exc:  # a name too long: Scrapy's logging fails with a traceback
+            raise ValueError(
+                f"setting LOG_FILE: cannot write {log_file!r}: {exc.strerror or exc}"
+            ) from None
     jobdir = settings.get("JOBDIR")
     if jobdir:
         try:
             Path(jobdir).expanduser().mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ValueError(f"setting JOBDIR: cannot make {jobdir!r}: {exc.strerror}") from None
+
+
+def _check_feeds(settings: BaseSettings) -> None:
+    """Each feed to a local file (``-O papers.jsonl``) can be written: Scrapy
+    opens it at the first item, and one it could not open was a traceback
+    in the log while the run passed for done without its feed. Tried
+    without a trace: an existing file opened to append nothing, a new one's
+    nearest existing directory given a temporary file (Scrapy makes the
+    directories between)."""
+    for uri in settings.getdict("FEEDS"):
+        parts = urlsplit(str(uri))
+        if parts.scheme not in ("", "file"):
+            continue  # stdout:, s3:, ftp: ... are Scrapy's to check
+        path = Path(unquote(parts.path) if parts.scheme else str(uri)).expanduser()
+        try:
+            if path.is_dir():
+                raise ValueError(f"option -O/-o: {str(uri)!r} is a directory")
+            if path.exists():  # raises for a name the system refuses (too long)
+                with path.open("ab"):
+                    pass
+            else:
+                directory = next(d for d in path.parents if d.exists())
+                with tempfile.TemporaryFile(dir=directory):
+                    pass
+        except OSError as exc:
+            raise ValueError(
+                f"option -O/-o: cannot write {str(uri)!r}: {exc.strerror or exc}"
+            ) from None
+
+
+def _resolver_for(base_url: str, settings: BaseSettings) -> None:
+    """Scrapy's default DNS resolver (Twisted's threaded one) knows IPv4
+    only: a base URL at an IPv6 address (``http://[::1]:8080``) failed every
+    request ("DNS lookup failed: no results for hostname lookup: ::1"). It
+    gets Scrapy's resolver that knows IPv6, unless the project chose one
+    (set here: the crawler process installs its resolver before add-ons run).
+    """
+    if ":" not in (urlsplit(base_url).hostname or ""):
+        return
+    chosen = max(
+        settings.getpriority("TWISTED_DNS_RESOLVER") or 0,
+        settings.getpriority("DNS_RESOLVER") or 0,
+    )
+    if chosen <= SETTINGS_PRIORITIES["default"]:
+        settings.set(
+            "TWISTED_DNS_RESOLVER", "scrapy.resolver.CachingHostnameResolver", priority="project"
+        )
 
 
 def _went_wrong(crawler: Crawler) -> bool:
@@ -112,5 +176,7 @@ def _went_wrong(crawler: Crawler) -> bool:
         "digest/papers_stored"
     ):
         return True  # papers were served, none stored
+    if feeds_not_stored(crawler.stats.get_stats()):
+        return True  # a feed (-O) could not be stored: a full disk
     failure_stats = Config.from_settings(crawler.settings).failure_stats
     return any(crawler.stats.get_value(name) for name in failure_stats)

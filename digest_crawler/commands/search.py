@@ -42,9 +42,19 @@ class Command(ReaderCommand[SearchOptions]):
         return "Search the stored papers' texts, best matches first"
 
     def options(self, args: list[str], opts: argparse.Namespace) -> SearchOptions:
-        if not args:
+        # A word in an option's form before -- is a misspelt option (it
+        # would be searched for: on PostgreSQL, as a word to exclude).
+        at = args.index("--") if "--" in args else len(args)
+        words, verbatim = args[:at], args[at + 1 :]
+        unknown = [word for word in words if word.startswith("--")]
+        if unknown:
+            raise OptionError(
+                f"unknown option {unknown[0]!r} (see scrapy search -h; a query word that"
+                " starts with -- goes after --)"
+            )
+        if not words + verbatim:
             raise OptionError('no query (scrapy search "QUERY")')
-        opts.query = " ".join(args).strip()
+        opts.query = " ".join(words + verbatim).strip()
         return super().options([], opts)
 
     def execute(self, options: SearchOptions) -> str:

@@ -1,8 +1,8 @@
 """Writing an output whole or not at all: one way for every reader.
 
 A regular file is written under a temporary name in its directory and
-renamed into place, with the mode a new file gets (or the mode of the file
-it replaces): a reader of it never sees half an output, and a failed or
+renamed into place (a symbolic link's file, the link kept), with the mode a
+new file gets (or the mode of the file it replaces): a reader of it never sees half an output, and a failed or
 stopped write (an error, Ctrl-C, SIGTERM) leaves no temporary file and any
 old file as it was. Something else that exists (a FIFO, a device such as
 ``/dev/null``) is written in place. ``-`` is standard output, where a reader
@@ -38,10 +38,15 @@ def check_target(output: str) -> None:
     if not output.strip():
         raise OutputError(f"option --output: {output!r} names no file (give a file, or -)")
     target = Path(output)
-    if target.is_dir():
-        raise OutputError(f"option --output: {output!r} is a directory")
-    if not target.exists() and not target.parent.is_dir():
-        raise OutputError(f"option --output: no directory {str(target.parent)!r}")
+    try:
+        if target.is_dir():
+            raise OutputError(f"option --output: {output!r} is a directory")
+        if not target.exists() and not target.parent.is_dir():
+            raise OutputError(f"option --output: no directory {str(target.parent)!r}")
+    except OSError as exc:  # a name too long, a directory that cannot be searched
+        raise OutputError(
+            f"option --output: cannot write {output!r}: {exc.strerror or exc}"
+        ) from None
 
 
 def write_output(output: str, write: Callable[[IO[bytes]], T]) -> T:
@@ -52,6 +57,10 @@ def write_output(output: str, write: Callable[[IO[bytes]], T]) -> T:
         if output == "-":
             return _to_standard_output(write)
         target = Path(output)
+        if target.is_symlink():
+            # The file a link names is the output (a feed published through
+            # a link): it is replaced whole, and the link stays a link.
+            target = target.resolve()
         if target.exists() and not target.is_file():
             with target.open("wb") as stream:
                 return write(stream)

@@ -370,9 +370,9 @@ def _feed_generator(records: Iterable[Record], about: About) -> Any:
         authors = [name for name in map(xml_text, record["authors"] or ()) if name.strip()]
         if authors:  # a name of control characters only is none
             entry.author([{"name": name} for name in authors])
-        for keyword in map(xml_text, record["ai_keywords"] or ()):
-            if keyword.strip():
-                entry.category(term=keyword)
+        keywords = [k for k in map(xml_text, record["ai_keywords"] or ()) if k.strip()]
+        if keywords:  # at once: feedgen redoes an entry's categories at each one added
+            entry.category([{"term": keyword} for keyword in keywords])
         text = entry_html(record)
         entry.description(text)  # RSS; content() after it: Atom's content, as HTML
         entry.content(text, type="html")

@@ -340,6 +340,11 @@ class ListingReader:
             # Quoted, and without a user name or password the Location carried.
             shown = without_credentials(url)
             return self.failed(answer.url, f"redirected off the site to {quoted(shown)}")
+        if self._page > 0 and not is_api_answer(url):
+            # The earlier pages' papers would be lost to what that URL lists.
+            return self.failed(
+                answer.url, f"page {self._page} of the list redirects off the API to {quoted(url)}"
+            )
         served = period_from_url(url)
         if served is not None and served != self.period and self._page > 0:
             # The earlier pages' papers are of this listing: it cannot be "no digest".

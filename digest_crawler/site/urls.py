@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from w3lib.url import safe_url_string
+
 from digest_crawler.periods import Period
 
 #: Entries per API call: the most the API gives.
@@ -32,6 +34,8 @@ def check_base_url(value: str) -> str:
 
     >>> check_base_url("http://127.0.0.1:8080/mirror/")
     'http://127.0.0.1:8080/mirror'
+    >>> check_base_url("https://bücher.example/a mirror")
+    'https://xn--bcher-kva.example/a%20mirror'
     >>> check_base_url("https://user:secret@example.org")
     Traceback (most recent call last):
     ValueError: 'https://***@example.org' holds a user name or password
@@ -55,7 +59,12 @@ def check_base_url(value: str) -> str:
         problem = "has a query or fragment"
     if problem:
         raise ValueError(f"{shown!r} {problem}")
-    return value.rstrip("/")
+    try:
+        # As Scrapy asks for it (a host beyond ASCII in its IDNA form, a
+        # space as %20): every URL made of it, and the site's redirects, compare.
+        return safe_url_string(value).rstrip("/")
+    except (ValueError, UnicodeError) as exc:  # a host IDNA has no form for
+        raise ValueError(f"{shown!r} is not a URL ({exc})") from None
 
 
 def without_credentials(url: str) -> str:

@@ -25,6 +25,7 @@ from digest_crawler.arguments import DailyArguments
 from digest_crawler.config import Config
 from digest_crawler.items import Listing
 from digest_crawler.periods import Period
+from digest_crawler.site.processors import quoted
 from digest_crawler.site.reading import REDIRECTS, Answer, Follow, ListingReader
 from digest_crawler.site.urls import period_from_url
 from digest_crawler.tls import tls_failure
@@ -138,12 +139,29 @@ class DailySpider(scrapy.Spider):
         for request in self._next_listing():
             yield request
 
-    def _next_listing(self) -> Iterator[scrapy.Request]:
-        if self._todo:
+    def _next_listing(self) -> Iterator[Any]:
+        """The next listing's first request (a listing whose URL Scrapy
+        would drop fails at once, and the one after it is asked for)."""
+        while self._todo:
             reader = ListingReader(
                 self._todo.popleft(), self.base_url, self.arguments.source, self.notes
             )
-            yield self._request(reader, reader.url)
+            too_long = self._too_long(reader.url)
+            if too_long is None:
+                yield self._request(reader, reader.url)
+                return
+            yield self._done(reader, reader.failed(reader.url, f"the URL to ask {too_long}"))
+
+    def _too_long(self, url: str) -> str | None:
+        """Why Scrapy would drop a request for ``url`` (its UrlLengthMiddleware
+        drops one over ``URLLENGTH_LIMIT`` without a word: the listing would
+        be neither read nor failed, and no later listing asked for)."""
+        limit = self.settings.getint("URLLENGTH_LIMIT")
+        if not limit or len(url) <= limit:
+            return None
+        return (
+            f"is {len(url):,} characters long, more than URLLENGTH_LIMIT ({limit:,}): {quoted(url)}"
+        )
 
     def _request(self, reader: ListingReader, url: str, redirect: bool = False) -> scrapy.Request:
         return scrapy.Request(
@@ -178,8 +196,12 @@ class DailySpider(scrapy.Spider):
             self.logger.exception("Could not parse %s", response.url)
             step = reader.failed(response.url, f"{type(exc).__name__}: {exc}")
         if isinstance(step, Follow):
-            yield self._request(reader, step.url, step.redirect)
-            return
+            too_long = self._too_long(step.url)
+            if too_long is None:
+                yield self._request(reader, step.url, step.redirect)
+                return
+            what = "redirected to a URL that" if step.redirect else "the next page's URL"
+            step = reader.failed(response.url, f"{what} {too_long}")
         yield self._done(reader, step)
         yield from self._next_listing()
 
@@ -252,7 +274,17 @@ class DailySpider(scrapy.Spider):
             line += f"; nothing new from the site for {count('stale_days')} days"
         if stats.get("digest/first_failure"):
             line += f"; first failure {stats['digest/first_failure']}"
+        feeds = feeds_not_stored(stats)
+        if feeds:
+            line += f"; {feeds} feed{'s' if feeds > 1 else ''} (-O/-o) could not be written"
         return f"{'FAILED' if went_wrong else 'OK'}: {line}"
+
+
+def feeds_not_stored(stats: Mapping[str, Any]) -> int:
+    """Feeds (``-O``/``-o``) Scrapy could not store (a full disk), by its stats."""
+    return sum(
+        int(value) for name, value in stats.items() if name.startswith("feedexport/failed_count/")
+    )
 
 
 class _CrawlNotes:

@@ -111,6 +111,17 @@ def version_of(connection: Connection) -> int | None:
             return _version(rows[0])
     if not inspector.has_table("papers"):
         return None
+    # Every version's tables: a papers table of another tool is not taken
+    # for an archive made before migrations and upgraded into a failure.
+    tables = set(inspector.get_table_names())
+    lacking = [table for table in _EVERY_VERSION_S_TABLES if table not in tables]
+    if "arxiv_id" not in {column["name"] for column in inspector.get_columns("papers")}:
+        lacking.insert(0, "papers.arxiv_id")
+    if lacking:
+        raise SchemaError(
+            f"its tables are no archive's (no {', '.join(lacking)}):"
+            " is DIGEST_DATABASE_URL the archive's?"
+        )
     found = version_by_tables(connection)
     if inspector.has_table(VERSION_TABLE):
         raise SchemaError(
@@ -124,6 +135,10 @@ def version_of(connection: Connection) -> int | None:
             f" PRIMARY KEY); INSERT INTO {VERSION_TABLE} VALUES ('{found:04d}'))"
         )
     return 1  # made before migrations existed
+
+
+#: The tables every schema version has (version 8 renamed crawl_days).
+_EVERY_VERSION_S_TABLES = ("papers", "rejected_items", "listings", "upvote_snapshots", "crawl_runs")
 
 
 def _version(revision: object) -> int:

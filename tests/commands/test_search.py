@@ -36,6 +36,20 @@ def test_the_query_is_the_words_of_the_command_line() -> None:
     assert (chosen.query, chosen.limit, chosen.jsonl) == ("small model", 3, True)
 
 
+def test_an_unknown_option_is_refused_not_searched_for() -> None:
+    """A misspelt option (``--organisation``) became words of the query:
+    on PostgreSQL ``-organisation`` excludes a word, and the search found
+    other papers than asked for, exit status 0."""
+    with pytest.raises(
+        OptionError, match=r"^unknown option '--organisation' \(see scrapy search -h"
+    ):
+        Command().options(*command_line("agents", "--organisation", "Kling Team"))
+    # After --, every word is the query's: PostgreSQL's -word (without it) too.
+    chosen = Command().options(*command_line("--limit", "3", "agents", "--", "--x", "-memory"))
+    assert (chosen.query, chosen.limit) == ("agents --x -memory", 3)
+    assert Command().options(*command_line("agents", "-memory")).query == "agents -memory"
+
+
 def test_no_query_is_one_line_saying_how_to_give_one() -> None:
     with pytest.raises(OptionError, match=r'^no query \(scrapy search "QUERY"\)$'):
         Command().options(*command_line("--limit", "3"))

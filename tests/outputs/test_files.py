@@ -79,6 +79,9 @@ def test_a_fifo_is_written_in_place(tmp_path: Path) -> None:
     [
         (".", "option --output: '.' is a directory"),
         ("no/such/x.jsonl", "option --output: no directory 'no/such'"),
+        # The name's length is the system's to refuse (an OSError traceback before).
+        ("x" * 300 + ".jsonl", f"option --output: cannot write '{'x' * 300}.jsonl': File name"),
+        (f"{'d' * 300}/x.jsonl", "option --output: cannot write 'ddd"),
     ],
 )
 def test_an_output_that_cannot_be_a_file_is_refused_before_writing(
@@ -89,3 +92,22 @@ def test_an_output_that_cannot_be_a_file_is_refused_before_writing(
     with pytest.raises(OutputError, match=message):
         write_output(output, called.append)
     assert called == []
+
+
+def test_a_symbolic_link_s_file_is_replaced_not_the_link(tmp_path: Path) -> None:
+    """A feed published by a link (``public/daily.atom`` -> the served file):
+    the file it names gets the new feed, whole, and the link stays a link."""
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / "daily.atom").write_text("old feed\n")
+    (served / "daily.atom").chmod(0o640)
+    link = tmp_path / "daily.atom"
+    link.symlink_to(served / "daily.atom")
+    write_output(str(link), lambda stream: stream.write(b"new feed\n"))
+    assert link.is_symlink() and (served / "daily.atom").read_text() == "new feed\n"
+    assert stat.S_IMODE((served / "daily.atom").stat().st_mode) == 0o640
+    assert sorted(p.name for p in served.iterdir()) == ["daily.atom"]
+    # A link to no file yet: the file is made where it points.
+    (served / "daily.atom").unlink()
+    write_output(str(link), lambda stream: stream.write(b"first feed\n"))
+    assert link.is_symlink() and (served / "daily.atom").read_text() == "first feed\n"

@@ -374,6 +374,41 @@ def test_every_text_with_characters_xml_cannot_carry_gives_well_formed_feeds(
     assert comparable(csv_rows) == reference
 
 
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_a_paper_of_many_keywords_and_authors_is_a_feed_entry_in_linear_time(kind: str) -> None:
+    """A hostile mirror's paper of 20,000 keywords (an API answer holds up
+    to 200,000 values): feedgen rebuilds an entry's RSS categories at each
+    one added, so they are given at once (one by one: 25 s here, minutes
+    for more, for every export of the feed)."""
+    import io
+    import time
+
+    from lxml import etree
+
+    record: dict[str, Any] = {name: None for name in FeedRecord.model_fields}
+    moment = dt.datetime(2026, 9, 2, tzinfo=dt.UTC)
+    record.update(
+        arxiv_id="2609.00001",
+        url=f"{BASE}/papers/2609.00001",
+        title="Many keywords",
+        listing_date=moment.date(),
+        scraped_at=moment,
+        upvotes=1,
+        ai_keywords=[f"keyword {n}" for n in range(20_000)],
+        authors=[f"Author {n}" for n in range(20_000)],
+    )
+    about = formats.About(fields=tuple(record), title="Feed", link=BASE)
+    stream = io.BytesIO()
+    started = time.monotonic()
+    getattr(formats, f"write_{kind}")([record], stream, about)
+    assert time.monotonic() - started < 5
+    categories = etree.fromstring(stream.getvalue()).iter(
+        "{http://www.w3.org/2005/Atom}category" if kind == "atom" else "category"
+    )
+    terms = [c.get("term") if kind == "atom" else c.text for c in categories]
+    assert terms == record["ai_keywords"]
+
+
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tx", "\rx", "\uff1d1+1"]
 
 

@@ -329,6 +329,23 @@ def test_a_week_s_key_is_no_day() -> None:
     assert listing.served_date is None
 
 
+@pytest.mark.parametrize("shown", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+@pytest.mark.parametrize("period", ["day", "week"])
+def test_a_date_beyond_the_calendar_in_utc_dates_no_page(shown: str, period: str) -> None:
+    """A page's date (the props' or the header's) that is no day in UTC
+    shows no day we can tell: never an exception."""
+    from tests.support.sitegen import api_entries, props_json, render_listing
+
+    props = json.loads(props_json(api_entries(), D(2026, 7, 27), None))
+    props["dateString"], props["periodType"] = shown, period
+    page = render_listing(api_entries(), D(2026, 7, 27), props=json.dumps(props))
+    assert parse_listing(page, "http://x/papers/date/2026-07-27").served_date is None
+    header = fixture_text("listing-2026-03-11-no-hydration.html").replace(
+        "<main", f'<time datetime="{shown}"></time><main', 1
+    )
+    assert parse_listing(header, "http://x/papers/date/2026-03-11").served_date is None
+
+
 def _with_props(props: str) -> str:
     return fixture_text("listing-2026-03-11-no-hydration.html").replace(
         "<main", f'<div data-target="DailyPapers" data-props="{html.escape(props)}"></div><main', 1

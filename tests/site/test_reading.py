@@ -22,6 +22,15 @@ BASE = "http://127.0.0.1:9"
 RECEIVED = dt.datetime(2026, 11, 26, 6, 0, tzinfo=dt.UTC)
 
 
+def settings_with(**values: str) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("digest_crawler.settings", priority="project")
+    settings.setdict(values, priority="cmdline")
+    return settings
+
+
 def day(text: str) -> Period:
     return Period.parse("day", text)
 
@@ -360,6 +369,31 @@ def test_a_redirect_off_the_site_or_to_no_url_fails_in_one_line(
     assert "\n" not in (found.reason or "")
 
 
+@pytest.mark.parametrize(
+    ("base", "location"),
+    [
+        ("http://bücher.example", "/papers/date/2026-07-31"),
+        ("http://127.0.0.1:9/mirrör", "/mirr%C3%B6r/papers/date/2026-07-31"),
+        ("http://127.0.0.1:9/a mirror", "/a%20mirror/papers/date/2026-07-31"),
+    ],
+)
+def test_a_base_url_beyond_ascii_is_the_one_scrapy_asks_and_its_redirects_are_on_the_site(
+    base: str, location: str
+) -> None:
+    """A host name beyond ASCII (IDN) is asked for in its ASCII form: every
+    redirect of the site, a day without a digest's too, was taken for one
+    off the site, and the day failed."""
+    from scrapy import Request
+
+    from digest_crawler.config import Config
+
+    base_url = Config.from_settings(settings_with(DIGEST_BASE_URL=base)).base_url
+    read = ListingReader(day("2026-03-08"), base_url, "html", Tally())
+    assert read.url == Request(read.url).url  # what Scrapy sends
+    found = listing(read.read(redirect(read.url, location)))
+    assert (found.outcome, found.reason) == ("no_digest", "the site redirects to 2026-07-31")
+
+
 def test_a_page_redirected_to_the_api_follows_the_api_pages_to_their_end() -> None:
     read = reader(day("2026-03-11"))  # the pages door
     api_base = f"{BASE}/api/daily_papers?date=2026-03-11&limit=100"
@@ -377,6 +411,17 @@ def test_a_later_api_page_redirected_to_another_day_fails_the_listing() -> None:
     away = redirect(following.url, "/api/daily_papers?date=2026-03-10&limit=100&p=1")
     found = listing(read.read(away))
     assert (found.outcome, found.reason) == ("failed", "page 1 of the list redirects to 2026-03-10")
+
+
+@pytest.mark.parametrize("location", ["/papers/date/2026-03-09", "/elsewhere"])
+def test_a_later_api_page_redirected_off_the_api_fails_the_listing(location: str) -> None:
+    """The listing page of the same day cannot end the API's list: its
+    papers would be stored as the listing's whole, the earlier pages' lost."""
+    read = reader(day("2026-03-09"), "api")
+    following = follow(read.read(api(read.url, many_entries(D(2026, 3, 9), 100))))
+    found = listing(read.read(redirect(following.url, location)))
+    assert (found.outcome, found.papers) == ("failed", [])
+    assert found.reason == f"page 1 of the list redirects off the API to '{BASE}{location}'"
 
 
 def test_a_failure_is_logged_with_its_reason() -> None:

@@ -31,11 +31,11 @@ def stats(spider: DailySpider) -> dict[str, Any]:
     }
 
 
-async def _requests(spider: DailySpider) -> list[Request]:
+async def _requests(spider: DailySpider) -> list[Any]:
     return [request async for request in spider.start()]
 
 
-def requests_of(spider: DailySpider) -> list[Request]:
+def requests_of(spider: DailySpider) -> list[Any]:
     return run_async(_requests(spider))
 
 
@@ -122,6 +122,35 @@ def test_a_followed_redirect_carries_its_mark_and_the_same_reader() -> None:
     assert follow.url == f"{BASE}/mirror/papers/date/2026-03-09"
     assert follow.meta["digest_redirects"] == 1
     assert follow.cb_kwargs["reader"] is first.cb_kwargs["reader"]
+
+
+def test_a_redirect_to_a_url_scrapy_would_drop_for_its_length_fails_its_listing() -> None:
+    """Scrapy's UrlLengthMiddleware drops a request over URLLENGTH_LIMIT
+    (2,083 characters) without a word: the listing would be neither read
+    nor failed, and no later listing of the run asked for."""
+    spider = make_spider(start="2026-03-01", end="2026-03-02")
+    (first,) = requests_of(spider)
+    location = "/papers/date/2026-03-01?" + "x" * 3000
+    moved = HtmlResponse(url=first.url, status=302, headers={"Location": location}, request=first)
+    listing, following = spider.parse(moved, **first.cb_kwargs)
+    assert (listing.outcome, listing.url) == ("failed", first.url)
+    assert (listing.reason or "").startswith(
+        "redirected to a URL that is 3,042 characters long, more than URLLENGTH_LIMIT (2,083):"
+        " 'http://127.0.0.1:9/papers/date/2026-03-01?xxx"
+    )
+    assert len(listing.reason or "") < 400  # the URL quoted short
+    assert following.url == f"{BASE}/papers/date/2026-03-02"
+
+
+def test_a_base_url_too_long_for_scrapy_fails_each_listing_and_asks_for_none() -> None:
+    crawler = make_crawler(DIGEST_BASE_URL=f"{BASE}/{'m' * 2100}")
+    spider = DailySpider.from_crawler(crawler, start="2026-03-01", end="2026-03-03")
+    found = requests_of(spider)
+    assert [type(item) for item in found] == [Listing] * 3
+    assert all(item.outcome == "failed" for item in found if isinstance(item, Listing))
+    assert stats(spider)["first_failure"].startswith(
+        "2026-03-01: the URL to ask is 2,142 characters long, more than URLLENGTH_LIMIT (2,083)"
+    )
 
 
 @pytest.mark.parametrize(("status", "reason"), [(500, "HTTP 500 after retries"), (404, "HTTP 404")])

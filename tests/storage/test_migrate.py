@@ -550,3 +550,27 @@ def test_an_older_archive_without_its_version_row_is_named_by_its_tables(
         migrate.version_of(connection)
     engine.dispose()
     assert f"the tables are those of schema version {version}: " in str(raised.value)
+
+
+@pytest.mark.parametrize("tables", [["papers (x)"], ["papers (arxiv_id)", "listings (a)"]])
+def test_another_tool_s_papers_table_is_no_archive_and_is_left_alone(
+    tmp_path: Path, tables: list[str]
+) -> None:
+    """Taken for an archive of version 1 before, and upgraded into a
+    failure that said only "listings"."""
+    from digest_crawler.storage.queries import ArchiveError, open_archive
+
+    url = f"sqlite:///{tmp_path / 'other.sqlite'}"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for table in tables:
+            connection.exec_driver_sql(f"CREATE TABLE {table}")
+    before = structure(engine)
+    with pytest.raises(migrate.SchemaError) as raised:
+        migrate.upgrade(engine)
+    assert str(raised.value).startswith("its tables are no archive's (")
+    assert str(raised.value).endswith("): is DIGEST_DATABASE_URL the archive's?")
+    assert structure(engine) == before
+    engine.dispose()
+    with pytest.raises(ArchiveError, match="its tables are no archive's"):
+        open_archive(url)

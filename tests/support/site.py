@@ -135,6 +135,10 @@ class _TlsServer(ThreadingHTTPServer):
         pass  # a refused handshake is what the TLS tests expect
 
 
+class _Ipv6Server(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
 class LocalSite:
     def __init__(
         self,
@@ -184,11 +188,14 @@ class LocalSite:
                 pass
 
         if tls is None:
-            self.server = ThreadingHTTPServer((host, port), Handler)
+            self.server = (_Ipv6Server if ":" in host else ThreadingHTTPServer)(
+                (host, port), Handler
+            )
         else:
             self.server = _TlsServer((host, port), Handler)
             self.server.context = tls
-        self.url = f"{'https' if tls else 'http'}://{host}:{self.server.server_address[1]}"
+        shown = f"[{host}]" if ":" in host else host
+        self.url = f"{'https' if tls else 'http'}://{shown}:{self.server.server_address[1]}"
 
     @property
     def address(self) -> tuple[str, int]:
@@ -222,7 +229,7 @@ def serve(
     tls: ssl.SSLContext | None = None,
 ) -> Iterator[LocalSite]:
     """A local site on ``host`` (a loopback address; 127.0.0.2 plays another
-    host), over HTTPS with the ``tls`` server context."""
+    host, ``::1`` is IPv6's), over HTTPS with the ``tls`` server context."""
     site = LocalSite(routes if routes is not None else default_routes(), host, tls=tls)
     # serve_forever looks for shutdown() every poll interval (default 0.5 s):
     # every test that serves a site would wait a quarter of a second on

@@ -86,6 +86,25 @@ def test_a_redirect_loop_or_a_3xx_without_location_fails_the_run(
     assert day["reason"] in ("too many redirects", "HTTP 302 without a Location")
 
 
+def test_a_redirect_to_a_url_too_long_for_scrapy_fails_its_day_and_the_run_goes_on(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Scrapy drops a request over URLLENGTH_LIMIT without a word: the day
+    was neither read nor failed, and every later day of the run was left."""
+    after = DAY + dt.timedelta(days=1)
+    site.routes[f"/papers/date/{DAY}"] = redirect(f"/papers/date/{DAY}?q={'x' * 3000}")
+    site.routes[f"/papers/date/{after}"] = Answer(body=page(after))
+    RELIABILITY["faults injected"] += 1
+    result = crawl(site.url, tmp_path, "-a", f"start={DAY}", "-a", f"end={after}", feed=None)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{DAY}", f"/papers/date/{after}"]
+    first, second = table(tmp_path / "papers.sqlite", "crawl_listings")
+    assert (first["outcome"], second["outcome"]) == ("failed", "stored")
+    assert first["reason"].startswith("redirected to a URL that is 3,0")
+    assert "first failure 2026-03-02: redirected to a URL" in result.stderr.splitlines()[-1]
+    assert "Ignoring link" not in result.stderr
+
+
 def test_links_that_are_not_http_are_dropped_and_counted_and_the_paper_kept(
     site: LocalSite, tmp_path: Path
 ) -> None:
@@ -150,7 +169,39 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
     assert len(urls) == 6 and all(url.startswith(f"{site.url}/mirror/papers/") for url in urls)
 
 
+def test_a_mirror_at_an_ipv6_address_is_crawled(tmp_path: Path) -> None:
+    """Scrapy's default DNS resolver knows IPv4 only: every request to
+    ``http://[::1]:PORT`` failed as a host name that does not resolve."""
+    import socket
+
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError as exc:
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    with serve(host="::1") as site:
+        site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+        result = attack(site, tmp_path, feed=None)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{DAY}"]
+    urls = [r["url"] for r in table(tmp_path / "papers.sqlite")]
+    assert len(urls) == 6 and all(url.startswith(f"{site.url}/papers/") for url in urls)
+
+
 # -- settings and arguments refused before anything happens ------------------------
+
+
+@pytest.mark.parametrize("feed", ["/proc/papers.jsonl", f"{'a' * 300}.jsonl"])
+def test_a_feed_that_cannot_be_written_is_refused_before_any_request(
+    site: LocalSite, tmp_path: Path, feed: str
+) -> None:
+    """It was a traceback in the log, and the run passed for done (exit 0)
+    without its feed."""
+    RELIABILITY["faults injected"] += 1
+    result = attack(site, tmp_path, feed=feed)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("scrapy crawl daily: error: option -O/-o: cannot write '")
+    assert site.requests == [] and list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -173,6 +224,8 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
         ("DIGEST_RATELIMIT_MARGIN=abc", "setting DIGEST_RATELIMIT_MARGIN: 'abc' is not a number"),
         ("DIGEST_RATELIMIT_STATUSES=abc", "is not a list of HTTP statuses"),
         ("DIGEST_REFRESH=a,b", "setting DIGEST_REFRESH: 'a,b' is not a list of days"),
+        ("DIGEST_REFRESH=0,3000000", "setting DIGEST_REFRESH: '0,3000000' is not a list of days"),
+        ("DIGEST_TODAY=2020-01-01", "setting DIGEST_TODAY: 2020-01-01 is before the first digest"),
         ("DIGEST_STALE_DAYS=-1", "setting DIGEST_STALE_DAYS: '-1' is not a number of days"),
         ("DIGEST_TODAY=tomorrow", "setting DIGEST_TODAY: 'tomorrow' is not a date"),
         ("DIGEST_BASE_URL=http://[::1", "setting DIGEST_BASE_URL: 'http://[::1' is not a URL"),
@@ -180,6 +233,9 @@ def test_a_base_url_with_a_path_keeps_it_in_the_stored_urls(
         ("DIGEST_CA_BUNDLE=/nonexistent/ca.pem", "setting DIGEST_CA_BUNDLE: '/nonexistent"),
         ("DIGEST_CA_BUNDLE=/etc/passwd", "holds no PEM certificate"),
         ("LOG_FILE=/nonexistent/dir/crawl.log", "setting LOG_FILE: no directory"),
+        ("LOG_FILE=/", "setting LOG_FILE: '/' is a directory"),
+        (f"LOG_FILE={'a' * 300}.log", "setting LOG_FILE: cannot write 'aaa"),
+        (f"DIGEST_DATABASE_URL=sqlite:///{'a' * 300}", "File name too long"),
         ("JOBDIR=/proc/nope/job", "setting JOBDIR: cannot make"),
         ("DIGEST_DATABASE_URL=sqlite:////proc/nope/papers.sqlite", "cannot make '/proc/nope'"),
     ],
@@ -366,6 +422,26 @@ def test_export_that_cannot_write_says_so_and_leaves_the_old_file(
         assert sorted(p.name for p in mount.iterdir() if p.name.startswith(".")) == []
     finally:
         subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_crawl_whose_feed_fills_the_disk_exits_1_and_says_so(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Scrapy logs that it could not store the feed, and the run passed for
+    done (exit 0) with half a feed."""
+    mount = tmp_path / "out"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(mount)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        site.routes[f"/papers/date/{DAY}"] = Answer(body=page(count=30))
+        result = attack(site, tmp_path, feed=str(mount / "papers.jsonl"))
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+    assert result.returncode == 1, result.stderr[-3000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("scrapy crawl daily: FAILED: 1 of 1 days stored (30 papers")
+    assert last.endswith("; 1 feed (-O/-o) could not be written")
 
 
 # -- found by a second round of attacks --------------------------------------------
