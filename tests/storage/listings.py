@@ -6,6 +6,7 @@ storage pipeline drives it, and the rows of a table read back."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -17,6 +18,8 @@ from digest_crawler.periods import Period
 from digest_crawler.pipelines import ValidatePipeline
 from digest_crawler.storage.archive import CrawlArchive
 from digest_crawler.storage.ledger import Run, Summary
+from digest_crawler.storage.queries import PaperFilter, open_archive
+from digest_crawler.storage.search import Match, search
 from digest_crawler.storage.write import Written
 from tests.support.crawler import make_crawler
 
@@ -155,5 +158,25 @@ def rows(database_url: str, table: sa.Table = storage.papers) -> list[dict[str, 
                 dict(r._mapping)
                 for r in connection.execute(sa.select(table).order_by(*table.primary_key))
             ]
+    finally:
+        engine.dispose()
+
+
+def words(count: int, seed: str) -> str:
+    """``count`` distinct words no stemmer folds together (hex digests in
+    letters only), as incompressible as text gets: each one a new lexeme."""
+    table = str.maketrans("0123456789", "ghijklmnop")
+    return " ".join(
+        hashlib.sha256(f"{seed}{n}".encode()).hexdigest()[:10].translate(table)
+        for n in range(count)
+    )
+
+
+def find(url: str, query: str, chosen: PaperFilter | None = None, limit: int = 10) -> list[Match]:
+    """The matches of ``query``, searched as ``scrapy search`` opens the archive (read-only)."""
+    engine = open_archive(url)
+    try:
+        with engine.connect() as connection:
+            return search(connection, query, chosen or PaperFilter(), limit)
     finally:
         engine.dispose()

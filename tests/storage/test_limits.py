@@ -7,7 +7,6 @@ listing's transaction: the paper is stored, the listing with it."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,20 +15,9 @@ from digest_crawler import storage
 from digest_crawler.items import Listing
 from digest_crawler.paper import KINDS, Paper, Searched, fields_in, search_weight
 from digest_crawler.storage import queries
-from digest_crawler.storage.search import search
-from tests.storage.listings import NewCrawl, paper, rows
+from tests.storage.listings import NewCrawl, find, paper, rows, words
 
 D = dt.date
-
-
-def words(count: int, seed: str) -> str:
-    """``count`` distinct words no stemmer folds together (hex digests in
-    letters only), as incompressible as text gets: each one a new lexeme."""
-    table = str.maketrans("0123456789", "ghijklmnop")
-    return " ".join(
-        hashlib.sha256(f"{seed}{n}".encode()).hexdigest()[:10].translate(table)
-        for n in range(count)
-    )
 
 
 def found(database_url: str, **chosen: Any) -> list[str]:
@@ -43,13 +31,7 @@ def found(database_url: str, **chosen: Any) -> list[str]:
 
 
 def searched(database_url: str, query: str) -> list[str]:
-    engine = storage.make_reader(database_url)
-    try:
-        with engine.connect() as connection:
-            matches = search(connection, query, queries.PaperFilter(), limit=10)
-            return [match.arxiv_id for match in matches]
-    finally:
-        engine.dispose()
+    return [match.arxiv_id for match in find(database_url, query)]
 
 
 def test_an_abstract_beyond_a_full_text_vector_is_stored_and_found_by_its_words(

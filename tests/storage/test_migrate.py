@@ -4,7 +4,6 @@ upgrade loses or changes nothing stored (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 import sqlite3
@@ -21,6 +20,7 @@ from digest_crawler.storage import make_engine, metadata, migrate, queries
 from digest_crawler.storage.schema import is_search_object, organization_key
 from digest_crawler.storage.search import search
 from tests.conftest import FIXTURES
+from tests.storage.listings import words
 
 # Made by `scrapy crawl daily` of the last release without migrations
 # (commit 1e15530) over the fixture days: see fixtures/README.md.
@@ -333,15 +333,6 @@ UNBOUNDED_SEARCH_VECTOR = (
 )
 
 
-def long_words(count: int, seed: str) -> str:
-    """Distinct words: as many lexemes as words."""
-    table = str.maketrans("0123456789", "ghijklmnop")
-    return " ".join(
-        hashlib.sha256(f"{seed}{n}".encode()).hexdigest()[:10].translate(table)
-        for n in range(count)
-    )
-
-
 def insert_paper(engine: sa.Engine, arxiv_id: str, organization: str, abstract: str) -> None:
     """A paper as versions 4 to 8 store it (no organization keys yet at 5)."""
     with engine.begin() as connection:
@@ -384,8 +375,8 @@ def test_values_beyond_postgresql_s_indexes_do_not_stop_an_upgrade(
     engine = make_engine(url)
     try:
         migrate.upgrade(engine, to=5)
-        long_name = "Ω" + long_words(300, "org")[:2999]
-        insert_paper(engine, "2607.00001", long_name, long_words(120_000, "abstract"))
+        long_name = "Ω" + words(300, "org")[:2999]
+        insert_paper(engine, "2607.00001", long_name, words(120_000, "abstract"))
         insert_paper(engine, "2607.00002", "New York University", "Short.")
         before = kept_papers(engine)
         assert migrate.upgrade(engine) == (5, HEAD)

@@ -13,10 +13,11 @@ import sqlalchemy as sa
 
 from digest_crawler.paper import Paper
 from digest_crawler.storage import make_engine, migrate
-from digest_crawler.storage.queries import PaperFilter, open_archive
-from digest_crawler.storage.search import Match, SearchError, search
+from digest_crawler.storage.queries import PaperFilter
+from digest_crawler.storage.search import SearchError
 from digest_crawler.storage.write import write_listing
 from tests.conftest import FIXTURES
+from tests.storage.listings import find
 
 NOW = dt.datetime(2026, 7, 31, 21, 30, tzinfo=dt.UTC)
 DAY = dt.date(2026, 7, 31)
@@ -63,15 +64,6 @@ def store(url: str, papers: list[Paper], now: dt.datetime = NOW) -> None:
         migrate.upgrade(engine)
         with engine.begin() as connection:
             write_listing(connection, list(enumerate(papers, 1)), [], "u", now, batch_size=500)
-    finally:
-        engine.dispose()
-
-
-def find(url: str, query: str, chosen: PaperFilter | None = None, limit: int = 10) -> list[Match]:
-    engine = open_archive(url)  # read-only, as scrapy search opens it
-    try:
-        with engine.connect() as connection:
-            return search(connection, query, chosen or PaperFilter(), limit)
     finally:
         engine.dispose()
 
