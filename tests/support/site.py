@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from socketserver import BaseServer
 from typing import Any
 
 from digest_crawler.periods import Period
@@ -231,18 +232,25 @@ def serve(
     """A local site on ``host`` (a loopback address; 127.0.0.2 plays another
     host, ``::1`` is IPv6's), over HTTPS with the ``tls`` server context."""
     site = LocalSite(routes if routes is not None else default_routes(), host, tls=tls)
-    # serve_forever looks for shutdown() every poll interval (default 0.5 s):
-    # every test that serves a site would wait a quarter of a second on
-    # average to stop it.
+    with running(site.server):
+        yield site
+
+
+@contextmanager
+def running(server: BaseServer) -> Iterator[None]:
+    """``server`` serving on a thread of its own for the ``with`` block, then
+    stopped and closed. serve_forever looks for shutdown() every poll
+    interval (default 0.5 s): every test that serves would wait a quarter
+    of a second on average to stop it."""
     thread = threading.Thread(
-        target=site.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
     )
     thread.start()
     try:
-        yield site
+        yield
     finally:
-        site.server.shutdown()
-        site.server.server_close()
+        server.shutdown()
+        server.server_close()
 
 
 def main(argv: list[str] | None = None) -> None:

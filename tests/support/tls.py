@@ -16,7 +16,6 @@ import ipaddress
 import select
 import socket
 import ssl
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,6 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from tests.support.site import running
 
 _KEY = ec.SECP256R1()
 
@@ -185,12 +186,5 @@ def _pipe(client: socket.socket, upstream: socket.socket) -> None:
 def hub_proxy(target: tuple[str, int]) -> Iterator[HubProxy]:
     """A ``HubProxy`` to ``target`` on a loopback port, for the test's length."""
     proxy = HubProxy(target)
-    thread = threading.Thread(
-        target=proxy.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-    )
-    thread.start()
-    try:
+    with running(proxy.server):
         yield proxy
-    finally:
-        proxy.server.shutdown()
-        proxy.server.server_close()
