@@ -95,6 +95,16 @@ def structure(engine: sa.Engine) -> dict[str, Any]:
     return found
 
 
+def structure_of_a_new_archive(engine: sa.Engine) -> dict[str, Any]:
+    """The ``structure`` of a new archive made in place of the PostgreSQL
+    archive ``engine`` opens (every table dropped first)."""
+    with engine.begin() as connection:
+        for table in sa.inspect(connection).get_table_names():
+            connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
+    assert migrate.upgrade(engine) == (None, HEAD)
+    return structure(engine)
+
+
 def search_objects(found: dict[str, Any]) -> set[str]:
     """The names of the search index's parts in a ``structure``."""
     names = set(found) | {row[1] for row in found.get("sqlite_master", [])}
@@ -257,12 +267,7 @@ def test_postgresql_archives_new_and_of_version_1_upgrade_to_the_same_schema(
         assert keys == {"fk_listings_arxiv_id"}
         upgraded = structure(engine)
         assert search_objects(upgraded) == {"search_vector", "ix_papers_search_vector"}
-        # A new archive in the same place: the same structure.
-        with engine.begin() as connection:
-            for table in sa.inspect(connection).get_table_names():
-                connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
-        assert migrate.upgrade(engine) == (None, HEAD)
-        assert structure(engine) == upgraded
+        assert structure_of_a_new_archive(engine) == upgraded
     finally:
         engine.dispose()
 
@@ -440,15 +445,9 @@ def test_version_9_bounds_what_version_8_indexed_whole(
         expected = organization_key(long_name) if backend == "sqlite" else "lab"
         assert tuple(keys) == (expected, expected)
         assert [match.arxiv_id for match in found] == ["2607.00001"]
-        if backend == "postgresql":
-            # A new archive in the same place: the same structure (the
-            # vector's expression included).
+        if backend == "postgresql":  # the vector's expression included
             upgraded = structure(engine)
-            with engine.begin() as connection:
-                for table in sa.inspect(connection).get_table_names():
-                    connection.exec_driver_sql(f"DROP TABLE {table} CASCADE")
-            assert migrate.upgrade(engine) == (None, HEAD)
-            assert structure(engine) == upgraded
+            assert structure_of_a_new_archive(engine) == upgraded
     finally:
         engine.dispose()
 
