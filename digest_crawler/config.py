@@ -38,7 +38,7 @@ class SettingError(ValueError):
 
 
 class Config(BaseModel):
-    """The project's own settings (README: Settings)."""
+    """The project's own settings (docs/settings.md)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -5,7 +5,7 @@ each field's kind), the ``papers`` columns (type, length, NULL), the fields
 a re-crawl refreshes, the counts an upvote snapshot keeps, the links that
 must be http(s) URLs, the texts the search index covers (and their weight),
 the feed record with its JSON Schema, the CSV header, the Arrow schema,
-README's field table and Datasette's column descriptions.
+the field table of docs/archive.md and Datasette's column descriptions.
 
 A field belongs to a group by a marker in its annotation (``KEPT``,
 ``COUNTS``, ``LINKS``, ``Searched``); ``fields_in`` lists a group.
@@ -238,8 +238,8 @@ KINDS: dict[str, Kind] = field_kinds(Paper)
 
 
 def field_table() -> str:
-    """README's table of the record's fields, from the model (``python -m
-    digest_crawler.paper`` prints it; a test holds README to it)."""
+    """docs/archive.md's table of the record's fields, from the model (``python -m
+    digest_crawler.paper`` prints it; a test holds the page to it)."""
     rows = ["| field | type | meaning |", "|---|---|---|"]
     for name, kind in KINDS.items():
         shown = {

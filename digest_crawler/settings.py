@@ -2,7 +2,7 @@
 #
 # Kept in the order of Scrapy's project template; every deviation from the
 # template says why. Settings of our own are prefixed DIGEST_, documented in
-# README.md and read and checked in one place (digest_crawler/config.py).
+# docs/settings.md and read and checked in one place (digest_crawler/config.py).
 # https://docs.scrapy.org/en/latest/topics/settings.html
 
 from digest_crawler import __version__

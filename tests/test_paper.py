@@ -19,6 +19,7 @@ from digest_crawler.paper import (
 )
 from digest_crawler.site.loaders import load_paper
 from digest_crawler.storage.schema import SEARCH_COLUMNS, papers, upvote_snapshots
+from tests.support import docs
 from tests.support.cli import PROJECT
 
 
@@ -61,8 +62,8 @@ def test_every_link_is_cleaned_as_a_url() -> None:
     assert load_paper(web) == {name: "https://example.org/a%20b" for name in web}
 
 
-def test_readme_s_field_table_is_the_model_s() -> None:
-    assert field_table() in (PROJECT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_field_table_is_the_model_s() -> None:
+    assert field_table() in docs.text("archive.md")
 
 
 def test_datasette_describes_each_field_as_the_model_does() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shlex
 import shutil
 import sqlite3
@@ -21,6 +20,7 @@ from digest_crawler.outputs.records import SCHEMA_VERSION, json_schema, shipped_
 from digest_crawler.paper import PAPER_FIELDS
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
+from tests.support import docs
 from tests.support.cli import (
     PROJECT,
     crawl,
@@ -557,20 +557,13 @@ def test_parquet_without_pyarrow_names_the_extra(workdir: Path, tmp_path: Path) 
     assert not (workdir / "papers.parquet").exists()
 
 
-def readme_export_commands() -> list[str]:
-    """The ``scrapy export`` lines of README's code blocks (comments dropped)."""
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
-    lines = []
-    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
-        for line in block.splitlines():
-            if line.startswith(".venv/bin/scrapy export"):
-                lines.append(line.split("  #")[0].strip())
-    return lines
-
-
-def test_every_export_command_readme_shows_runs(workdir: Path) -> None:
+def test_every_export_command_the_docs_show_runs(workdir: Path) -> None:
     add_lists(workdir / "papers.sqlite")
-    commands = readme_export_commands()
+    commands = [
+        line
+        for page in docs.pages()
+        for line in docs.shell_lines(page.read_text(encoding="utf-8"), ".venv/bin/scrapy export")
+    ]
     assert len(commands) >= 10 and any("--week" in c for c in commands)
     for command in commands:
         line = command.replace(".venv/bin/scrapy", f"{shlex.quote(sys.executable)} -m scrapy", 1)
@@ -584,10 +577,10 @@ def test_every_export_command_readme_shows_runs(workdir: Path) -> None:
         assert result.returncode == 0, (command, result.stderr[-2000:])
 
 
-def test_the_readme_cron_line_rewrites_the_atom_feed_after_the_crawl(tmp_path: Path) -> None:
-    """README's crontab line for a feed, in a fresh checkout: the crawl, then
-    daily.atom rewritten in place (a new file renamed over the old one)."""
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+def test_the_documented_cron_line_rewrites_the_atom_feed_after_the_crawl(tmp_path: Path) -> None:
+    """docs/deployment.md's crontab line for a feed, in a fresh checkout: the
+    crawl, then daily.atom rewritten in place (a new file renamed over the old one)."""
+    readme = docs.text("deployment.md")
     (line,) = [
         text.strip()
         for text in readme.splitlines()
@@ -628,10 +621,10 @@ def test_the_readme_cron_line_rewrites_the_atom_feed_after_the_crawl(tmp_path: P
     assert (checkout / "logs" / "runs.log").read_text().splitlines()[-1].startswith("Exported ")
 
 
-def test_the_readme_systemd_line_rewrites_the_atom_feed(workdir: Path, tmp_path: Path) -> None:
-    """README's ExecStartPost= for the service, run as systemd would (``%%``
-    is a literal %, DIGEST_HOME the checkout): a valid feed in public/."""
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+def test_the_documented_systemd_line_rewrites_the_atom_feed(workdir: Path, tmp_path: Path) -> None:
+    """docs/deployment.md's ExecStartPost= for the service, run as systemd
+    would (``%%`` is a literal %, DIGEST_HOME the checkout): a valid feed in public/."""
+    readme = docs.text("deployment.md")
     (line,) = [text for text in readme.splitlines() if text.startswith("ExecStartPost=")]
     command = shlex.split(line.removeprefix("ExecStartPost=").replace("%%", "%"))
     assert command[:2] == ["/bin/sh", "-c"]
