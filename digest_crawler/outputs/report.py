@@ -61,14 +61,15 @@ body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; 
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2.5rem; }
 h3 { font-size: 1rem; margin-top: 1.5rem; }
 figure { margin: 1rem 0; } svg { max-width: 100%; height: auto; }
-table { border-collapse: collapse; font-size: 0.9rem; margin: 0.5rem 0; }
+table { border-collapse: collapse; font-size: 0.9rem; }
 caption { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
 th, td { border-bottom: 1px solid #ddd; padding: 0.2rem 0.6rem; text-align: left;
   vertical-align: top; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.d, th.d, span.d { white-space: nowrap; font-variant-numeric: tabular-nums; }
 td.id { white-space: nowrap; color: #555; font-size: 0.85rem; }
-p.note { color: #555; font-size: 0.9rem; } .empty { font-size: 1.1rem; padding: 1rem; background: #f4f4f4; }
+.wide { overflow-x: auto; margin: 0.5rem 0; } p.note { color: #555; font-size: 0.9rem; }
+.empty { font-size: 1.1rem; padding: 1rem; background: #f4f4f4; }
 """
 
 
@@ -327,8 +328,11 @@ def _curves(trends: Trends) -> str:
         " that found a new count."
     )
     once = [number for number, p in enumerate(trends.top, 1) if len(p.curve) < 2]
-    if len(once) == len(trends.top):
+    again = [number for number, p in enumerate(trends.top, 1) if len(p.curve) > 1]
+    if not again:
         explanation += " None of the papers above was read more than once: no curve."
+    elif len(once) > len(again):
+        explanation += f" The papers above but {_numbers(again)} were read only once: no curve."
     elif once:
         explanation += (
             f" {_numbers(once)} of the papers above {'was' if len(once) == 1 else 'were'}"
@@ -585,8 +589,9 @@ def _table(
         + "</tr>"
         for row in rows
     )
-    return f"""<table id="{anchor}"><caption>{html.escape(caption)}</caption>
-<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"""
+    # In a box of its own that scrolls sideways where the window is narrower.
+    return f"""<div class="wide"><table id="{anchor}"><caption>{html.escape(caption)}</caption>
+<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"""
 
 
 def _section(anchor: str, heading: str, explanation: str, svg: str, rest: str) -> str:

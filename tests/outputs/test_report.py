@@ -165,6 +165,9 @@ def test_curves_only_where_a_paper_was_read_more_than_once() -> None:
     )
     part = section(mixed, "top-papers")
     assert "#1 of the papers above was read only once: no curve." in part
+    most = dataclasses.replace(TRENDS, top=[once, once, again], curves=[again])
+    said = section(build_report(most, "s", "made"), "top-papers")
+    assert "The papers above but #3 were read only once: no curve." in said
     assert part.count("<svg") == 1 and "<!-- Read again -->" in part
     curves = part.split('id="curves"')[1]
     # Read at 21:00 on its listing day and at midnight: days 0 and 1.
