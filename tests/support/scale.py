@@ -91,17 +91,15 @@ def _upvotes_at(final: int, listing_date: dt.date, moment: dt.datetime) -> int:
     return round(final * (1 - math.exp(-days / 1.5)))
 
 
-def scale_rows(
-    first: dt.date = FIRST, last: dt.date = LAST
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The papers and upvote snapshots of the listing days ``first``..``last``."""
+def scale_rows() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The papers and upvote snapshots of the listing days ``FIRST``..``LAST``."""
     titles, organizations, captured = _real()
     keywords = [*_FALLING, *_RISING, *_STEADY, *captured]
     rng = random.Random(1_300)
     rows: list[dict[str, Any]] = []
     snapshots: list[dict[str, Any]] = []
-    day = first
-    while day <= last:
+    day = FIRST
+    while day <= LAST:
         progress = (day - FIRST).days / (LAST - FIRST).days
         if day.weekday() < 5:
             weights = _keyword_weights(progress, captured)
@@ -144,10 +142,9 @@ def scale_rows(
     return rows, snapshots
 
 
-def make_scale_archive(url: str, first: dt.date = FIRST, last: dt.date = LAST) -> int:
-    """An archive of the listing days ``first``..``last`` (the whole digest
-    by default); returns how many papers it holds."""
-    rows, snapshots = scale_rows(first, last)
+def make_scale_archive(url: str) -> int:
+    """The archive at ``url`` (a new one); returns how many papers it holds."""
+    rows, snapshots = scale_rows()
     days = sorted({row["listing_date"] for row in rows})
     engine = make_engine(url)
     try:
