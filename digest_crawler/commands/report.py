@@ -38,7 +38,10 @@ class Command(ReaderCommand[ReportOptions]):
         )
         span = span_text(found.first, found.last)
         days = len(found.per_day)
-        return f"Reported {found.papers} papers on {days} listing days ({span}) to {target}"
+        return (
+            f"Reported {found.papers} {'paper' if found.papers == 1 else 'papers'} on {days}"
+            f" listing {'day' if days == 1 else 'days'} ({span}) to {target}"
+        )
 
 
 def report(
