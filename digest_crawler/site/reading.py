@@ -47,6 +47,9 @@ from digest_crawler.site.urls import (
     without_credentials,
 )
 
+#: The request meta key of the moment an answer was received (set where it
+#: is kept: ``digest_crawler/raw.py``).
+RECEIVED_AT = "digest_received_at"
 #: The doors a listing can be read through.
 Door = Literal["html", "api"]
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -71,12 +74,14 @@ class Answer:
             value = response.headers.get(name)
             return value.decode("latin-1") if value is not None else None
 
+        meta = response.request.meta if response.request is not None else {}
         return cls(
             url=response.url,
             status=response.status,
             text=response.text if isinstance(response, TextResponse) else None,
             content_type=header("Content-Type"),
             location=header("Location"),
+            received_at=meta.get(RECEIVED_AT) or dt.datetime.now(dt.UTC),
         )
 
 

@@ -274,6 +274,8 @@ class DailySpider(scrapy.Spider):
             line += f"; nothing new from the site for {count('stale_days')} days"
         if stats.get("digest/first_failure"):
             line += f"; first failure {stats['digest/first_failure']}"
+        if count("raw_errors"):
+            line += f"; {count('raw_errors')} answers could not be kept as WARC"
         feeds = feeds_not_stored(stats)
         if feeds:
             line += f"; {feeds} feed{'s' if feeds > 1 else ''} (-O/-o) could not be written"
