@@ -54,6 +54,8 @@ SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _SERVED_CODING = frozenset({"content-length", "content-encoding", "transfer-encoding"})
 #: The kept payloads' index, one JSON line each: what a revisit points at.
 INDEX = "kept.jsonl"
+#: The warcinfo field of the day the run took as today.
+TODAY = "digest-today"
 #: The record header that names the codings undone before the body was kept.
 DECODED = "X-Digest-Crawler-Decoded"
 _META_SERVED = "digest_served_coding"
@@ -81,6 +83,8 @@ class Kept:
     #: The file and the offset of its response (or revisit) record.
     file: Path
     offset: int
+    #: The day the run that read it took as today (its file's warcinfo says).
+    today: dt.date | None = None
 
     def header(self, name: str) -> str | None:
         return next((v for k, v in self.headers if k.lower() == name.lower()), None)
@@ -103,12 +107,14 @@ class Keeper:
         response: Response,
         received_at: dt.datetime,
         served: tuple[str | None, str | None] = (None, None),
+        today: dt.date | None = None,
     ) -> bool:
         """Keep one answer; ``True`` when its body was kept, ``False`` when
-        a revisit points at an earlier copy."""
+        a revisit points at an earlier copy. ``today`` is the day the run
+        takes as today (which days its reads settle), kept with the file."""
         from warcio.statusandheaders import StatusAndHeaders
 
-        writer = self._open(received_at)
+        writer = self._open(received_at, today)
         date = warc_date(received_at)
         body = response.body
         digest = payload_digest(body)
@@ -175,7 +181,7 @@ class Keeper:
             self._file.close()
             self._file = None
 
-    def _open(self, received_at: dt.datetime) -> Any:
+    def _open(self, received_at: dt.datetime, today: dt.date | None) -> Any:
         if self._writer is None:
             from warcio.warcwriter import WARCWriter
 
@@ -186,9 +192,10 @@ class Keeper:
             # "x": never append to another run's file (or a damaged one).
             self._file = self.path.open("xb")
             self._writer = WARCWriter(self._file, gzip=True, warc_version="1.1")
-            info = self._writer.create_warcinfo_record(
-                name, {"software": f"digest_crawler/{__version__}", "format": "WARC 1.1"}
-            )
+            about = {"software": f"digest_crawler/{__version__}", "format": "WARC 1.1"}
+            if today is not None:
+                about[TODAY] = today.isoformat()
+            info = self._writer.create_warcinfo_record(name, about)
             self._write(info)
         return self._writer
 
@@ -264,6 +271,7 @@ class KeepAnswers:
 
     def __init__(self, keeper: Keeper, crawler: Crawler) -> None:
         self.keeper = keeper
+        self.crawler = crawler
         self.stats = crawler.stats
         self.failed = False
         crawler.signals.connect(self.close, signal=signals.spider_closed)
@@ -282,8 +290,13 @@ class KeepAnswers:
         received_at = dt.datetime.now(dt.UTC)
         request.meta[RECEIVED_AT] = received_at
         try:
+            arguments = getattr(spider or self.crawler.spider, "arguments", None)
             whole = self.keeper.keep(
-                request, response, received_at, request.meta.get(_META_SERVED, (None, None))
+                request,
+                response,
+                received_at,
+                request.meta.get(_META_SERVED, (None, None)),
+                getattr(arguments, "today", None),
             )
         except OSError as exc:
             self._count("raw_errors")
@@ -328,6 +341,7 @@ class _Record:
     body: bytes
     file: Path
     offset: int
+    today: dt.date | None
 
 
 def read_kept(folder: Path, damaged: list[str] | None = None) -> Iterator[Kept]:
@@ -358,6 +372,7 @@ def read_kept(folder: Path, damaged: list[str] | None = None) -> Iterator[Kept]:
             received_at=record.received_at,
             file=record.file,
             offset=record.offset,
+            today=record.today,
         )
 
 
@@ -404,6 +419,7 @@ def _records(
     from warcio.statusandheaders import StatusAndHeadersParser
 
     parser = StatusAndHeadersParser(["HTTP/1.0", "HTTP/1.1"])
+    today = None
     with path.open("rb") as stream:
         stream.seek(offset)
         records = ArchiveIterator(stream, no_record_parse=True)
@@ -422,6 +438,8 @@ def _records(
                     damaged.append(f"{path.name}: the record at byte {at:,} is cut short")
                 return
             kind = headers.get_header("WARC-Type")
+            if kind == "warcinfo":
+                today = _today(block) or today
             if kind not in ("response", "revisit"):
                 continue
             stream_block = io.BytesIO(block)
@@ -436,6 +454,19 @@ def _records(
                 body=stream_block.read(),
                 file=path,
                 offset=offset + records.offset,
+                today=today,
             )
             if one:
                 return
+
+
+def _today(block: bytes) -> dt.date | None:
+    """The day a warcinfo record says its run took as today."""
+    for line in block.decode("utf-8", "replace").splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == TODAY:
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                return None
+    return None
