@@ -32,7 +32,7 @@ def crawl_history(workdir: Path) -> None:
     page = (FIXTURES / "listing-2026-03-09.html").read_text(encoding="utf-8")
     api = (FIXTURES / "sources" / "api-daily-papers-2026-07-31.json").read_text(encoding="utf-8")
     with serve() as site:
-        runs = [
+        runs: list[tuple[str, ...]] = [
             ("-a", "start=2026-03-08", "-a", "end=2026-03-11", "-s", "DIGEST_TODAY=2026-03-11"),
             ("-a", "date=2026-07-31", "-a", "source=api", "-s", "DIGEST_TODAY=2026-07-31"),
         ]
@@ -43,10 +43,11 @@ def crawl_history(workdir: Path) -> None:
             body=more_upvotes(page, r"(&quot;upvotes&quot;:)(\d+)", 3).encode()
         )
         site.routes[API_0731] = json_answer(more_upvotes(api, r'("upvotes":)(\d+)', 5).encode())
-        for arguments in [
+        runs = [
             ("-a", "date=2026-03-09", "-s", "DIGEST_TODAY=2026-03-23"),  # its horizon: settled
             ("-a", "date=2026-07-31", "-a", "source=api", "-s", "DIGEST_TODAY=2026-08-01"),
-        ]:
+        ]
+        for arguments in runs:
             result = crawl(site.url, workdir, *arguments, feed=None)
             assert result.returncode == 0, result.stderr[-2000:]
 
