@@ -4,15 +4,19 @@ archive an older parser read is repaired in place."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import FIXTURES
-from tests.support.cli import crawl, db_rows, export, scrapy
+from tests.support import docs
+from tests.support.cli import crawl, crawl_env, db_rows, export, scrapy
 from tests.support.site import Answer, json_answer, serve
 
 pytestmark = pytest.mark.system
@@ -81,6 +85,21 @@ def test_an_archive_rebuilt_from_the_raw_answers_alone_equals_the_crawled_one(
     assert snapshots == db_rows(
         tmp_path / "crawled.sqlite", "SELECT count(*) AS n FROM upvote_snapshots"
     )
+    # The lines docs/raw-answers.md shows, as given (their span within the days kept).
+    for line in docs.shell_lines(docs.text("raw-answers.md"), ".venv/bin/"):
+        command = line.replace(".venv/bin/", f"{Path(sys.executable).parent}/")
+        shown = subprocess.run(
+            ["/bin/sh", "-c", command],
+            cwd=tmp_path,
+            env=crawl_env(),
+            capture_output=True,
+            text=True,
+        )
+        assert shown.returncode == 0, (line, shown.stderr)
+        if "warcio index" in line:
+            kinds = [json.loads(record)["warc-type"] for record in shown.stdout.splitlines()]
+            # Each run's robots.txt after the first is the same body: a revisit.
+            assert (kinds.count("response"), kinds.count("revisit")) == (8, 3)
     # Read again onto itself: nothing changes, and it says so.
     again = scrapy(tmp_path, "reparse")
     assert again.returncode == 0, again.stderr
