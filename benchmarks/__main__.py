@@ -462,6 +462,54 @@ def daily_requests(workdir: Path) -> Figure:
     )
 
 
+def raw_answers(sizes: Sizes, workdir: Path) -> Figure:
+    """The raw answers kept as WARC: the crawl's CPU and wall time with and
+    without them (in turns, best of ``e2e_repeats``), and the bytes kept per
+    listing read (a first read, and a settled day read again: a revisit)
+    against the archive's own bytes per listing; a year of scheduled runs
+    reads 365 x 6 listings, each read of a day within its horizon new bytes."""
+    days = sizes.e2e_days // 2
+    on_runs, off_runs = [], []
+    with local_site(days) as url:
+        for repeat in range(sizes.e2e_repeats):
+            kept = _fresh(workdir, f"on-{repeat}")
+            on_runs.append(crawl_listings(url, days, kept, *FAST))
+            bare = _fresh(workdir, f"off-{repeat}")
+            off_runs.append(
+                crawl_listings(url, days, bare, *FAST, "-s", "DIGEST_RAW_ANSWERS=False")
+            )
+        first_read = sum(path.stat().st_size for path in (kept / "raw").iterdir())
+        crawl_listings(url, days, kept, *FAST)  # the same bytes again: revisits
+    everything = sum(path.stat().st_size for path in (kept / "raw").iterdir())
+    database = sum(path.stat().st_size for path in kept.glob("bench.sqlite*"))
+    on, off = _best(on_runs), _best(off_runs)
+    per_read, per_revisit = first_read / days, (everything - first_read) / days
+    per_listing_db = database / days
+    year = 365 * 6 * per_read
+    cpu = on.cpu / off.cpu
+    return Figure(
+        f"8. raw answers kept as WARC, {days} days",
+        f"crawl CPU {on.cpu:.1f} s kept vs {off.cpu:.1f} s not ({cpu:.2f}x), wall"
+        f" {on.wall:.1f} vs {off.wall:.1f} s; {per_read / 1024:.1f} KB a listing read"
+        f" ({per_revisit / 1024:.2f} KB read again unchanged) against the archive's"
+        f" {per_listing_db / 1024:.1f} KB a listing; a year of daily runs"
+        f" {year / 2**20:.0f} MB",
+        cpu,
+        "crawl CPU <= 1.1x without",
+        cpu <= 1.1,
+        {
+            "cpu_kept_s": on.cpu,
+            "cpu_not_kept_s": off.cpu,
+            "wall_kept_s": on.wall,
+            "wall_not_kept_s": off.wall,
+            "bytes_per_read": per_read,
+            "bytes_per_unchanged_read": per_revisit,
+            "archive_bytes_per_listing": per_listing_db,
+            "bytes_per_year_of_daily_runs": year,
+        },
+    )
+
+
 def export_speed(sizes: Sizes, workdir: Path) -> Figure:
     """CPU per record of ``scrapy export`` (in this process, without the
     command's start) in each format, against a bare ``sqlite3`` +
@@ -553,6 +601,7 @@ STEPS = (
     "politeness_api",
     "daily",
     "export",
+    "raw",
 )
 
 
@@ -585,6 +634,7 @@ def main(argv: list[str] | None = None) -> int:
             "politeness_api": lambda: politeness_api(sizes, _fresh(workdir, "politeness_api")),
             "daily": lambda: daily_requests(_fresh(workdir, "daily")),
             "export": lambda: export_speed(sizes, _fresh(workdir, "export")),
+            "raw": lambda: raw_answers(sizes, _fresh(workdir, "raw")),
         }
         for name, step in steps.items():
             if options.only and name not in options.only:

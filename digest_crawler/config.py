@@ -67,6 +67,11 @@ class Config(BaseModel):
     #: A PEM file of the CA certificates https answers are checked against,
     #: in place of the system's store (a private mirror's CA); ``None``: the system's.
     ca_bundle: Path | None
+    #: Keep every answer read as WARC (``digest_crawler/raw.py``).
+    raw_answers: bool
+    #: Where: ``None`` is a ``raw`` folder beside the SQLite file (in the
+    #: working folder for PostgreSQL).
+    raw_dir: Path | None
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
@@ -80,6 +85,18 @@ class Config(BaseModel):
             name = f"DIGEST_{str(error['loc'][0]).upper()}"
             message = error["msg"].removeprefix("Value error, ")
             raise SettingError(f"setting {name}: {message}") from None
+
+    @property
+    def raw_folder(self) -> Path | None:
+        """Where the raw answers are kept; ``None`` when they are not."""
+        if not self.raw_answers:
+            return None
+        if self.raw_dir is not None:
+            return self.raw_dir
+        url = sa.engine.make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and "uri" not in url.query:
+            return Path(url.database or "").expanduser().absolute().parent / "raw"
+        return Path("raw").absolute()
 
     @property
     def horizon(self) -> int:
@@ -163,6 +180,27 @@ class Config(BaseModel):
             return None
         path = Path(str(value)).expanduser()
         read_ca_bundle(path)
+        return path
+
+    @field_validator("raw_answers", mode="before")
+    @classmethod
+    def _raw_answers(cls, value: Any) -> bool:
+        text = str(value).strip().lower()
+        if text not in ("true", "false", "1", "0", "on", "off", "yes", "no"):
+            raise ValueError(f"{value!r} is neither on nor off (give True or False)")
+        return text in ("true", "1", "on", "yes")
+
+    @field_validator("raw_dir", mode="before")
+    @classmethod
+    def _raw_dir(cls, value: Any) -> Path | None:
+        if value in (None, ""):
+            return None
+        path = Path(str(value)).expanduser().absolute()
+        # The folder, or the nearest folder it would be made in.
+        existing = next(folder for folder in (path, *path.parents) if folder.exists())
+        if not existing.is_dir():
+            made = "" if existing == path else f"{str(path)!r} cannot be made: "
+            raise ValueError(f"{made}{str(existing)!r} is not a directory")
         return path
 
     @field_validator("ratelimit_statuses", mode="before")

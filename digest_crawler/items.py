@@ -67,6 +67,11 @@ class Listing:
     rejected: list[Rejected] = field(default_factory=list)
     #: Rejects not kept: copies of one kept (``reject``).
     duplicate_rejects: int = 0
+    #: When the answer that completed the read was received: the moment
+    #: its papers are stored at (``None``: when stored).
+    read_at: dt.datetime | None = None
+    #: The version of the reading rules that read it (``site.reading.READING_RULES``).
+    reading_rules: int | None = None
     _reject_keys: set[tuple[str, str]] = field(default_factory=set, repr=False, compare=False)
 
     def reject(self, rejected: Rejected) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from pydantic import ValidationError
@@ -54,44 +55,50 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing):
             return item
-        seen: set[str] = set()
-        for rank, fields in enumerate(item.papers, start=1):
-            if fields is None:  # kept aside by the reader
-                continue
-            try:
-                paper = Paper.model_validate(fields)
-            except ValidationError as exc:
-                reason = validation_reason(exc)
-                arxiv_id = fields.get("arxiv_id")
-                # The payload is what the page gave (and the listing's day and
-                # URL), not the moment it was read: a re-read keeps it the same.
-                payload = {name: value for name, value in fields.items() if name != "scraped_at"}
-                kept = item.reject(
-                    Rejected(
-                        str(arxiv_id) if arxiv_id is not None else None,
-                        f"invalid paper {quoted(arxiv_id)}: {reason}",
-                        payload,
-                    )
+        return validate(item, lambda name, value=1: self.stats.inc_value(f"digest/{name}", value))
+
+
+def validate(item: Listing, count: Callable[..., None]) -> Listing:
+    """``ValidatePipeline``'s work on one listing, counting ``digest/<name>``
+    stats with ``count(name, value=1)`` (``scrapy reparse`` validates so too)."""
+    seen: set[str] = set()
+    for rank, fields in enumerate(item.papers, start=1):
+        if fields is None:  # kept aside by the reader
+            continue
+        try:
+            paper = Paper.model_validate(fields)
+        except ValidationError as exc:
+            reason = validation_reason(exc)
+            arxiv_id = fields.get("arxiv_id")
+            # The payload is what the page gave (and the listing's day and
+            # URL), not the moment it was read: a re-read keeps it the same.
+            payload = {name: value for name, value in fields.items() if name != "scraped_at"}
+            kept = item.reject(
+                Rejected(
+                    str(arxiv_id) if arxiv_id is not None else None,
+                    f"invalid paper {quoted(arxiv_id)}: {reason}",
+                    payload,
                 )
-                if kept:
-                    self.stats.inc_value("digest/rejected_items")
-                    logger.warning("Invalid paper %s on %s: %s", quoted(arxiv_id), item.url, reason)
-                continue
-            if paper.arxiv_id in seen:
-                self.stats.inc_value("digest/duplicate_items")
-                logger.info("Paper %r is listed twice on %s", paper.arxiv_id, item.url)
-                continue
-            seen.add(paper.arxiv_id)
-            item.valid.append((rank, paper))
-        if item.duplicate_rejects:
-            self.stats.inc_value("digest/duplicate_rejects", item.duplicate_rejects)
-            logger.warning(
-                "%d copies of papers rejected on %s were not kept again (%d kept)",
-                item.duplicate_rejects,
-                item.url,
-                len(item.rejected),
             )
-        return item
+            if kept:
+                count("rejected_items")
+                logger.warning("Invalid paper %s on %s: %s", quoted(arxiv_id), item.url, reason)
+            continue
+        if paper.arxiv_id in seen:
+            count("duplicate_items")
+            logger.info("Paper %r is listed twice on %s", paper.arxiv_id, item.url)
+            continue
+        seen.add(paper.arxiv_id)
+        item.valid.append((rank, paper))
+    if item.duplicate_rejects:
+        count("duplicate_rejects", item.duplicate_rejects)
+        logger.warning(
+            "%d copies of papers rejected on %s were not kept again (%d kept)",
+            item.duplicate_rejects,
+            item.url,
+            len(item.rejected),
+        )
+    return item
 
 
 @runtime_checkable
@@ -181,7 +188,8 @@ class StoragePipeline:
         if not isinstance(item, Listing) or self.archive is None:
             return item
         try:
-            written = self.archive.store(item, dt.datetime.now(dt.UTC))
+            # At the moment its answer was received, as scrapy reparse stores it again.
+            written = self.archive.store(item, item.read_at or dt.datetime.now(dt.UTC))
         except SQLAlchemyError as exc:
             self._storage_failed(f"{len(item.valid)} papers listed on {item.name}", exc)
             raise DropItem(f"the listing of {item.name} could not be stored") from exc

@@ -50,6 +50,7 @@ DIGEST_FAILURE_STATS = [
     "digest/unreadable_pages",
     "digest/parse_errors",
     "digest/storage_errors",
+    "digest/raw_errors",
 ]
 
 # Crawl responsibly by identifying yourself: the project and its version.
@@ -82,7 +83,16 @@ DOWNLOADER_MIDDLEWARES = {
     # Adds the token (if any) to requests for huggingface.co only, after
     # HttpCacheMiddleware (900) and taken off before it stores a request.
     "digest_crawler.middlewares.HubTokenMiddleware": 950,
+    # The raw answers kept as WARC (digest_crawler/raw.py): each answer the
+    # spider is given, once, below RetryMiddleware (550), with how it was
+    # served noted before HttpCompressionMiddleware (590) decodes it.
+    "digest_crawler.raw.ServedCoding": 595,
+    "digest_crawler.raw.KeepAnswers": 540,
 }
+# Keep every answer read as WARC, in DIGEST_RAW_DIR (empty: a raw/ folder
+# beside the SQLite file; in the working folder for PostgreSQL).
+DIGEST_RAW_ANSWERS = True
+DIGEST_RAW_DIR = ""
 DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
 DIGEST_RATELIMIT_STATUSES = [429, 503]
 # A published RateLimit-Policy sets the pace: window/quota, plus this margin.

@@ -47,6 +47,14 @@ from digest_crawler.site.urls import (
     without_credentials,
 )
 
+#: The request meta key of the moment an answer was received (set where it
+#: is kept: ``digest_crawler/raw.py``).
+RECEIVED_AT = "digest_received_at"
+#: The version of these reading rules, kept with each listing they read
+#: (``crawl_listings.reading_rules``): raise it with every change to what
+#: they make of an answer, so the days an older version read can be found
+#: and read again from the raw answers (``scrapy reparse``).
+READING_RULES = 1
 #: The doors a listing can be read through.
 Door = Literal["html", "api"]
 REDIRECTS = (301, 302, 303, 307, 308)
@@ -71,12 +79,14 @@ class Answer:
             value = response.headers.get(name)
             return value.decode("latin-1") if value is not None else None
 
+        meta = response.request.meta if response.request is not None else {}
         return cls(
             url=response.url,
             status=response.status,
             text=response.text if isinstance(response, TextResponse) else None,
             content_type=header("Content-Type"),
             location=header("Location"),
+            received_at=meta.get(RECEIVED_AT) or dt.datetime.now(dt.UTC),
         )
 
 
@@ -128,6 +138,7 @@ class ListingReader:
         self._page = 0  # of the API's list
         self._papers: list[RawPaper] = []  # the API's earlier pages
         self._redirects = 0  # followed for the answer asked for last
+        self._received_at: dt.datetime | None = None  # of the last answer read
 
     @property
     def redirects(self) -> int:
@@ -136,6 +147,7 @@ class ListingReader:
 
     def read(self, answer: Answer) -> Listing | Follow:
         """The listing, or the next URL to ask for it."""
+        self._received_at = answer.received_at
         if answer.status in REDIRECTS:
             return self._redirected(answer)
         if answer.text is None:
@@ -145,8 +157,11 @@ class ListingReader:
             return self._read_api(answer, answer.text)
         return self._read_page(answer, answer.text)
 
-    def failed(self, url: str, reason: str) -> Listing:
-        """The listing could not be read: nothing of it is stored."""
+    def failed(self, url: str, reason: str, received_at: dt.datetime | None = None) -> Listing:
+        """The listing could not be read: nothing of it is stored. An answer
+        that failed it was ``received_at``."""
+        if received_at is not None:
+            self._received_at = received_at
         self.notes.log(
             logging.ERROR, f"Could not fetch {url}: {reason}; nothing stored for {self.period}"
         )
@@ -164,7 +179,13 @@ class ListingReader:
 
     def _outcome(self, url: str, outcome: Literal["failed", "no_digest"], reason: str) -> Listing:
         return Listing(
-            day=self.period.start, period=self.period.kind, url=url, outcome=outcome, reason=reason
+            day=self.period.start,
+            period=self.period.kind,
+            url=url,
+            outcome=outcome,
+            reason=reason,
+            read_at=self._received_at,
+            reading_rules=READING_RULES,
         )
 
     def _read_page(self, answer: Answer, text: str) -> Listing:
@@ -285,7 +306,14 @@ class ListingReader:
         """
         period = self.period
         self.notes.count("papers_seen", len(raws))
-        listing = Listing(day=period.start, period=period.kind, url=answer.url, outcome="served")
+        listing = Listing(
+            day=period.start,
+            period=period.kind,
+            url=answer.url,
+            outcome="served",
+            read_at=answer.received_at,
+            reading_rules=READING_RULES,
+        )
         for raw in raws:
             arxiv_id = collapse_whitespace(raw.get("arxiv_id"))
             listing_date: dt.date | None = period.start

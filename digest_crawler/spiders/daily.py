@@ -26,7 +26,7 @@ from digest_crawler.config import Config
 from digest_crawler.items import Listing
 from digest_crawler.periods import Period
 from digest_crawler.site.processors import quoted
-from digest_crawler.site.reading import REDIRECTS, Answer, Follow, ListingReader
+from digest_crawler.site.reading import RECEIVED_AT, REDIRECTS, Answer, Follow, ListingReader
 from digest_crawler.site.urls import period_from_url
 from digest_crawler.tls import tls_failure
 
@@ -219,7 +219,9 @@ class DailySpider(scrapy.Spider):
         else:
             reason = tls_failure(error) or f"{type(error).__name__}: {failure.getErrorMessage()}"
         reader: ListingReader = request.cb_kwargs["reader"]
-        yield self._done(reader, reader.failed(request.url, reason))
+        # An answer that failed it was kept, at the moment it was received.
+        failed = reader.failed(request.url, reason, request.meta.get(RECEIVED_AT))
+        yield self._done(reader, failed)
         yield from self._next_listing()
 
     def _done(self, reader: ListingReader, listing: Listing) -> Listing:
@@ -274,6 +276,8 @@ class DailySpider(scrapy.Spider):
             line += f"; nothing new from the site for {count('stale_days')} days"
         if stats.get("digest/first_failure"):
             line += f"; first failure {stats['digest/first_failure']}"
+        if count("raw_errors"):
+            line += f"; {count('raw_errors')} answers could not be kept as WARC"
         feeds = feeds_not_stored(stats)
         if feeds:
             line += f"; {feeds} feed{'s' if feeds > 1 else ''} (-O/-o) could not be written"

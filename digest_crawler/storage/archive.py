@@ -60,7 +60,9 @@ class CrawlArchive:
             )
         return self.run
 
-    def store(self, listing: Listing, now: dt.datetime) -> Written:
+    def store(
+        self, listing: Listing, now: dt.datetime, repaired_at: dt.datetime | None = None
+    ) -> Written:
         """``listing`` in one transaction: its valid papers (with their ranks
         and new upvote snapshots), its rejected papers, the read of its day
         (settling it at the horizon), and its row in the run's record."""
@@ -73,6 +75,7 @@ class CrawlArchive:
                 now,
                 self.batch_size,
                 Period(listing.period, listing.day),
+                repaired_at,
             )
             if listing.outcome == "served" and listing.period == "day":
                 settles = (self.today - listing.day).days >= self.horizon

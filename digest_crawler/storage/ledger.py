@@ -117,6 +117,7 @@ def record_listing(
         "url": listing.url,
         "finished_at": now,
         "carried_over": False,
+        "reading_rules": listing.reading_rules,
     }
     updated = connection.execute(
         crawl_listings.update()

@@ -229,7 +229,9 @@ upvote_snapshots = sa.Table(
     sa.Column("observed_at", UTCDateTime, nullable=False),
     # The paper's counts as that crawl saw them.
     *(paper_column(name) for name in fields_in(COUNTS)),
-    sa.Index("ix_upvote_snapshots_arxiv_id", "arxiv_id", "id"),
+    # A paper's snapshots in time order (a read stored again at its own
+    # moment by scrapy reparse adds one that is not the last added).
+    sa.Index("ix_upvote_snapshots_arxiv_id_observed_at", "arxiv_id", "observed_at", "id"),
 )
 
 crawl_runs = sa.Table(
@@ -281,6 +283,9 @@ crawl_listings = sa.Table(
     sa.Column("finished_at", UTCDateTime, nullable=False),
     # Done by an earlier, interrupted run that this one resumed.
     sa.Column("carried_over", sa.Boolean, nullable=False),
+    # The version of the reading rules that read it (site/reading.py
+    # READING_RULES); NULL: read before they were numbered.
+    sa.Column("reading_rules", sa.Integer),
 )
 
 

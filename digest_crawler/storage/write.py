@@ -60,19 +60,30 @@ def write_listing(
     now: dt.datetime,
     batch_size: int,
     period: Period | None = None,
+    repaired_at: dt.datetime | None = None,
 ) -> Written:
     """Store one listing's valid papers (each once) with their ranks, new
-    upvote snapshots and the listing's rejected papers. The ranks are a
-    day's (``listings``, by each paper's listing date) unless ``period`` is
-    a week or a month (``period_listings``)."""
+    upvote snapshots and the listing's rejected papers, as read at ``now``.
+    The ranks are a day's (``listings``, by each paper's listing date)
+    unless ``period`` is a week or a month (``period_listings``).
+
+    A read older than what is stored (``scrapy reparse`` storing a read
+    again at its own moment) changes the archive as of that moment: it fills
+    what is missing, takes its place in the paper's snapshots, and a value
+    it changes is marked changed at ``repaired_at`` (default ``now``)."""
     # Rows in key order: two crawls writing the same papers at once (listed
     # in another order, as ranks change) then lock them in the same order
     # instead of deadlocking on PostgreSQL.
     ranked = sorted(ranked, key=lambda pair: pair[1].arxiv_id)
     ids = [paper.arxiv_id for _, paper in ranked]
+    # A read stored again may meet its own earlier store (changed at its
+    # moment): what it changes is told by the moments before and after.
+    before = _changed_at(connection, ids) if repaired_at is not None else None
     new = 0
     for start in range(0, len(ranked), batch_size):
-        new += _upsert_papers(connection, [p for _, p in ranked[start : start + batch_size]], now)
+        new += _upsert_papers(
+            connection, [p for _, p in ranked[start : start + batch_size]], now, repaired_at or now
+        )
     moments = {"first_seen_at": now, "last_seen_at": now}
     missing = 0
     if ranked and (period is None or period.kind == "day"):
@@ -102,8 +113,13 @@ def write_listing(
         missing = _count(connection, period_listings, listed) - _count(
             connection, period_listings, listed, ids
         )
-    changed = _count(connection, papers, papers.c.changed_at == now, ids)
+    if before is None:
+        changed = _count(connection, papers, papers.c.changed_at == now, ids)
+    else:
+        after = _changed_at(connection, ids)
+        changed = sum(1 for arxiv_id in set(ids) if before.get(arxiv_id) != after[arxiv_id])
     snapshots = _record_snapshots(connection, ids, now)
+    snapshots += _record_older_snapshots(connection, [paper for _, paper in ranked], now)
     if rejected:
         rows = [
             {
@@ -130,6 +146,17 @@ def write_listing(
         if rows:
             connection.execute(rejected_items.insert(), rows)
     return Written(len(ranked), new, len(ranked) - new, snapshots, len(rejected), missing, changed)
+
+
+def _changed_at(connection: Connection, ids: Sequence[str]) -> dict[str, Any]:
+    """When each stored paper of ``ids`` last changed."""
+    return {
+        row.arxiv_id: row.changed_at
+        for run in _chunks(ids)
+        for row in connection.execute(
+            sa.select(papers.c.arxiv_id, papers.c.changed_at).where(papers.c.arxiv_id.in_(run))
+        )
+    }
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -174,12 +201,17 @@ def record_read(connection: Connection, day: dt.date, now: dt.datetime, settles:
 @functools.cache
 def _read_upsert(dialect: str) -> Any:
     statement: Any = _insert(dialect, listing_days)
+    excluded, days = statement.excluded, listing_days.c
     return statement.on_conflict_do_update(
-        index_elements=[listing_days.c.listing_date],
+        index_elements=[days.listing_date],
         set_={
-            "last_read_at": statement.excluded.last_read_at,
-            "settled_at": sa.func.coalesce(
-                listing_days.c.settled_at, statement.excluded.settled_at
+            "first_read_at": _least(excluded.first_read_at, days.first_read_at),
+            "last_read_at": _greatest(excluded.last_read_at, days.last_read_at),
+            # Settled by its first read on or after the horizon.
+            "settled_at": sa.case(
+                (days.settled_at.is_(None), excluded.settled_at),
+                (excluded.settled_at < days.settled_at, excluded.settled_at),
+                else_=days.settled_at,
             ),
         },
     )
@@ -195,7 +227,9 @@ def _storable(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "")
 
 
-def _upsert_papers(connection: Connection, batch: Sequence[Paper], now: dt.datetime) -> int:
+def _upsert_papers(
+    connection: Connection, batch: Sequence[Paper], now: dt.datetime, repaired_at: dt.datetime
+) -> int:
     """Insert or refresh ``batch`` (distinct ids); return how many were new."""
     ids = [paper.arxiv_id for paper in batch]
     existing = {
@@ -214,6 +248,7 @@ def _upsert_papers(connection: Connection, batch: Sequence[Paper], now: dt.datet
                 **moments,
                 "organization_key": organization_key(paper.organization),
                 "organization_id_key": organization_key(paper.organization_id),
+                "repaired_at": repaired_at,
             }
             for paper in batch
         ],
@@ -234,50 +269,78 @@ def _insert(dialect: str, table: sa.Table) -> Any:
 
 @functools.cache
 def _paper_upsert(dialect: str) -> Any:
+    """Insert or refresh papers as of the read's moment: a read newer than
+    the stored one refreshes every value it gives; an older one (a read
+    stored again by ``scrapy reparse``) only fills what is missing. A value
+    changed by a newer read changed at its moment; one changed by an older
+    read (a repair) at ``repaired_at``, so a ``--changed-since`` poll sees it."""
     statement: Any = _insert(dialect, papers)
     excluded = statement.excluded
-    refreshed = {name: sa.func.coalesce(excluded[name], papers.c[name]) for name in REFRESHED}
+    newer = excluded.last_seen_at >= papers.c.last_seen_at
+
+    def refreshed(name: str) -> Any:
+        return sa.case(
+            (newer, sa.func.coalesce(excluded[name], papers.c[name])),
+            else_=sa.func.coalesce(papers.c[name], excluded[name]),
+        )
+
+    values = {name: refreshed(name) for name in REFRESHED}
     # The organization filter's keys follow the names they are made of.
-    keys = {
-        name: sa.func.coalesce(excluded[name], papers.c[name])
-        for name in ("organization_key", "organization_id_key")
-    }
-    changed = sa.or_(*(refreshed[name].is_distinct_from(papers.c[name]) for name in REFRESHED))
+    keys = {name: refreshed(name) for name in ("organization_key", "organization_id_key")}
+    changed = sa.or_(*(values[name].is_distinct_from(papers.c[name]) for name in REFRESHED))
     return statement.on_conflict_do_update(
         index_elements=[papers.c.arxiv_id],
         set_={
-            **refreshed,
+            **values,
             **keys,
-            "listing_date": sa.case(
-                (excluded.listing_date < papers.c.listing_date, excluded.listing_date),
-                else_=papers.c.listing_date,
+            "listing_date": _least(excluded.listing_date, papers.c.listing_date),
+            "scraped_at": sa.case((newer, excluded.scraped_at), else_=papers.c.scraped_at),
+            "first_seen_at": _least(excluded.first_seen_at, papers.c.first_seen_at),
+            "last_seen_at": sa.case((newer, excluded.last_seen_at), else_=papers.c.last_seen_at),
+            "changed_at": sa.case(
+                (
+                    sa.and_(changed, excluded.last_seen_at > papers.c.last_seen_at),
+                    excluded.changed_at,
+                ),
+                (changed, sa.bindparam("repaired_at", type_=UTCDateTime())),
+                else_=papers.c.changed_at,
             ),
-            "scraped_at": excluded.scraped_at,
-            "last_seen_at": excluded.last_seen_at,
-            "changed_at": sa.case((changed, excluded.changed_at), else_=papers.c.changed_at),
         },
     )
 
 
+def _least(new: Any, stored: Any) -> Any:
+    """The earlier of two values (the stored one when they are equal)."""
+    return sa.case((new < stored, new), else_=stored)
+
+
+def _greatest(new: Any, stored: Any) -> Any:
+    return sa.case((new > stored, new), else_=stored)
+
+
 @functools.cache
 def _listing_upsert(dialect: str) -> Any:
-    statement: Any = _insert(dialect, listings)
-    return statement.on_conflict_do_update(
-        index_elements=[listings.c.listing_date, listings.c.arxiv_id],
-        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
-    )
+    return _ranks(_insert(dialect, listings), [listings.c.listing_date, listings.c.arxiv_id])
 
 
 @functools.cache
 def _period_listing_upsert(dialect: str) -> Any:
-    statement: Any = _insert(dialect, period_listings)
+    table = period_listings
+    return _ranks(_insert(dialect, table), [table.c.period, table.c.period_start, table.c.arxiv_id])
+
+
+def _ranks(statement: Any, key: list[Any]) -> Any:
+    """A paper's rank in a list as of the read's moment: the newest read's
+    rank; first and last seen the earliest and latest reads."""
+    table, excluded = statement.table, statement.excluded
+    newer = excluded.last_seen_at >= table.c.last_seen_at
     return statement.on_conflict_do_update(
-        index_elements=[
-            period_listings.c.period,
-            period_listings.c.period_start,
-            period_listings.c.arxiv_id,
-        ],
-        set_={"rank": statement.excluded.rank, "last_seen_at": statement.excluded.last_seen_at},
+        index_elements=key,
+        set_={
+            "rank": sa.case((newer, excluded.rank), else_=table.c.rank),
+            "first_seen_at": _least(excluded.first_seen_at, table.c.first_seen_at),
+            "last_seen_at": _greatest(excluded.last_seen_at, table.c.last_seen_at),
+        },
     )
 
 
@@ -286,27 +349,77 @@ def _snapshot_insert() -> Any:
     """Copy the counts of the papers ``ids`` into a new snapshot unless the
     paper's latest snapshot already holds them."""
     latest = upvote_snapshots.alias("latest")
+    snapshot = upvote_snapshots.c
     newest_id = (
-        sa.select(sa.func.max(upvote_snapshots.c.id))
-        .where(upvote_snapshots.c.arxiv_id == papers.c.arxiv_id)
+        sa.select(snapshot.id)
+        .where(snapshot.arxiv_id == papers.c.arxiv_id)
+        .order_by(snapshot.observed_at.desc(), snapshot.id.desc())
+        .limit(1)
         .correlate(papers)  # the outer query's paper, two levels up
         .scalar_subquery()
     )
-    # The latest snapshot: found by its id, an index lookup per paper.
+    # The latest snapshot in time: an index lookup per paper.
     unchanged = sa.exists().where(
         latest.c.id == newest_id,
         *(latest.c[name].is_not_distinct_from(papers.c[name]) for name in _COUNTS),
     )
+    observed_at = sa.bindparam("observed_at", type_=UTCDateTime())
     changed = (
-        sa.select(
-            papers.c.arxiv_id,
-            sa.bindparam("observed_at", type_=UTCDateTime()),
-            *(papers.c[name] for name in _COUNTS),
+        sa.select(papers.c.arxiv_id, observed_at, *(papers.c[name] for name in _COUNTS))
+        .where(
+            papers.c.arxiv_id.in_(sa.bindparam("ids", expanding=True)),
+            # This read is the paper's newest: its row holds what it saw.
+            papers.c.last_seen_at == observed_at,
+            ~unchanged,
         )
-        .where(papers.c.arxiv_id.in_(sa.bindparam("ids", expanding=True)), ~unchanged)
         .order_by(papers.c.arxiv_id)
     )
     return upvote_snapshots.insert().from_select(["arxiv_id", "observed_at", *_COUNTS], changed)
+
+
+def _record_older_snapshots(connection: Connection, read: Sequence[Paper], now: dt.datetime) -> int:
+    """The snapshots of a read older than the papers' newest (a read stored
+    again by ``scrapy reparse``): at its moment, unless one is there, when
+    its counts (a count it lacks: the snapshot's before it) differ from the
+    snapshot before it. Return how many were added."""
+    snapshot = upvote_snapshots.c
+    older = {
+        arxiv_id
+        for run in _chunks(sorted(paper.arxiv_id for paper in read))
+        for arxiv_id in connection.scalars(
+            sa.select(papers.c.arxiv_id).where(
+                papers.c.arxiv_id.in_(run), papers.c.last_seen_at > now
+            )
+        )
+    }
+    added = 0
+    for paper in sorted(read, key=lambda paper: paper.arxiv_id):
+        if paper.arxiv_id not in older:
+            continue
+        mine = snapshot.arxiv_id == paper.arxiv_id
+        if connection.execute(
+            sa.select(snapshot.id).where(mine, snapshot.observed_at == now).limit(1)
+        ).first():
+            continue
+        before = connection.execute(
+            sa.select(*(snapshot[name] for name in _COUNTS))
+            .where(mine, snapshot.observed_at < now)
+            .order_by(snapshot.observed_at.desc(), snapshot.id.desc())
+            .limit(1)
+        ).first()
+        counts = {
+            name: value
+            if (value := getattr(paper, name)) is not None or before is None
+            else getattr(before, name)
+            for name in _COUNTS
+        }
+        if before is not None and all(counts[n] == getattr(before, n) for n in _COUNTS):
+            continue
+        connection.execute(
+            upvote_snapshots.insert().values(arxiv_id=paper.arxiv_id, observed_at=now, **counts)
+        )
+        added += 1
+    return added
 
 
 def _record_snapshots(connection: Connection, arxiv_ids: Sequence[str], now: dt.datetime) -> int:

@@ -17,7 +17,7 @@ from digest_crawler.items import Listing
 from digest_crawler.paper import PAPER_FIELDS, Paper
 from digest_crawler.periods import Period
 from digest_crawler.storage import queries
-from tests.storage.listings import NOW, NewCrawl, paper, rows, validated
+from tests.storage.listings import NOW, NewCrawl, listing, paper, rows, validated
 
 D = dt.date
 
@@ -304,3 +304,54 @@ def test_the_organization_keys_follow_the_names_they_are_made_of(
         ).all()
     engine.dispose()
     assert [r.arxiv_id for r in found] == ["2607.28618"]
+
+
+def test_a_read_stored_again_at_its_own_moment_changes_the_archive_as_of_then(
+    database_url: str, crawl: NewCrawl
+) -> None:
+    """``scrapy reparse``: a read older than the stored ones fills what is
+    missing, never overwrites a newer read's value, takes its place among
+    the paper's snapshots, and a second time changes nothing."""
+    t1, t2, t3 = (NOW + dt.timedelta(hours=n) for n in (1, 2, 3))
+    names = ("upvotes", "num_comments", "github_stars")
+    with crawl() as run:
+        store = run.archive.store
+        store(validated(listing(paper(upvotes=10, abstract=None))), t1)
+        store(validated(listing(paper(upvotes=30, title="Newest", abstract=None))), t3)
+        repaired_at = t3 + dt.timedelta(days=30)
+        older = validated(listing(paper(upvotes=20, title="Older", num_comments=None)))
+        written = store(older, t2, repaired_at)
+        assert (written.new, written.changed, written.snapshots) == (0, 1, 1)
+        (row,) = rows(database_url)
+        assert (row["title"], row["upvotes"], row["abstract"]) == (
+            "Newest",
+            30,
+            paper()["abstract"],
+        )
+        assert (row["first_seen_at"], row["last_seen_at"], row["changed_at"]) == (
+            t1,
+            t3,
+            repaired_at,
+        )
+        history = sorted(
+            (snapshot["observed_at"], *(snapshot[name] for name in names))
+            for snapshot in rows(database_url, storage.upvote_snapshots)
+        )
+        # The older read's comments were not given: the snapshot before it's.
+        comments = paper()["num_comments"]
+        stars = paper()["github_stars"]
+        assert history == [
+            (t1, 10, comments, stars),
+            (t2, 20, comments, stars),
+            (t3, 30, comments, stars),
+        ]
+        again = store(
+            validated(listing(paper(upvotes=20, title="Older", num_comments=None))), t2, repaired_at
+        )
+        assert (again.changed, again.snapshots) == (0, 0)
+        # The newest read, stored again: its rank and values stay the newest.
+        newest = store(
+            validated(listing(paper(upvotes=30, title="Newest", abstract=None))), t3, repaired_at
+        )
+        assert (newest.changed, newest.snapshots) == (0, 0)
+    assert len(rows(database_url, storage.upvote_snapshots)) == 3

@@ -23,6 +23,7 @@ FIGURES = (
     "5b. politeness through the API",
     "6. requests",
     "7. export",
+    "8. raw answers",
 )
 
 

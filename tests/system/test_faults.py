@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from digest_crawler.raw import kept_files, read_kept
 from tests.support.cli import (
     crawl,
     db_rows,
@@ -206,6 +207,13 @@ def test_kill_9_at_three_points_of_a_200_day_backfill(tmp_path: Path, jobdir: bo
         fetched = set(site.page_requests())
         assert len(fetched) <= 200 - 150  # only what the killed runs had not stored
     assert _comparable(database) == expected
+    # The raw answers: a file per run, each read back to its last whole
+    # record (a record cut short is noted, never read); every day is there.
+    damaged: list[str] = []
+    kept = [k for k in read_kept(workdir / "raw", damaged) if k.status == 200]
+    assert {k.url.removeprefix(site.url) for k in kept} >= {f"/papers/date/{d}" for d in days}
+    assert len(damaged) <= 3 and all("cut short" in line for line in damaged)
+    assert len(kept_files(workdir / "raw")) == 4
     account({str(day): 6 for day in days}, database)
 
 

@@ -9,6 +9,7 @@ hostile network, or a poisoned DNS. The certificates are made in the test.
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,8 +117,9 @@ def test_a_private_mirror_is_trusted_through_its_ca_bundle_and_only_then(
 def test_the_token_reaches_the_site_and_no_file_the_crawl_writes(tmp_path: Path) -> None:
     """With Scrapy's HTTP cache, a job directory, a log file and a feed: the
     token goes with each first-hand request to huggingface.co, and no file
-    holds it (the cache keeps each request's headers), also for an answer
-    that redirected (the redirect is cached as the request's answer)."""
+    holds it (the cache keeps each request's headers; the raw answers kept
+    as WARC each request), also for an answer that redirected (the redirect
+    is cached as the request's answer)."""
     authority = Authority()
     bundle = tmp_path / "ca.pem"
     bundle.write_bytes(authority.certificate)
@@ -151,5 +153,10 @@ def test_the_token_reaches_the_site_and_no_file_the_crawl_writes(tmp_path: Path)
     assert len(cached) >= 3
     files = [path for path in workdir.rglob("*") if path.is_file()]
     assert {path.name for path in files} >= {"papers.sqlite", "crawl.log", "request_headers"}
+    # The raw answers kept (compressed WARC): each run's, the requests too.
+    kept = sorted(path for path in files if path.name.endswith(".warc.gz"))
+    assert len(kept) == 3
+    assert b"GET /papers/date/2026-07-31 HTTP/1.1" in gzip.decompress(kept[0].read_bytes())
     for path in files:
-        assert TOKEN.encode() not in path.read_bytes(), path
+        data = path.read_bytes()
+        assert TOKEN.encode() not in (gzip.decompress(data) if path.suffix == ".gz" else data), path
