@@ -87,6 +87,9 @@ class DailySpider(scrapy.Spider):
         self.done: set[dt.date] = set()
         #: The newest digest day the site served in this run (not after today).
         self.newest: dt.date | None = None
+        #: Whether the run follows its plan (``start``): not under ``scrapy
+        #: parse`` or ``scrapy shell``, which ask for one URL.
+        self.planned_run = False
         self._todo: deque[Period] = deque()
 
     @classmethod
@@ -120,6 +123,7 @@ class DailySpider(scrapy.Spider):
         return _CrawlNotes(self)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.planned_run = True
         todo = [period for period in self.listings if period.start not in self.done]
         self.notes.set("listings_requested", len(self.listings))
         self.notes.set("listings_to_fetch", len(todo))
@@ -234,7 +238,9 @@ class DailySpider(scrapy.Spider):
         """A run that reads today notices a stalled site: the newest digest
         day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
         today, stale_after = self.arguments.today, self.config.stale_days
-        if self.newest is None or self.arguments.kind != "day" or self.listings[-1].start != today:
+        if not self.planned_run or self.newest is None or self.arguments.kind != "day":
+            return
+        if self.listings[-1].start != today:
             return
         age = (today - self.newest).days
         if age > stale_after:

@@ -333,19 +333,32 @@ def test_a_crawl_upgrades_an_archive_of_version_1_before_its_first_write(
 
 
 def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) -> None:
-    """scrapy parse, scrapy shell with parse_listing, and crawl -h, as README shows them."""
+    """scrapy parse, scrapy shell with parse_listing, and crawl -h, as README
+    shows them. Parse and shell only read: an archive (of schema version 1,
+    which a writer would upgrade) is left as it was, byte for byte; before,
+    parse wrote an unfinished 6-day run into it (which the next daily run
+    resumed) and logged a stale site."""
     from tests.support.cli import FAST, scrapy
 
     url = f"{site.url}/papers/date/2026-07-31"
+    shutil.copy(FIXTURES / "archive-v1.sqlite", tmp_path / "papers.sqlite")
+    before = (tmp_path / "papers.sqlite").read_bytes()
     # FAST: robots.txt, then the page without the real site's 3.5 s between them.
     parsed = scrapy(
         tmp_path, "parse", "--spider", "daily", "-s", f"DIGEST_BASE_URL={site.url}", *FAST, url
     )
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "'outcome': 'served'" in parsed.stdout and "Traceback" not in parsed.stderr
+    assert "served nothing new" not in parsed.stderr and "ERROR" not in parsed.stderr
     code = "len(__import__('digest_crawler.site.pages').site.pages.parse_listing(response.text, response.url).papers)"
     shell = scrapy(tmp_path, "shell", "--nolog", *FAST, url, "-c", code)
     assert (shell.returncode, shell.stdout.strip()) == (0, "30"), shell.stderr[-3000:]
+    with_spider = scrapy(
+        tmp_path, "shell", "--nolog", "--spider", "daily", *FAST, url, "-c", "response.status"
+    )
+    assert (with_spider.returncode, with_spider.stdout.strip()) == (0, "200")
+    assert (tmp_path / "papers.sqlite").read_bytes() == before
+    assert [path.name for path in tmp_path.iterdir()] == ["papers.sqlite"]
     usage = scrapy(tmp_path, "crawl", "daily", "-h")
     assert usage.returncode == 0
     flat = " ".join(usage.stdout.split())
