@@ -56,7 +56,7 @@ class Command(ScrapyCrawlCommand):
             raise UsageError(f"no spider named {args[0]!r}") from exc
         try:
             config = Config.from_settings(self.settings)
-            check_database(config.database_url)
+            check_database(config.database_url, config.source("database_url"))
             _check_paths(self.settings)
             _check_feeds(self.settings)
             _resolver_for(config.base_url, self.settings)

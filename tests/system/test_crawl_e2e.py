@@ -366,6 +366,40 @@ def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) 
         assert f"-a {name}=..." in flat
 
 
+def test_parse_needs_no_setting_but_the_site_and_says_when_a_url_is_not_of_it(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Without --spider (the project has one) and with the site from the
+    environment, nothing is made. A URL of another site was dropped by
+    Scrapy's offsite filter: "No response downloaded", exit status 0."""
+    from tests.support.cli import FAST, scrapy
+
+    url = f"{site.url}/papers/date/2026-07-31"
+    parsed = scrapy(tmp_path, "parse", *FAST, url, environment={"DIGEST_BASE_URL": site.url})
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    assert "'outcome': 'served'" in parsed.stdout
+    assert list(tmp_path.iterdir()) == []
+    elsewhere = scrapy(tmp_path, "parse", *FAST, url)
+    assert (elsewhere.returncode, elsewhere.stderr.splitlines()) == (
+        2,
+        [
+            f"scrapy parse: error: {url} is not on the configured site https://huggingface.co"
+            f" (give -s DIGEST_BASE_URL={site.url}, or set it in the environment)"
+        ],
+    )
+    no_listing = scrapy(
+        tmp_path,
+        "parse",
+        *FAST,
+        f"{site.url}/papers/trending",
+        environment={"DIGEST_BASE_URL": site.url},
+    )
+    assert no_listing.returncode == 2 and len(no_listing.stderr.splitlines()) == 1
+    assert "names no listing" in no_listing.stderr
+    assert site.requests.count("/papers/date/2026-07-31") == 1  # the refused ones asked nothing
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_site_s_ai_summary_keywords_and_thumbnail_are_stored_and_exported(
     site: LocalSite, tmp_path: Path
 ) -> None:

@@ -237,7 +237,10 @@ def test_a_feed_that_cannot_be_written_is_refused_before_any_request(
         (f"LOG_FILE={'a' * 300}.log", "setting LOG_FILE: cannot write 'aaa"),
         (f"DIGEST_DATABASE_URL=sqlite:///{'a' * 300}", "File name too long"),
         ("JOBDIR=/proc/nope/job", "setting JOBDIR: cannot make"),
-        ("DIGEST_DATABASE_URL=sqlite:////proc/nope/papers.sqlite", "cannot make '/proc/nope'"),
+        (
+            "DIGEST_DATABASE_URL=sqlite:////nonexistentdir/papers.sqlite",
+            "no directory '/nonexistentdir'",
+        ),
     ],
 )
 def test_bad_settings_are_refused_before_any_request_or_file(
