@@ -361,9 +361,10 @@ def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) 
     assert [path.name for path in tmp_path.iterdir()] == ["papers.sqlite"]
     usage = scrapy(tmp_path, "crawl", "daily", "-h")
     assert usage.returncode == 0
-    flat = " ".join(usage.stdout.split())
-    for name in ("date", "start", "end", "days", "refresh", "refresh_days"):
-        assert f"-a {name}=..." in flat
+    # The spider's arguments, a list: one line each.
+    starts = [line.split("=...")[0].strip() for line in usage.stdout.splitlines()]
+    for name in ("date", "start", "end", "days", "refresh", "refresh_days", "source"):
+        assert f"-a {name}" in starts
 
 
 def test_parse_needs_no_setting_but_the_site_and_says_when_a_url_is_not_of_it(
@@ -397,6 +398,22 @@ def test_parse_needs_no_setting_but_the_site_and_says_when_a_url_is_not_of_it(
     assert no_listing.returncode == 2 and len(no_listing.stderr.splitlines()) == 1
     assert "names no listing" in no_listing.stderr
     assert site.requests.count("/papers/date/2026-07-31") == 1  # the refused ones asked nothing
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_option_for_a_spider_argument_is_one_line_saying_the_form(tmp_path: Path) -> None:
+    """Scrapy said "running 'scrapy crawl' with more than one spider is not
+    supported" after 16 lines of its start-up log."""
+    from tests.support.cli import scrapy
+
+    result = scrapy(tmp_path, "crawl", "daily", "--date", "2026-07-31")
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [
+            "scrapy crawl: error: unknown option '--date': a spider argument is given as"
+            " -a NAME=VALUE (-a date=2026-07-31)"
+        ],
+    )
     assert list(tmp_path.iterdir()) == []
 
 
