@@ -34,7 +34,7 @@ class ExportOptions(ReaderOptions):
             raise ValueError(f"--csv-raw: only the csv format has cells (not {kind})")
         if self.with_history and kind in formats.FEEDS:
             raise ValueError(
-                f"--with-history: a {kind} feed has no place for it (use jsonl, csv or parquet)"
+                f"--with-history: the {kind} format has no place for it (use jsonl, csv or parquet)"
             )
         return self
 

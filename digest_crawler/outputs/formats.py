@@ -55,7 +55,6 @@ EXTENSIONS = {
     ".parquet": "parquet",
     ".atom": "atom",
     ".rss": "rss",
-    ".json": "jsonfeed",
 }
 #: The formats that are a feed a reader subscribes to (newest listing first).
 FEEDS = ("atom", "rss", "jsonfeed")
@@ -95,21 +94,30 @@ Writer = Callable[[Iterable[Record], IO[bytes], About], None]
 
 
 def format_of(name: str | None, output: str) -> str:
-    """The format: ``name`` if given, else the output's extension's, else jsonl.
+    """The format: ``name`` if given (in any case, as extensions are), else
+    the output's extension's, else jsonl.
 
-    >>> format_of(None, "daily.atom"), format_of("csv", "-"), format_of(None, "/dev/null")
+    >>> format_of(None, "daily.ATOM"), format_of("CSV", "-"), format_of(None, "/dev/null")
     ('atom', 'csv', 'jsonl')
     >>> format_of(None, "papers.xlsx")
     Traceback (most recent call last):
-    ValueError: no format for the extension '.xlsx' (give --format, or use .jsonl, .ndjson, .csv, .parquet, .atom, .rss, .json)
+    ValueError: no format for the extension '.xlsx' (give --format, or use .jsonl, .ndjson, .csv, .parquet, .atom, .rss)
+    >>> format_of(None, "feed.json")
+    Traceback (most recent call last):
+    ValueError: '.json' names no one format: give --format jsonfeed for a JSON Feed, or use .jsonl for one record a line (scrapy crawl -O x.json writes a JSON array)
     """
     if name is not None:
-        if name not in FORMATS:
+        if name.strip().lower() not in FORMATS:
             raise ValueError(f"{name!r} is not a format (one of {', '.join(FORMATS)})")
-        return name
+        return name.strip().lower()
     suffix = "" if output == "-" else PurePath(output).suffix.lower()
     if not suffix:
         return "jsonl"
+    if suffix == ".json":  # a JSON Feed (feed.json), or what scrapy crawl -O x.json writes?
+        raise ValueError(
+            "'.json' names no one format: give --format jsonfeed for a JSON Feed,"
+            " or use .jsonl for one record a line (scrapy crawl -O x.json writes a JSON array)"
+        )
     if suffix not in EXTENSIONS:
         raise ValueError(
             f"no format for the extension {suffix!r}"
