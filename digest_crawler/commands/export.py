@@ -8,6 +8,7 @@ from pydantic import model_validator
 from digest_crawler.cli import ReaderCommand, ReaderOptions, option
 from digest_crawler.outputs import formats
 from digest_crawler.outputs.export import export
+from digest_crawler.words import counted
 
 
 class ExportOptions(ReaderOptions):
@@ -63,4 +64,4 @@ class Command(ReaderCommand[ExportOptions]):
         )
         span = done.span
         dates = f"{options.by} dates {span[0]} to {span[1]}" if span else "no dates"
-        return f"Exported {done.records} records ({dates}) to {done.target}"
+        return f"Exported {counted(done.records, 'record')} ({dates}) to {done.target}"

@@ -44,6 +44,7 @@ from digest_crawler.outputs.records import (
 from digest_crawler.paper import Kind, field_kinds
 from digest_crawler.periods import Period
 from digest_crawler.storage.queries import PaperFilter
+from digest_crawler.words import counted
 
 #: Every format, the default first.
 FORMATS = ("jsonl", "csv", "parquet", "atom", "rss", "jsonfeed")
@@ -148,7 +149,7 @@ def about(chosen: PaperFilter, base_url: str, with_history: bool, raw_cells: boo
     elif chosen.until:
         parts.append(f"{dated} until {chosen.until}")
     if chosen.min_upvotes is not None:
-        parts.append(f"at least {chosen.min_upvotes} upvotes")
+        parts.append(f"at least {counted(chosen.min_upvotes, 'upvote')}")
     if chosen.organization:
         parts.append(f"organization {chosen.organization}")
     if chosen.changed_since:
@@ -309,7 +310,7 @@ def entry_html(record: Record) -> str:
     if record["organization"]:
         paragraphs.append("Organization: " + html.escape(record["organization"]))
     upvotes, rank = record["upvotes"], record["rank"]
-    counts = f"{upvotes} upvote{'' if upvotes == 1 else 's'} · listed {record['listing_date']}"
+    counts = f"{counted(upvotes, 'upvote')} · listed {record['listing_date']}"
     if rank is not None:
         counts += f" · rank {rank}"
     paragraphs.append(counts)

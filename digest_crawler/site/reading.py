@@ -46,6 +46,7 @@ from digest_crawler.site.urls import (
     period_from_url,
     without_credentials,
 )
+from digest_crawler.words import counted
 
 #: The doors a listing can be read through.
 Door = Literal["html", "api"]
@@ -185,7 +186,7 @@ class ListingReader:
                 )
             self.notes.log(
                 logging.WARNING,
-                f"{answer.url}: {page.problem}; read {len(page.papers)} papers from the"
+                f"{answer.url}: {page.problem}; read {counted(len(page.papers), 'paper')} from the"
                 " page's cards instead",
             )
         if page.served_date is None:
@@ -222,7 +223,7 @@ class ListingReader:
             self.notes.count("api_repeats", repeats)
             self.notes.log(
                 logging.WARNING,
-                f"{answer.url}: {repeats} entries of earlier pages again: the list changed"
+                f"{answer.url}: {counted(repeats, 'entry', 'entries')} of earlier pages again: the list changed"
                 " while it was paged, and a paper may be missing from this read",
             )
         self._papers += fresh

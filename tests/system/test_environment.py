@@ -46,7 +46,9 @@ def test_the_readers_read_the_archive_the_environment_names(elsewhere: tuple[Pat
     assert found.stdout.startswith("1. Memory Decoder at Scale")
     reported = scrapy(workdir, "report", "-o", "report.html", environment=environment)
     assert reported.returncode == 0, reported.stderr
-    assert reported.stderr.startswith("Reported 30 papers on 1 listing")
+    assert reported.stderr.startswith(
+        "Reported 30 papers on 1 listing day (2026-07-31 to 2026-07-31)"
+    )
     upgraded = scrapy(workdir, "upgrade", environment=environment)
     assert upgraded.returncode == 0 and "nothing to do" in upgraded.stderr, upgraded.stderr
     assert sorted(path.name for path in workdir.iterdir()) == ["papers.jsonl", "report.html"]

@@ -47,7 +47,7 @@ def test_the_commands_readme_shows(workdir: Path) -> None:
         workdir, "report", "--week", "2026-W31", "--organization", "Kling Team", "-o", "kling.html"
     )
     assert week.stderr.strip().startswith(
-        "Reported 2 papers on 1 listing days (2026-07-27 to 2026-08-02)"
+        "Reported 2 papers on 1 listing day (2026-07-27 to 2026-08-02)"
     )
     spanned = scrapy(workdir, "report", "--since", "2026-07-01", "--until", "2026-07-15", "-o", "-")
     assert spanned.returncode == 0 and spanned.stdout.startswith("<!DOCTYPE html>")

@@ -167,14 +167,14 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
         log.rstrip()
         .splitlines()[-1]
         .endswith(
-            "scrapy crawl daily: OK: 1 of 1 days stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+            "scrapy crawl daily: OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
         )
     )
 
     # A day that fails: the outcome is in the job's log, last line, and in the ledger.
     job = run_job(url, ("date", "2026-03-03"), *settings)  # the test site has no such page
     log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
-    assert "scrapy crawl daily: FAILED: 0 of 1 days stored" in log.rstrip().splitlines()[-1]
+    assert "scrapy crawl daily: FAILED: 0 of 1 day stored" in log.rstrip().splitlines()[-1]
     runs = table(archive, "crawl_runs")
     assert (runs[-1]["listings_failed"], runs[-1]["complete"]) == (1, 0)
 
@@ -221,7 +221,7 @@ def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
                 log.rstrip()
                 .splitlines()[-1]
                 .endswith(
-                    "OK: 1 of 1 days stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+                    "OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
                 )
             )
             assert (
