@@ -12,22 +12,39 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 from scrapy.commands.parse import Command as ScrapyParseCommand
 from scrapy.settings import BaseSettings
 from w3lib.url import is_url
 
+if TYPE_CHECKING:
+    from digest_crawler.config import Config
+
 #: The one component that writes the archive (and its run ledger).
 STORAGE_PIPELINE = "digest_crawler.pipelines.StoragePipeline"
 
 
-def read_only(settings: BaseSettings) -> None:
-    """A run that keeps nothing: the storage pipeline is off, so the archive
-    is neither made, upgraded nor written (``scrapy parse``, ``scrapy shell``)."""
+def read_only(command: str, settings: BaseSettings) -> Config:
+    """The settings, checked (a bad one: one line, exit status 2), for a run
+    that keeps nothing: the storage pipeline is off, so the archive is
+    neither made, upgraded nor written (``scrapy parse``, ``scrapy shell``)."""
+    from digest_crawler.config import Config
+
+    try:
+        config = Config.from_settings(settings)
+    except ValueError as exc:
+        _refuse(command, str(exc))
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines[STORAGE_PIPELINE] = None
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+    return config
+
+
+def _refuse(command: str, reason: str) -> NoReturn:
+    print(f"scrapy {command}: error: {reason}", file=sys.stderr)
+    sys.exit(2)
 
 
 class Command(ScrapyParseCommand):
@@ -37,14 +54,12 @@ class Command(ScrapyParseCommand):
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
         assert self.settings is not None
-        read_only(self.settings)
+        config = read_only("parse", self.settings)
         opts.spider = opts.spider or "daily"
         if opts.spider == "daily" and len(args) == 1 and is_url(args[0]):
-            try:
-                _check_listing_url(args[0], self.settings)
-            except ValueError as exc:
-                print(f"scrapy parse: error: {exc}", file=sys.stderr)
-                sys.exit(2)
+            problem = _not_a_listing_of(args[0], config.base_url)
+            if problem is not None:
+                _refuse("parse", problem)
 
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         super().run(args, opts)
@@ -52,23 +67,21 @@ class Command(ScrapyParseCommand):
             self.exitcode = 1  # Scrapy logs "No response downloaded" and exits 0
 
 
-def _check_listing_url(url: str, settings: BaseSettings) -> None:
-    """A one-line ``ValueError`` for a bad setting, or a URL the daily spider
-    would not ask for (another site: Scrapy's offsite filter drops it) or
-    cannot read (no listing)."""
-    from digest_crawler.config import Config
+def _not_a_listing_of(url: str, base_url: str) -> str | None:
+    """Why the daily spider would not ask for ``url`` (another site: Scrapy's
+    offsite filter drops it) or cannot read it (no listing), if it would not."""
     from digest_crawler.site.urls import on_site, period_from_url
 
-    config = Config.from_settings(settings)
-    if not on_site(url, config.base_url):
+    if not on_site(url, base_url):
         parts = urlsplit(url)
-        raise ValueError(
-            f"{url} is not on the configured site {config.base_url}"
+        return (
+            f"{url} is not on the configured site {base_url}"
             f" (give -s DIGEST_BASE_URL={parts.scheme}://{parts.netloc}, or set it in the"
             " environment)"
         )
     if period_from_url(url) is None:
-        raise ValueError(
+        return (
             f"{url} names no listing (/papers/date/YYYY-MM-DD, /papers/week/YYYY-Www,"
             " /papers/month/YYYY-MM or the API's date=, week=, month=)"
         )
+    return None

@@ -95,6 +95,7 @@ def test_a_setting_on_the_command_line_wins_over_the_environment(
         ("report",),
         ("upgrade",),
         ("parse", "https://huggingface.co/papers/date/2026-07-31"),
+        ("shell", "--nolog", "-c", "1"),
     ],
     ids=lambda command: command[0],
 )
