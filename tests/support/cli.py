@@ -74,11 +74,12 @@ def crawl(
     *arguments: str,
     feed: str | None = "papers.jsonl",
     timeout: float = 120,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         crawl_command(base_url, *arguments, feed=feed),
         cwd=workdir,
-        env=crawl_env(),
+        env={**crawl_env(), **(environment or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
