@@ -1,7 +1,8 @@
 """Every ``DIGEST_*`` setting, read and checked in one place.
 
 ``Config.from_settings`` reads them from Scrapy's settings (the defaults in
-``settings.py``, ``-s NAME=VALUE`` on the command line) into one validated
+``settings.py``, ``-s NAME=VALUE`` on the command line) and the environment
+(``DIGEST_DATABASE_URL=... scrapy export``; ``-s`` wins) into one validated
 object, or raises a ``SettingError`` whose message is one line naming the
 setting. The crawl and the readers use it; nothing else reads a
 ``DIGEST_*`` setting.
@@ -19,8 +20,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from cryptography import x509
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
-from scrapy.settings import BaseSettings
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 
 from digest_crawler.arguments import FIRST_DIGEST_DAY
 from digest_crawler.dates import parse_iso_day
@@ -73,18 +81,46 @@ class Config(BaseModel):
     #: working folder for PostgreSQL).
     raw_dir: Path | None
 
+    #: The settings whose value came from the environment (their field names).
+    _from_environment: frozenset[str] = PrivateAttr(frozenset())
+
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> Config:
-        """The settings, checked; a ``SettingError`` naming the first bad one."""
-        values = {name: settings.get(f"DIGEST_{name.upper()}") for name in cls.model_fields}
+        """The settings, checked; a ``SettingError`` naming the first bad one.
+
+        A ``DIGEST_*`` variable of the environment replaces the value of
+        ``settings.py`` (and any other below the project's priority); ``-s
+        NAME=VALUE`` (and a spider's ``custom_settings``) win over it.
+        """
+        values: dict[str, Any] = {}
+        from_environment = set()
+        for name in cls.model_fields:
+            setting = f"DIGEST_{name.upper()}"
+            if (
+                setting in os.environ
+                and (settings.getpriority(setting) or 0) <= SETTINGS_PRIORITIES["project"]
+            ):
+                values[name] = os.environ[setting]
+                from_environment.add(name)
+            else:
+                values[name] = settings.get(setting)
         values["hf_token"] = values["hf_token"] or os.environ.get("HF_TOKEN") or ""
         try:
-            return cls.model_validate(values)
+            config = cls.model_validate(values)
         except ValidationError as exc:
             error = exc.errors(include_url=False)[0]
-            name = f"DIGEST_{str(error['loc'][0]).upper()}"
+            name = str(error["loc"][0])
+            origin = "environment variable" if name in from_environment else "setting"
             message = error["msg"].removeprefix("Value error, ")
-            raise SettingError(f"setting {name}: {message}") from None
+            raise SettingError(f"{origin} DIGEST_{name.upper()}: {message}") from None
+        config._from_environment = frozenset(from_environment)
+        return config
+
+    def source(self, name: str) -> str:
+        """Where the setting ``name`` (a field's) came from, as a message
+        names it: ``setting DIGEST_NAME`` or ``environment variable DIGEST_NAME``."""
+        origin = "environment variable" if name in self._from_environment else "setting"
+        return f"{origin} DIGEST_{name.upper()}"
 
     @property
     def raw_folder(self) -> Path | None:

@@ -15,6 +15,7 @@ from twisted.internet import task
 
 from digest_crawler.config import Config
 from digest_crawler.items import Listing
+from digest_crawler.words import counted
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class BackfillProgress:
         elapsed = time.monotonic() - self.started
         left = elapsed / done * (total - done) if done else None
         eta = _duration(left) if left is not None else "unknown"
-        text = f"{done}/{total} days, {papers} papers stored, about {eta} left"
+        text = f"{done}/{total} days, {counted(papers, 'paper')} stored, about {eta} left"
         if not bar:
             return text
         width = 30

@@ -25,6 +25,7 @@ from digest_crawler.periods import Period
 from digest_crawler.site.processors import quoted
 from digest_crawler.storage import migrate
 from digest_crawler.storage.archive import CrawlArchive
+from digest_crawler.words import counted
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ def validate(item: Listing, count: Callable[..., None]) -> Listing:
     if item.duplicate_rejects:
         count("duplicate_rejects", item.duplicate_rejects)
         logger.warning(
-            "%d copies of papers rejected on %s were not kept again (%d kept)",
-            item.duplicate_rejects,
+            "%s of papers rejected on %s were not kept again (%d kept)",
+            counted(item.duplicate_rejects, "copy", "copies"),
             item.url,
             len(item.rejected),
         )
@@ -191,7 +192,7 @@ class StoragePipeline:
             # At the moment its answer was received, as scrapy reparse stores it again.
             written = self.archive.store(item, item.read_at or dt.datetime.now(dt.UTC))
         except SQLAlchemyError as exc:
-            self._storage_failed(f"{len(item.valid)} papers listed on {item.name}", exc)
+            self._storage_failed(f"{counted(len(item.valid), 'paper')} listed on {item.name}", exc)
             raise DropItem(f"the listing of {item.name} could not be stored") from exc
         self.counts["items_stored"] += written.papers
         self.counts["papers_new"] += written.new
@@ -207,8 +208,8 @@ class StoragePipeline:
             # An incomplete read (the API's list past its last page): what was
             # read is kept; the listing stays failed, for the next run.
             logger.warning(
-                "Stored the %d papers read of the incomplete listing %s; it is not settled",
-                written.papers,
+                "Stored the %s read of the incomplete listing %s; it is not settled",
+                counted(written.papers, "paper"),
                 item.name,
             )
             return item
@@ -218,13 +219,14 @@ class StoragePipeline:
             # one, and the archive keeps what it had.
             self.stats.inc_value("digest/papers_missing_from_reread", written.missing)
             logger.warning(
-                "%d papers listed on %s before are not on this read of it; their listings are kept",
-                written.missing,
+                "%s listed on %s before %s not on this read of it; their listings are kept",
+                counted(written.missing, "paper"),
                 item.name,
+                "is" if written.missing == 1 else "are",
             )
         logger.info(
-            "Stored %d papers listed on %s (%d new, %d changed, %d as before)",
-            written.papers,
+            "Stored %s listed on %s (%d new, %d changed, %d as before)",
+            counted(written.papers, "paper"),
             item.name,
             written.new,
             written.changed - written.new,
@@ -243,10 +245,10 @@ class StoragePipeline:
                 if summary.left:
                     self.stats.set_value("digest/listings_left", summary.left)
                     logger.error(
-                        "%d of %d listings were neither stored nor found without a digest;"
+                        "%d of %s were neither stored nor found without a digest;"
                         " run the same command again to fetch them",
                         summary.left,
-                        summary.left + summary.stored + summary.no_digest,
+                        counted(summary.left + summary.stored + summary.no_digest, "listing"),
                     )
         except SQLAlchemyError as exc:
             self._storage_failed("the run record", exc)

@@ -26,6 +26,16 @@ POSTGRES_URL = os.environ.get(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_developer_s_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings come from the environment too (``config.Config``): a test
+    does not read a ``DIGEST_DATABASE_URL`` or token of the shell it runs in."""
+    from tests.support.cli import SETTING_VARIABLES
+
+    for name in SETTING_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 def fixture_text(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 

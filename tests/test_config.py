@@ -114,6 +114,42 @@ def test_a_bad_setting_is_one_line_naming_it(name: str, value: str, message: str
     assert "\n" not in str(caught.value)
 
 
+def test_the_environment_replaces_the_defaults_and_the_command_line_wins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``DIGEST_DATABASE_URL=... scrapy export`` read ./papers.sqlite before."""
+    monkeypatch.setenv("DIGEST_DATABASE_URL", "sqlite:////srv/archive.sqlite")
+    monkeypatch.setenv("DIGEST_REFRESH", "0,1")
+    monkeypatch.setenv("DIGEST_REQUIRE_SERVICES", "1")  # CI's, no setting: not read
+    config = Config.from_settings(settings(DIGEST_REFRESH="7"))
+    assert config.database_url == "sqlite:////srv/archive.sqlite" and config.refresh == (7,)
+    assert config.source("database_url") == "environment variable DIGEST_DATABASE_URL"
+    assert config.source("refresh") == "setting DIGEST_REFRESH"
+    assert Config.from_settings(settings()).refresh == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message", "good"),
+    [
+        ("DIGEST_DATABASE_URL", "nonsense", "'nonsense' is not a database URL", "sqlite:///a.db"),
+        ("DIGEST_STALE_DAYS", "soon", "'soon' is not a number of days", "4"),
+        ("DIGEST_BASE_URL", "", "is not an http(s) URL", "http://127.0.0.1:8080"),
+    ],
+)
+def test_a_bad_value_in_the_environment_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str, good: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingError) as caught:
+        Config.from_settings(settings())
+    assert str(caught.value).startswith(f"environment variable {name}: ")
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+    # Given on the command line, the environment's is not read.
+    assert Config.from_settings(settings(**{name: good})).source(name[7:].lower()) == (
+        f"setting {name}"
+    )
+
+
 def test_a_database_driver_that_is_not_installed_is_one_line_naming_the_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -15,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from digest_crawler.storage import make_engine, migrate
-from tests.storage.test_search import PAPERS, store
+from digest_crawler.storage.write import write_listing
+from tests.storage.test_search import NOW, PAPERS, store
 from tests.support.cli import PROJECT
 
 METADATA = PROJECT / "deploy" / "datasette-metadata.json"
@@ -49,23 +50,28 @@ def test_the_metadata_names_only_tables_and_columns_of_a_new_archive(tmp_path: P
             assert table["fts_table"] in tables and table["fts_pk"] == "rowid"
 
 
-@pytest.mark.system
-def test_datasette_serves_the_archive_with_it_as_readme_shows(tmp_path: Path) -> None:
+def datasette_get(database: Path, path: str) -> Any:
+    """What ``datasette DATABASE --metadata ... --get PATH`` answers (JSON)."""
     datasette = shutil.which("datasette", path=str(Path(sys.executable).parent))
     if datasette is None:
         pytest.skip("Datasette is not installed (pip install -e '.[datasette]')")
+    result = subprocess.run(
+        [datasette, database.name, "--metadata", str(METADATA), "--get", path],
+        cwd=database.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.system
+def test_datasette_serves_the_archive_with_it_as_readme_shows(tmp_path: Path) -> None:
     store(f"sqlite:///{tmp_path / 'papers.sqlite'}", PAPERS)
 
     def get(path: str) -> Any:
-        result = subprocess.run(
-            [datasette, "papers.sqlite", "--metadata", str(METADATA), "--get", path],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr
-        return json.loads(result.stdout)
+        return datasette_get(tmp_path / "papers.sqlite", path)
 
     found = get("/papers/papers.json?_search=quokka&_shape=array&_col=title")
     assert {row["arxiv_id"] for row in found} == {"2607.00001", "2607.00002", "2607.00003"}
@@ -73,3 +79,33 @@ def test_datasette_serves_the_archive_with_it_as_readme_shows(tmp_path: Path) ->
     assert listing["arxiv_id"] == {"value": "2607.00002", "label": "Quokka: a small model"}
     facets = get("/papers/papers.json?_facet=organization")
     assert "organization" in facets["facet_results"]
+
+
+@pytest.mark.system
+def test_an_archive_of_another_name_is_served_through_a_link_named_papers(
+    tmp_path: Path,
+) -> None:
+    """Datasette names a database after its file and the metadata describes
+    the database ``papers``: ``archive.sqlite`` served as it is has no
+    search box. README: serve it through a link named ``papers.sqlite``;
+    SQLite follows the link to the archive's WAL too (a running crawl's
+    last commits, not yet in the file itself)."""
+    archive = tmp_path / "archive.sqlite"
+    store(f"sqlite:///{archive}", PAPERS[:1])
+    writer = make_engine(f"sqlite:///{archive}")
+    try:
+        with writer.connect() as connection:  # open: its commit stays in the WAL
+            with connection.begin():
+                write_listing(connection, list(enumerate(PAPERS[1:], 2)), [], "u", NOW, 500)
+            assert (tmp_path / "archive.sqlite-wal").stat().st_size > 0
+            unlinked = datasette_get(archive, "/archive/papers.json?_search=quokka")
+            assert len(unlinked["rows"]) == len(PAPERS)  # ?_search= ignored: no search box
+            (tmp_path / "served").mkdir()
+            (tmp_path / "served" / "papers.sqlite").symlink_to(archive)
+            found = datasette_get(
+                tmp_path / "served" / "papers.sqlite",
+                "/papers/papers.json?_search=quokka&_shape=array&_col=title",
+            )
+    finally:
+        writer.dispose()
+    assert {row["arxiv_id"] for row in found} == {"2607.00001", "2607.00002", "2607.00003"}

@@ -111,3 +111,20 @@ def test_scrapy_cfg_has_a_scrapyd_deploy_target() -> None:
     config.read(PROJECT / "scrapy.cfg")
     assert config["deploy"]["project"] == "digest_crawler"
     assert config["settings"]["default"] == "digest_crawler.settings"
+
+
+def test_what_scrapyd_and_cron_leave_in_the_checkout_is_ignored_by_git(tmp_path: Path) -> None:
+    """Scrapyd started in the checkout (README's recipe) keeps its jobs'
+    eggs, queue, logs and pid file there, and cron's job its logs/: untracked
+    files in ``git status`` before."""
+    shutil.copy(PROJECT / ".gitignore", tmp_path / ".gitignore")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    left = ["dbs/digest_crawler.db", "eggs/digest_crawler/1.egg", "logs/daily.log", "twistd.pid"]
+    kept = ["digest_crawler/logs/x.py", "deploy/crontab"]
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *left, *kept],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert ignored.stdout.split() == left

@@ -213,10 +213,10 @@ def test_storage_counts_and_logs_what_each_listing_wrote(
     assert (again.stat("papers_new"), again.stat("papers_updated")) == (0, 1)
     assert again.stat("papers_missing_from_reread") == 1
     assert (
-        "1 papers listed on 2026-07-31 before are not on this read of it; their listings are kept"
+        "1 paper listed on 2026-07-31 before is not on this read of it; their listings are kept"
         in caplog.text
     )
-    assert "Stored 1 papers listed on 2026-07-31 (0 new, 1 changed, 0 as before)" in caplog.text
+    assert "Stored 1 paper listed on 2026-07-31 (0 new, 1 changed, 0 as before)" in caplog.text
     # The run's record holds the pipeline's counts.
     first, second = rows(database_url, storage.crawl_runs)
     assert [
@@ -268,7 +268,7 @@ def test_storage_failure_is_counted_logged_and_keeps_the_listings_before(
         with pytest.raises(DropItem, match="could not be stored"):
             run.store(paper(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))
     assert run.stat("storage_errors") == 1
-    assert "Could not store 1 papers listed on 2026-07-31" in caplog.text
+    assert "Could not store 1 paper listed on 2026-07-31" in caplog.text
     # The day before stays intact; the failed day wrote nothing.
     assert [row["arxiv_id"] for row in rows(url)] == ["2607.28618"]
 

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import re
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from scrapy.commands import ScrapyHelpFormatter
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.crawler import Crawler
 from scrapy.exceptions import UsageError
@@ -34,8 +37,9 @@ class Command(ScrapyCrawlCommand):
     def long_desc(self) -> str:
         from digest_crawler.arguments import DailyArguments
 
+        width = max(map(len, DailyArguments.model_fields))
         lines = [
-            f"  -a {name}=...  {field.description}"
+            f"  -a {name + '=...':<{width + 4}}  {field.description}"
             for name, field in DailyArguments.model_fields.items()
         ]
         return (
@@ -45,8 +49,15 @@ class Command(ScrapyCrawlCommand):
             " A run a person should look at: exit status 1."
         )
 
+    def add_options(self, parser: argparse.ArgumentParser) -> None:
+        super().add_options(parser)
+        parser.formatter_class = _HelpWithLists
+
     def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
         super().process_options(args, opts)
+        if len(args) > 1:
+            print(f"scrapy crawl: error: {extra_words(args)}", file=sys.stderr)
+            sys.exit(2)
         if len(args) != 1:
             return
         assert self.settings is not None
@@ -56,7 +67,7 @@ class Command(ScrapyCrawlCommand):
             raise UsageError(f"no spider named {args[0]!r}") from exc
         try:
             config = Config.from_settings(self.settings)
-            check_database(config.database_url)
+            check_database(config.database_url, config.source("database_url"))
             _check_paths(self.settings)
             _check_feeds(self.settings)
             _resolver_for(config.base_url, self.settings)
@@ -81,6 +92,45 @@ class Command(ScrapyCrawlCommand):
         summary = getattr(crawler.spider, "summary", None)
         if summary is not None:
             _say(f"scrapy crawl {args[0]}: {summary(went_wrong)}", crawler.settings.get("LOG_FILE"))
+
+
+def extra_words(args: list[str]) -> str:
+    """Why ``scrapy crawl`` got more than a spider's name (Scrapy says "more
+    than one spider" after its start-up log): mostly an option misspelt for
+    a spider argument.
+
+    >>> extra_words(["daily", "--date", "2026-07-31"])
+    "unknown option '--date': a spider argument is given as -a NAME=VALUE (-a date=2026-07-31)"
+    >>> extra_words(["daily", "weekly"])
+    "one spider at a time, not 'daily', 'weekly' (a spider argument is -a NAME=VALUE)"
+    """
+    at = next((i for i, word in enumerate(args) if word.startswith("-")), None)
+    if at is None:
+        return (
+            f"one spider at a time, not {', '.join(map(repr, args))}"
+            " (a spider argument is -a NAME=VALUE)"
+        )
+    name, _, value = args[at].lstrip("-").partition("=")
+    following = args[at + 1 : at + 2]
+    if not value and following and not following[0].startswith("-"):
+        value = following[0]
+    return (
+        f"unknown option {args[at]!r}: a spider argument is given as -a NAME=VALUE"
+        f" (-a {name}={value or '...'})"
+    )
+
+
+class _HelpWithLists(ScrapyHelpFormatter):
+    """Scrapy's help, with the description's lines kept, each wrapped on its
+    own: the spider's arguments stay a list, each description in a column."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            item = re.match(r"\s+\S.*?\s{2,}(?=\S)", line)  # "  -a date=...   One listing day"
+            hang = indent + " " * (len(item[0]) if item else 0)
+            lines.append(textwrap.fill(line, width, initial_indent=indent, subsequent_indent=hang))
+        return "\n".join(lines)
 
 
 def _say(line: str, log_file: str | None) -> None:

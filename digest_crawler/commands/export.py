@@ -8,6 +8,7 @@ from pydantic import model_validator
 from digest_crawler.cli import ReaderCommand, ReaderOptions, option
 from digest_crawler.outputs import formats
 from digest_crawler.outputs.export import export
+from digest_crawler.words import counted
 
 
 class ExportOptions(ReaderOptions):
@@ -34,7 +35,7 @@ class ExportOptions(ReaderOptions):
             raise ValueError(f"--csv-raw: only the csv format has cells (not {kind})")
         if self.with_history and kind in formats.FEEDS:
             raise ValueError(
-                f"--with-history: a {kind} feed has no place for it (use jsonl, csv or parquet)"
+                f"--with-history: the {kind} format has no place for it (use jsonl, csv or parquet)"
             )
         return self
 
@@ -63,4 +64,4 @@ class Command(ReaderCommand[ExportOptions]):
         )
         span = done.span
         dates = f"{options.by} dates {span[0]} to {span[1]}" if span else "no dates"
-        return f"Exported {done.records} records ({dates}) to {done.target}"
+        return f"Exported {counted(done.records, 'record')} ({dates}) to {done.target}"

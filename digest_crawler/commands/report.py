@@ -15,6 +15,7 @@ from digest_crawler.cli import OptionError, ReaderCommand, ReaderOptions, option
 from digest_crawler.outputs.files import check_target, write_output
 from digest_crawler.storage import queries
 from digest_crawler.storage.trends import Trends, trends
+from digest_crawler.words import counted
 
 
 class ReportOptions(ReaderOptions):
@@ -37,11 +38,8 @@ class Command(ReaderCommand[ReportOptions]):
             opened=lambda connection: self.note_a_missing_list(connection, options),
         )
         span = span_text(found.first, found.last)
-        days = len(found.per_day)
-        return (
-            f"Reported {found.papers} {'paper' if found.papers == 1 else 'papers'} on {days}"
-            f" listing {'day' if days == 1 else 'days'} ({span}) to {target}"
-        )
+        days = counted(len(found.per_day), "listing day")
+        return f"Reported {counted(found.papers, 'paper')} on {days} ({span}) to {target}"
 
 
 def report(

@@ -17,6 +17,7 @@ from digest_crawler.outputs.files import write_output
 from digest_crawler.outputs.records import one_line
 from digest_crawler.storage import queries
 from digest_crawler.storage.search import Match, search
+from digest_crawler.words import counted
 
 #: The most characters of a title or organization a match shows as text.
 SHOWN_CHARACTERS = 300
@@ -65,7 +66,7 @@ class Command(ReaderCommand[SearchOptions]):
         write_output(
             "-", lambda stream: _write(stream, [show(n, m) for n, m in enumerate(matches, 1)])
         )
-        found = f"{len(matches)} match" + ("" if len(matches) == 1 else "es")
+        found = counted(len(matches), "match", "matches")
         return f"{found} for {quoted(options.query)}, best first"
 
 
@@ -84,7 +85,7 @@ def as_text(number: int, match: Match) -> str:
         for part in (
             match.arxiv_id,
             f"listed {match.listing_date}",
-            f"{match.upvotes} upvotes",
+            counted(match.upvotes, "upvote"),
             match.organization and shortened(match.organization),
         )
         if part

@@ -44,6 +44,7 @@ from digest_crawler.outputs.records import (
 from digest_crawler.paper import Kind, field_kinds
 from digest_crawler.periods import Period
 from digest_crawler.storage.queries import PaperFilter
+from digest_crawler.words import counted
 
 #: Every format, the default first.
 FORMATS = ("jsonl", "csv", "parquet", "atom", "rss", "jsonfeed")
@@ -55,7 +56,6 @@ EXTENSIONS = {
     ".parquet": "parquet",
     ".atom": "atom",
     ".rss": "rss",
-    ".json": "jsonfeed",
 }
 #: The formats that are a feed a reader subscribes to (newest listing first).
 FEEDS = ("atom", "rss", "jsonfeed")
@@ -95,21 +95,30 @@ Writer = Callable[[Iterable[Record], IO[bytes], About], None]
 
 
 def format_of(name: str | None, output: str) -> str:
-    """The format: ``name`` if given, else the output's extension's, else jsonl.
+    """The format: ``name`` if given (in any case, as extensions are), else
+    the output's extension's, else jsonl.
 
-    >>> format_of(None, "daily.atom"), format_of("csv", "-"), format_of(None, "/dev/null")
+    >>> format_of(None, "daily.ATOM"), format_of("CSV", "-"), format_of(None, "/dev/null")
     ('atom', 'csv', 'jsonl')
     >>> format_of(None, "papers.xlsx")
     Traceback (most recent call last):
-    ValueError: no format for the extension '.xlsx' (give --format, or use .jsonl, .ndjson, .csv, .parquet, .atom, .rss, .json)
+    ValueError: no format for the extension '.xlsx' (give --format, or use .jsonl, .ndjson, .csv, .parquet, .atom, .rss)
+    >>> format_of(None, "feed.json")
+    Traceback (most recent call last):
+    ValueError: '.json' names no one format: give --format jsonfeed for a JSON Feed, or use .jsonl for one record a line (scrapy crawl -O x.json writes a JSON array)
     """
     if name is not None:
-        if name not in FORMATS:
+        if name.strip().lower() not in FORMATS:
             raise ValueError(f"{name!r} is not a format (one of {', '.join(FORMATS)})")
-        return name
+        return name.strip().lower()
     suffix = "" if output == "-" else PurePath(output).suffix.lower()
     if not suffix:
         return "jsonl"
+    if suffix == ".json":  # a JSON Feed (feed.json), or what scrapy crawl -O x.json writes?
+        raise ValueError(
+            "'.json' names no one format: give --format jsonfeed for a JSON Feed,"
+            " or use .jsonl for one record a line (scrapy crawl -O x.json writes a JSON array)"
+        )
     if suffix not in EXTENSIONS:
         raise ValueError(
             f"no format for the extension {suffix!r}"
@@ -140,7 +149,7 @@ def about(chosen: PaperFilter, base_url: str, with_history: bool, raw_cells: boo
     elif chosen.until:
         parts.append(f"{dated} until {chosen.until}")
     if chosen.min_upvotes is not None:
-        parts.append(f"at least {chosen.min_upvotes} upvotes")
+        parts.append(f"at least {counted(chosen.min_upvotes, 'upvote')}")
     if chosen.organization:
         parts.append(f"organization {chosen.organization}")
     if chosen.changed_since:
@@ -301,7 +310,7 @@ def entry_html(record: Record) -> str:
     if record["organization"]:
         paragraphs.append("Organization: " + html.escape(record["organization"]))
     upvotes, rank = record["upvotes"], record["rank"]
-    counts = f"{upvotes} upvote{'' if upvotes == 1 else 's'} · listed {record['listing_date']}"
+    counts = f"{counted(upvotes, 'upvote')} · listed {record['listing_date']}"
     if rank is not None:
         counts += f" · rank {rank}"
     paragraphs.append(counts)

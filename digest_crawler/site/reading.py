@@ -46,6 +46,7 @@ from digest_crawler.site.urls import (
     period_from_url,
     without_credentials,
 )
+from digest_crawler.words import counted
 
 #: The request meta key of the moment an answer was received (set where it
 #: is kept: ``digest_crawler/raw.py``).
@@ -206,7 +207,7 @@ class ListingReader:
                 )
             self.notes.log(
                 logging.WARNING,
-                f"{answer.url}: {page.problem}; read {len(page.papers)} papers from the"
+                f"{answer.url}: {page.problem}; read {counted(len(page.papers), 'paper')} from the"
                 " page's cards instead",
             )
         if page.served_date is None:
@@ -243,7 +244,7 @@ class ListingReader:
             self.notes.count("api_repeats", repeats)
             self.notes.log(
                 logging.WARNING,
-                f"{answer.url}: {repeats} entries of earlier pages again: the list changed"
+                f"{answer.url}: {counted(repeats, 'entry', 'entries')} of earlier pages again: the list changed"
                 " while it was paged, and a paper may be missing from this read",
             )
         self._papers += fresh

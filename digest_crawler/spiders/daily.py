@@ -29,6 +29,7 @@ from digest_crawler.site.processors import quoted
 from digest_crawler.site.reading import RECEIVED_AT, REDIRECTS, Answer, Follow, ListingReader
 from digest_crawler.site.urls import period_from_url
 from digest_crawler.tls import tls_failure
+from digest_crawler.words import counted
 
 # A redirect is read from its Location header rather than followed by
 # Scrapy: the reader decides (one request per listing when it leads to
@@ -87,6 +88,9 @@ class DailySpider(scrapy.Spider):
         self.done: set[dt.date] = set()
         #: The newest digest day the site served in this run (not after today).
         self.newest: dt.date | None = None
+        #: Whether the run follows its plan (``start``): not under ``scrapy
+        #: parse`` or ``scrapy shell``, which ask for one URL.
+        self.planned_run = False
         self._todo: deque[Period] = deque()
 
     @classmethod
@@ -120,14 +124,14 @@ class DailySpider(scrapy.Spider):
         return _CrawlNotes(self)
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.planned_run = True
         todo = [period for period in self.listings if period.start not in self.done]
         self.notes.set("listings_requested", len(self.listings))
         self.notes.set("listings_to_fetch", len(todo))
         skipped = len(self.listings) - len(todo)
         self.logger.info(
-            "Crawling %d %s(s) from %s to %s through the %s%s",
-            len(todo),
-            self.arguments.kind,
+            "Crawling %s from %s to %s through the %s%s",
+            counted(len(todo), self.arguments.kind),
             self.listings[0],
             self.listings[-1],
             "API" if self.arguments.source == "api" else "listing pages",
@@ -236,16 +240,18 @@ class DailySpider(scrapy.Spider):
         """A run that reads today notices a stalled site: the newest digest
         day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
         today, stale_after = self.arguments.today, self.config.stale_days
-        if self.newest is None or self.arguments.kind != "day" or self.listings[-1].start != today:
+        if not self.planned_run or self.newest is None or self.arguments.kind != "day":
+            return
+        if self.listings[-1].start != today:
             return
         age = (today - self.newest).days
         if age > stale_after:
             self.notes.set("stale_days", age)
             self.logger.error(
-                "The site has served nothing new since %s: %d days before today (%s),"
+                "The site has served nothing new since %s: %s before today (%s),"
                 " more than DIGEST_STALE_DAYS (%d)",
                 self.newest,
-                age,
+                counted(age, "day"),
                 today,
                 stale_after,
             )
@@ -261,8 +267,8 @@ class DailySpider(scrapy.Spider):
 
         kind = self.arguments.kind
         line = (
-            f"{count('listings_served')} of {len(self.listings)} {kind}s stored"
-            f" ({count('papers_stored')} papers, {count('rejected_items')} rejected),"
+            f"{count('listings_served')} of {counted(len(self.listings), kind)} stored"
+            f" ({counted(count('papers_stored'), 'paper')}, {count('rejected_items')} rejected),"
             f" {count('no_digest_listings')} without a digest, {count('listings_failed')} failed"
         )
         if count("listings_carried_over"):
@@ -273,14 +279,14 @@ class DailySpider(scrapy.Spider):
         if count("listings_left"):
             line += f"; {count('listings_left')} left for the next run"
         if count("stale_days"):
-            line += f"; nothing new from the site for {count('stale_days')} days"
+            line += f"; nothing new from the site for {counted(count('stale_days'), 'day')}"
         if stats.get("digest/first_failure"):
             line += f"; first failure {stats['digest/first_failure']}"
         if count("raw_errors"):
             line += f"; {count('raw_errors')} answers could not be kept as WARC"
         feeds = feeds_not_stored(stats)
         if feeds:
-            line += f"; {feeds} feed{'s' if feeds > 1 else ''} (-O/-o) could not be written"
+            line += f"; {counted(feeds, 'feed')} (-O/-o) could not be written"
         return f"{'FAILED' if went_wrong else 'OK'}: {line}"
 
 

@@ -18,16 +18,18 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_PAGE_SIZE = 16_384
 
 
-def check_database(url: str) -> None:
-    """A one-line ``ValueError`` for an archive a crawl cannot write (the
-    URL itself is checked with the settings, ``config.check_database_url``):
-    a SQLite file whose directory cannot be made, a server that does not
-    answer. Leaves nothing behind: a directory made to try is removed."""
+def check_database(url: str, source: str = "setting DIGEST_DATABASE_URL") -> None:
+    """A one-line ``ValueError``, naming ``source``, for an archive a crawl
+    cannot write (the URL itself is checked with the settings,
+    ``config.check_database_url``): a SQLite file in a directory that does
+    not exist (a mistyped path would start a new archive there; the readers
+    and ``LOG_FILE`` refuse it too), a server that does not answer."""
     parsed = sa.engine.make_url(url)
     shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite":
-        if "uri" not in parsed.query:
-            _check_directory(Path(parsed.database or "").expanduser().parent)
+        directory = Path(parsed.database or "").expanduser().parent
+        if "uri" not in parsed.query and not directory.is_dir():
+            raise ValueError(f"{source}: no directory {str(directory)!r} (make it first)")
         return
     # The driver is there: config.check_database_url made sure.
     engine = sa.create_engine(parsed, connect_args={"connect_timeout": 10})
@@ -38,25 +40,10 @@ def check_database(url: str) -> None:
         orig = getattr(exc, "orig", None)  # the driver's own message, without SQLAlchemy's
         message = str(orig if orig is not None else exc).strip()
         raise ValueError(
-            f"setting DIGEST_DATABASE_URL: cannot connect to {shown}: {message.splitlines()[0]}"
+            f"{source}: cannot connect to {shown}: {message.splitlines()[0]}"
         ) from None
     finally:
         engine.dispose()
-
-
-def _check_directory(directory: Path) -> None:
-    """Can ``directory`` be made (the crawl makes it with the archive)? Tried,
-    and what the try made is removed."""
-    missing = [directory, *directory.parents]
-    missing = missing[: next(i for i, d in enumerate(missing) if d.exists())]
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(
-            f"setting DIGEST_DATABASE_URL: cannot make {str(directory)!r}: {exc.strerror}"
-        ) from None
-    for made in missing:
-        made.rmdir()
 
 
 def is_sqlite(url: str) -> bool:
@@ -68,10 +55,6 @@ def make_engine(url: str) -> Engine:
     ``BEGIN IMMEDIATE``, so that concurrent writers wait instead of failing."""
     if not is_sqlite(url):
         return sa.create_engine(url, pool_pre_ping=True)
-    parsed = sa.engine.make_url(url)
-    database = parsed.database
-    if database and database != ":memory:" and "uri" not in parsed.query:
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @sa.event.listens_for(engine, "connect")

@@ -20,6 +20,10 @@ from digest_crawler.commands.export import ExportOptions
         ({"output": "/dev/null"}, "jsonl"),  # no extension
         ({"output": "papers.txt", "format": "csv"}, "csv"),  # given, it wins
         ({"format": "rss"}, "rss"),
+        # A format in any case, as an extension is ("--format CSV" was refused).
+        ({"format": "CSV"}, "csv"),
+        ({"output": "papers.JSONL"}, "jsonl"),
+        ({"output": "feed.json", "format": "JSONFeed"}, "jsonfeed"),
     ],
 )
 def test_the_format_is_the_one_given_or_the_output_s_extension_s(
@@ -33,9 +37,15 @@ def test_the_format_is_the_one_given_or_the_output_s_extension_s(
     [
         ({"output": "feed.xlsx"}, "--output: no format for the extension '.xlsx'"),
         ({"format": "xml"}, "--format: 'xml' is not a format (one of jsonl, csv,"),
+        # A JSON Feed, or the JSON array scrapy crawl -O x.json writes?
+        (
+            {"output": "papers.json"},
+            "--output: '.json' names no one format: give --format jsonfeed for a JSON Feed, or"
+            " use .jsonl for one record a line (scrapy crawl -O x.json writes a JSON array)",
+        ),
         (
             {"output": "daily.atom", "with_history": True},
-            "--with-history: a atom feed has no place for it (use jsonl, csv or parquet)",
+            "--with-history: the atom format has no place for it (use jsonl, csv or parquet)",
         ),
     ],
 )

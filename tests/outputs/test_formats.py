@@ -38,6 +38,8 @@ SUFFIX = {
 
 
 def run(url: str, path: Path, **options: Any) -> int:
+    if path.suffix == ".json":  # names no one format: a JSON Feed is asked for
+        options.setdefault("format", "jsonfeed")
     chosen = ExportOptions.model_validate({"output": str(path), **options})
     return export(
         url, chosen, chosen.output, chosen.kind, BASE, chosen.with_history, chosen.csv_raw

@@ -182,7 +182,23 @@ def test_a_run_that_reads_today_notices_a_stalled_site(
 ) -> None:
     crawler = make_crawler(DIGEST_BASE_URL=BASE, DIGEST_TODAY="2026-07-31")
     spider = DailySpider.from_crawler(crawler, refresh="0")
+    requests_of(spider)  # the run's own plan: today's listing
     spider.newest = newest
     spider.closed("finished")
     assert ("stale_days" in stats(spider)) is stale
     assert ("has served nothing new since" in caplog.text) is stale
+
+
+def test_a_run_that_does_not_follow_its_plan_judges_no_staleness(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """scrapy parse replaces start() with its one URL: an old day read that
+    way said "The site has served nothing new since ..." (and exit 1 in a crawl)."""
+    crawler = make_crawler(DIGEST_BASE_URL=BASE, DIGEST_TODAY="2026-07-31")
+    spider = DailySpider.from_crawler(crawler, refresh="0")
+    (listing,) = spider.parse(
+        answer(Request(f"{BASE}/papers/date/2026-03-09"), "listing-2026-03-09.html")
+    )
+    assert listing.outcome == "served" and spider.newest == D(2026, 3, 9)
+    spider.closed("finished")
+    assert "stale_days" not in stats(spider) and "served nothing new" not in caplog.text

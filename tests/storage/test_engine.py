@@ -15,7 +15,7 @@ from tests.storage.listings import Crawl, paper, rows
 
 
 def test_sqlite_is_in_wal_mode_with_a_busy_timeout_and_16_kb_pages(tmp_path: Path) -> None:
-    engine = storage.make_engine(f"sqlite:///{tmp_path / 'x' / 'papers.sqlite'}")
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'papers.sqlite'}")
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert (
@@ -72,9 +72,19 @@ def test_the_sqlite_reader_lowers_more_than_ascii(tmp_path: Path) -> None:
     reader.dispose()
 
 
-def test_a_database_url_check_makes_nothing(tmp_path: Path) -> None:
+def test_a_crawl_s_archive_needs_its_directory_and_the_check_makes_nothing(
+    tmp_path: Path,
+) -> None:
+    """A mistyped path made its directories and a new archive there; the
+    readers refuse it, and so does the crawl now, naming where it came from."""
+    check_database(f"sqlite:///{tmp_path / 'papers.sqlite'}")
     where = tmp_path / "a" / "b" / "papers.sqlite"
-    check_database(f"sqlite:///{where}")
+    with pytest.raises(
+        ValueError, match=rf"^setting DIGEST_DATABASE_URL: no directory '{tmp_path}/a/b' \(make"
+    ):
+        check_database(f"sqlite:///{where}")
+    with pytest.raises(
+        ValueError, match=r"^environment variable DIGEST_DATABASE_URL: no directory"
+    ):
+        check_database(f"sqlite:///{where}", "environment variable DIGEST_DATABASE_URL")
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(ValueError, match="cannot make '/proc/nope'"):
-        check_database("sqlite:////proc/nope/papers.sqlite")

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from digest_crawler.config import Config
+
 PROJECT = Path(__file__).resolve().parents[2]
 FAST = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False")
 
@@ -46,9 +48,21 @@ def crawl_command(
     return command
 
 
+#: The environment variables the project reads as settings (``config.Config``).
+SETTING_VARIABLES = frozenset(
+    {f"DIGEST_{name.upper()}" for name in Config.model_fields} | {"HF_TOKEN"}
+)
+
+
+def clean_env() -> dict[str, str]:
+    """This process's environment without the variables the project reads as
+    settings: a test's command does not read a developer's archive or token."""
+    return {name: value for name, value in os.environ.items() if name not in SETTING_VARIABLES}
+
+
 def crawl_env() -> dict[str, str]:
     return {
-        **os.environ,
+        **clean_env(),
         "SCRAPY_SETTINGS_MODULE": "digest_crawler.settings",
         "PYTHONPATH": str(PROJECT),
     }
@@ -60,11 +74,12 @@ def crawl(
     *arguments: str,
     feed: str | None = "papers.jsonl",
     timeout: float = 120,
+    environment: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         crawl_command(base_url, *arguments, feed=feed),
         cwd=workdir,
-        env=crawl_env(),
+        env={**crawl_env(), **(environment or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -93,18 +108,20 @@ def scrapy(
     *arguments: str,
     database_url: str | None = None,
     timeout: float = 120,
+    environment: dict[str, str] | None = None,
     **options: Any,
 ) -> subprocess.CompletedProcess[str]:
     """``scrapy ARGUMENTS`` (export, search, report, upgrade, parse, ...) as a
-    person runs it, in ``workdir`` (default database: its papers.sqlite);
-    ``options`` go to ``subprocess.run``."""
+    person runs it, in ``workdir`` (default database: its papers.sqlite),
+    with ``environment`` added to its environment; ``options`` go to
+    ``subprocess.run``."""
     command = [sys.executable, "-m", "scrapy", *arguments]
     if database_url:
         command += ["-s", f"DIGEST_DATABASE_URL={database_url}"]
     return subprocess.run(
         command,
         cwd=workdir,
-        env=crawl_env(),
+        env={**crawl_env(), **(environment or {})},
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -333,24 +333,88 @@ def test_a_crawl_upgrades_an_archive_of_version_1_before_its_first_write(
 
 
 def test_scrapy_s_own_tools_work_on_the_spider(site: LocalSite, tmp_path: Path) -> None:
-    """scrapy parse, scrapy shell with parse_listing, and crawl -h, as README shows them."""
+    """scrapy parse, scrapy shell with parse_listing, and crawl -h, as README
+    shows them. Parse and shell only read: an archive (of schema version 1,
+    which a writer would upgrade) is left as it was, byte for byte; before,
+    parse wrote an unfinished 6-day run into it (which the next daily run
+    resumed) and logged a stale site."""
     from tests.support.cli import FAST, scrapy
 
     url = f"{site.url}/papers/date/2026-07-31"
+    shutil.copy(FIXTURES / "archive-v1.sqlite", tmp_path / "papers.sqlite")
+    before = (tmp_path / "papers.sqlite").read_bytes()
     # FAST: robots.txt, then the page without the real site's 3.5 s between them.
     parsed = scrapy(
         tmp_path, "parse", "--spider", "daily", "-s", f"DIGEST_BASE_URL={site.url}", *FAST, url
     )
     assert parsed.returncode == 0, parsed.stderr[-3000:]
     assert "'outcome': 'served'" in parsed.stdout and "Traceback" not in parsed.stderr
+    assert "served nothing new" not in parsed.stderr and "ERROR" not in parsed.stderr
     code = "len(__import__('digest_crawler.site.pages').site.pages.parse_listing(response.text, response.url).papers)"
     shell = scrapy(tmp_path, "shell", "--nolog", *FAST, url, "-c", code)
     assert (shell.returncode, shell.stdout.strip()) == (0, "30"), shell.stderr[-3000:]
+    with_spider = scrapy(
+        tmp_path, "shell", "--nolog", "--spider", "daily", *FAST, url, "-c", "response.status"
+    )
+    assert (with_spider.returncode, with_spider.stdout.strip()) == (0, "200")
+    assert (tmp_path / "papers.sqlite").read_bytes() == before
+    assert [path.name for path in tmp_path.iterdir()] == ["papers.sqlite"]
     usage = scrapy(tmp_path, "crawl", "daily", "-h")
     assert usage.returncode == 0
-    flat = " ".join(usage.stdout.split())
-    for name in ("date", "start", "end", "days", "refresh", "refresh_days"):
-        assert f"-a {name}=..." in flat
+    # The spider's arguments, a list: one line each.
+    starts = [line.split("=...")[0].strip() for line in usage.stdout.splitlines()]
+    for name in ("date", "start", "end", "days", "refresh", "refresh_days", "source"):
+        assert f"-a {name}" in starts
+
+
+def test_parse_needs_no_setting_but_the_site_and_says_when_a_url_is_not_of_it(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Without --spider (the project has one) and with the site from the
+    environment, nothing is made. A URL of another site was dropped by
+    Scrapy's offsite filter: "No response downloaded", exit status 0."""
+    from tests.support.cli import FAST, scrapy
+
+    url = f"{site.url}/papers/date/2026-07-31"
+    parsed = scrapy(tmp_path, "parse", *FAST, url, environment={"DIGEST_BASE_URL": site.url})
+    assert parsed.returncode == 0, parsed.stderr[-3000:]
+    assert "'outcome': 'served'" in parsed.stdout
+    assert list(tmp_path.iterdir()) == []
+    elsewhere = scrapy(tmp_path, "parse", *FAST, url)
+    assert (elsewhere.returncode, elsewhere.stderr.splitlines()) == (
+        2,
+        [
+            f"scrapy parse: error: {url} is not on the configured site https://huggingface.co"
+            f" (give -s DIGEST_BASE_URL={site.url}, or set it in the environment)"
+        ],
+    )
+    no_listing = scrapy(
+        tmp_path,
+        "parse",
+        *FAST,
+        f"{site.url}/papers/trending",
+        environment={"DIGEST_BASE_URL": site.url},
+    )
+    assert no_listing.returncode == 2 and len(no_listing.stderr.splitlines()) == 1
+    assert "names no listing" in no_listing.stderr
+    assert site.requests.count("/papers/date/2026-07-31") == 1  # the refused ones asked nothing
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_option_for_a_spider_argument_is_one_line_saying_the_form(tmp_path: Path) -> None:
+    """Scrapy said "running 'scrapy crawl' with more than one spider is not
+    supported" after 16 lines of its start-up log."""
+    from tests.support.cli import scrapy
+
+    result = scrapy(tmp_path, "crawl", "daily", "--date", "2026-07-31")
+    assert (result.returncode, result.stderr.splitlines()) == (
+        2,
+        [
+            "scrapy crawl: error: unknown option '--date': a spider argument is given as"
+            " -a NAME=VALUE (-a date=2026-07-31)"
+        ],
+    )
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_site_s_ai_summary_keywords_and_thumbnail_are_stored_and_exported(

@@ -134,9 +134,8 @@ def test_a_429_from_the_api_is_waited_out(site: LocalSite, tmp_path: Path) -> No
 
 
 def test_the_token_never_reaches_a_mirror_nor_the_log_nor_the_archive(
-    site: LocalSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: LocalSite, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("HF_TOKEN", "hf_envsecret0123456789")
     workdir = tmp_path / "mirror"
     workdir.mkdir()
     result = crawl(
@@ -150,6 +149,7 @@ def test_the_token_never_reaches_a_mirror_nor_the_log_nor_the_archive(
         "DIGEST_HF_TOKEN=hf_settingsecret0123456789",
         "-s",
         "LOG_LEVEL=DEBUG",
+        environment={"HF_TOKEN": "hf_envsecret0123456789"},
     )
     assert result.returncode == 0, result.stderr
     assert site.headers and not any("Authorization" in headers for headers in site.headers)

@@ -237,7 +237,10 @@ def test_a_feed_that_cannot_be_written_is_refused_before_any_request(
         (f"LOG_FILE={'a' * 300}.log", "setting LOG_FILE: cannot write 'aaa"),
         (f"DIGEST_DATABASE_URL=sqlite:///{'a' * 300}", "File name too long"),
         ("JOBDIR=/proc/nope/job", "setting JOBDIR: cannot make"),
-        ("DIGEST_DATABASE_URL=sqlite:////proc/nope/papers.sqlite", "cannot make '/proc/nope'"),
+        (
+            "DIGEST_DATABASE_URL=sqlite:////nonexistentdir/papers.sqlite",
+            "no directory '/nonexistentdir'",
+        ),
     ],
 )
 def test_bad_settings_are_refused_before_any_request_or_file(
@@ -440,7 +443,7 @@ def test_a_crawl_whose_feed_fills_the_disk_exits_1_and_says_so(
         subprocess.run(["umount", str(mount)], check=False)
     assert result.returncode == 1, result.stderr[-3000:]
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("scrapy crawl daily: FAILED: 1 of 1 days stored (30 papers")
+    assert last.startswith("scrapy crawl daily: FAILED: 1 of 1 day stored (30 papers")
     assert last.endswith("; 1 feed (-O/-o) could not be written")
 
 
@@ -593,7 +596,7 @@ def test_a_day_past_the_api_page_cap_keeps_what_was_read_and_is_read_again(
         result = attack(site, tmp_path, *arguments, feed=None, timeout=300)
         assert result.returncode == 1, result.stderr[-3000:]
         assert result.stderr.strip().splitlines()[-1] == (
-            "scrapy crawl daily: FAILED: 0 of 1 days stored (5000 papers, 0 rejected), 0 without"
+            "scrapy crawl daily: FAILED: 0 of 1 day stored (5000 papers, 0 rejected), 0 without"
             " a digest, 1 failed; 1 left for the next run; first failure 2026-03-02: incomplete:"
             " the API's list goes on past 50 pages of 100 (5,000 papers, more than any listing"
             " holds)"

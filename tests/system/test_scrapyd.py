@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.cli import PROJECT, table
+from tests.support.cli import PROJECT, clean_env, table
 from tests.support.site import LocalSite, serve
 from tests.support.tls import Authority, hub_proxy
 
@@ -40,10 +40,11 @@ def call(url: str, data: dict[str, Any] | list[tuple[str, str]] | None = None) -
 
 
 def start_scrapyd(
-    home: Path, token_file: Path | None = None
+    home: Path, token_file: Path | None = None, environment: dict[str, str] | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Scrapyd on a free loopback port; with ``token_file``, started as
-    README says, the token read into its environment (HF_TOKEN). Scrapyd takes its port from its
+    """Scrapyd on a free loopback port, with ``environment`` added to its
+    environment; with ``token_file``, started as README says, the token
+    read into its environment (HF_TOKEN). Scrapyd takes its port from its
     configuration only (0 there means no web service), so a port is picked
     first; when another process (another pytest-xdist worker's server, an
     outgoing connection) takes it before Scrapyd binds it, Scrapyd exits and
@@ -60,7 +61,11 @@ def start_scrapyd(
         if token_file is not None:
             command = ["/bin/sh", "-c", f'HF_TOKEN="$(cat {token_file})" exec {BIN / "scrapyd"}']
         server = subprocess.Popen(
-            command, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            cwd=home,
+            env={**clean_env(), **(environment or {})},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -88,10 +93,12 @@ def scrapyd(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @contextmanager
-def deployed_scrapyd(tmp_path: Path, token_file: Path | None = None) -> Iterator[tuple[str, Path]]:
+def deployed_scrapyd(
+    tmp_path: Path, token_file: Path | None = None, environment: dict[str, str] | None = None
+) -> Iterator[tuple[str, Path]]:
     home = tmp_path / "scrapyd"
     home.mkdir()
-    server, url = start_scrapyd(home, token_file)
+    server, url = start_scrapyd(home, token_file, environment)
     try:
         checkout = tmp_path / "checkout"
         shutil.copytree(
@@ -146,6 +153,7 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
 ) -> None:
     url, home = scrapyd
     archive = tmp_path / "archive" / "papers.sqlite"
+    archive.parent.mkdir()
     settings = [
         ("setting", f"DIGEST_BASE_URL={site.url}"),
         ("setting", f"DIGEST_DATABASE_URL=sqlite:///{archive}"),
@@ -159,14 +167,14 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
         log.rstrip()
         .splitlines()[-1]
         .endswith(
-            "scrapy crawl daily: OK: 1 of 1 days stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+            "scrapy crawl daily: OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
         )
     )
 
     # A day that fails: the outcome is in the job's log, last line, and in the ledger.
     job = run_job(url, ("date", "2026-03-03"), *settings)  # the test site has no such page
     log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
-    assert "scrapy crawl daily: FAILED: 0 of 1 days stored" in log.rstrip().splitlines()[-1]
+    assert "scrapy crawl daily: FAILED: 0 of 1 day stored" in log.rstrip().splitlines()[-1]
     runs = table(archive, "crawl_runs")
     assert (runs[-1]["listings_failed"], runs[-1]["complete"]) == (1, 0)
 
@@ -183,7 +191,8 @@ def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
     """README's recipe: the token read into Scrapyd's environment; the job
     sends it to huggingface.co (here a local server that a proxy hands the
     connection to, trusted through DIGEST_CA_BUNDLE) and no file of
-    Scrapyd's holds it. Given as a setting= instead, the job's log warns."""
+    Scrapyd's holds it. Given as a setting= instead, the job's log warns.
+    The archive is named in Scrapyd's environment too: the jobs store there."""
     token = "hf_scrapydsecret0123456789"
     token_file = tmp_path / "hf_token"
     token_file.write_text(token + "\n")
@@ -192,8 +201,8 @@ def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
     bundle = tmp_path / "ca.pem"
     bundle.write_bytes(authority.certificate)
     archive = tmp_path / "archive" / "papers.sqlite"
+    archive.parent.mkdir()
     settings = [
-        ("setting", f"DIGEST_DATABASE_URL=sqlite:///{archive}"),
         ("setting", f"DIGEST_CA_BUNDLE={bundle}"),
         ("setting", "DOWNLOAD_DELAY=0"),
         ("setting", "AUTOTHROTTLE_ENABLED=False"),
@@ -203,14 +212,16 @@ def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
         hub_proxy(site.address) as proxy,
     ):
         monkeypatch.setenv("https_proxy", proxy.url)  # Scrapyd's environment, and so its jobs'
-        with deployed_scrapyd(tmp_path, token_file) as (url, home):
+        with deployed_scrapyd(
+            tmp_path, token_file, {"DIGEST_DATABASE_URL": f"sqlite:///{archive}"}
+        ) as (url, home):
             job = run_job(url, ("date", "2026-07-31"), *settings)
             log = (home / "logs" / "digest_crawler" / "daily" / f"{job}.log").read_text()
             assert (
                 log.rstrip()
                 .splitlines()[-1]
                 .endswith(
-                    "OK: 1 of 1 days stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+                    "OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
                 )
             )
             assert (

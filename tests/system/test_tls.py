@@ -75,7 +75,7 @@ def test_an_impostor_for_huggingface_co_gets_no_request_and_no_token(
     assert proxy.connects == ["huggingface.co:443"] * 2
     assert site.requests == [] and site.headers == []  # not one request, so no token
     summary = result.stderr.strip().splitlines()[-1]
-    assert summary.startswith("scrapy crawl daily: FAILED: 0 of 1 days stored")
+    assert summary.startswith("scrapy crawl daily: FAILED: 0 of 1 day stored")
     assert "first failure 2026-07-31: TLS: the certificate" in summary
     assert "'digest/tls_errors': 2" in result.stderr
     (listing,) = table(tmp_path / "crawl" / "papers.sqlite", "crawl_listings")
