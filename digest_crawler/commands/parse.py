@@ -22,14 +22,16 @@ from w3lib.url import is_url
 if TYPE_CHECKING:
     from digest_crawler.config import Config
 
-#: The one component that writes the archive (and its run ledger).
+#: The one component that writes the archive (and its run ledger); the raw
+#: answers' middleware is turned off by its setting.
 STORAGE_PIPELINE = "digest_crawler.pipelines.StoragePipeline"
 
 
 def read_only(command: str, settings: BaseSettings) -> Config:
     """The settings, checked (a bad one: one line, exit status 2), for a run
     that keeps nothing: the storage pipeline is off, so the archive is
-    neither made, upgraded nor written (``scrapy parse``, ``scrapy shell``)."""
+    neither made, upgraded nor written, and no raw answer is kept
+    (``scrapy parse``, ``scrapy shell``)."""
     from digest_crawler.config import Config
 
     try:
@@ -39,6 +41,8 @@ def read_only(command: str, settings: BaseSettings) -> Config:
     pipelines = dict(settings.getdict("ITEM_PIPELINES"))
     pipelines[STORAGE_PIPELINE] = None
     settings.set("ITEM_PIPELINES", pipelines, priority="cmdline")
+    # The raw answers are the crawls' record: a look at one page adds none.
+    settings.set("DIGEST_RAW_ANSWERS", False, priority="cmdline")
     return config
 
 
