@@ -558,7 +558,6 @@ def environment() -> dict[str, Any]:
         "twisted",
         "psycopg",
         "beautifulsoup4",
-        "feedgen",
         "pyarrow",
     )
     versions: dict[str, str | None] = {}
