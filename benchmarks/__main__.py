@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import feeds, startup
+
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
 # The first digest day: a backfill may not reach before it; 1,300 days from
@@ -601,6 +603,8 @@ STEPS = (
     "daily",
     "export",
     "raw",
+    "feeds",
+    "startup",
 )
 
 
@@ -634,6 +638,10 @@ def main(argv: list[str] | None = None) -> int:
             "daily": lambda: daily_requests(_fresh(workdir, "daily")),
             "export": lambda: export_speed(sizes, _fresh(workdir, "export")),
             "raw": lambda: raw_answers(sizes, _fresh(workdir, "raw")),
+            "feeds": lambda: Figure(**feeds.peak_memory(sizes is QUICK, _fresh(workdir, "feeds"))),
+            "startup": lambda: Figure(
+                **startup.start_up(sizes is QUICK, _fresh(workdir, "startup"))
+            ),
         }
         for name, step in steps.items():
             if options.only and name not in options.only:
