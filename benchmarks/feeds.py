@@ -12,7 +12,7 @@ from typing import Any
 from benchmarks.export import build_archive
 
 #: The archives' sizes (papers): small and four times larger.
-SIZES = {"quick": (2_000, 8_000), "full": (20_000, 80_000)}
+SIZES = {"quick": (1_000, 4_000), "full": (20_000, 80_000)}
 KINDS = ("jsonl", "atom", "rss")
 #: Growth from the small archive to the large one that is still flat.
 FLAT_MB = 20

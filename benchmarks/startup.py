@@ -45,7 +45,7 @@ def cpu_seconds(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 def start_up(quick: bool, workdir: Path) -> dict[str, Any]:
     """The figure's fields (``Figure``'s): each command's CPU against bare
     ``import scrapy``; its value the largest ratio."""
-    repeats = 3 if quick else 7
+    repeats = 2 if quick else 7
     build_archive(workdir / "papers.sqlite", 50)
     (workdir / "bare").mkdir()
     project = {
