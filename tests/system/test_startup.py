@@ -3,8 +3,8 @@
 Scrapy imports every command's module to run any one of them, so what one
 command's module imports at its top, every command pays for at its start:
 Alembic (with Mako and Pygments) is for migrating, pyarrow for Parquet,
-matplotlib for the report, the spider and its TLS and page reading for a
-crawl. Each command runs for real here (a small archive) and says which
+matplotlib for the report, the spider and its TLS, page reading, pipelines
+and raw answers for a crawl (and a reparse). Each command runs for real here (a small archive) and says which
 modules it had loaded when it exited.
 """
 
@@ -26,7 +26,16 @@ from tests.support.site import LocalSite
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
 
 MIGRATING = ("alembic", "mako", "pygments")
-CRAWLING = ("digest_crawler.spiders.daily", "digest_crawler.tls", "digest_crawler.site.reading")
+#: A crawl's (and a reparse's): the spider, its TLS, the reading rules, the
+#: pipelines, the raw answers.
+CRAWLING = (
+    "digest_crawler.spiders.daily",
+    "digest_crawler.tls",
+    "digest_crawler.site.reading",
+    "digest_crawler.pipelines",
+    "digest_crawler.raw",
+    "warcio",
+)
 #: Each command, the modules it must not load, and one it must (the test
 #: sees what is loaded).
 COMMANDS = [
