@@ -28,6 +28,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from benchmarks import feeds, startup
+
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
 # The first digest day: a backfill may not reach before it; 1,300 days from
@@ -558,7 +560,6 @@ def environment() -> dict[str, Any]:
         "twisted",
         "psycopg",
         "beautifulsoup4",
-        "feedgen",
         "pyarrow",
     )
     versions: dict[str, str | None] = {}
@@ -602,6 +603,8 @@ STEPS = (
     "daily",
     "export",
     "raw",
+    "feeds",
+    "startup",
 )
 
 
@@ -635,6 +638,10 @@ def main(argv: list[str] | None = None) -> int:
             "daily": lambda: daily_requests(_fresh(workdir, "daily")),
             "export": lambda: export_speed(sizes, _fresh(workdir, "export")),
             "raw": lambda: raw_answers(sizes, _fresh(workdir, "raw")),
+            "feeds": lambda: Figure(**feeds.peak_memory(sizes is QUICK, _fresh(workdir, "feeds"))),
+            "startup": lambda: Figure(
+                **startup.start_up(sizes is QUICK, _fresh(workdir, "startup"))
+            ),
         }
         for name, step in steps.items():
             if options.only and name not in options.only:

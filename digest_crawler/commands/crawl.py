@@ -29,8 +29,9 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from digest_crawler.config import Config
-from digest_crawler.spiders.daily import feeds_not_stored
-from digest_crawler.storage.engine import check_database
+
+# Scrapy imports every command's module for any command: what only a crawl
+# needs (the spider, the storage) is imported where it is used.
 
 
 class Command(ScrapyCrawlCommand):
@@ -65,6 +66,8 @@ class Command(ScrapyCrawlCommand):
             spider_class = get_spider_loader(self.settings).load(args[0])
         except KeyError as exc:
             raise UsageError(f"no spider named {args[0]!r}") from exc
+        from digest_crawler.storage.engine import check_database
+
         try:
             config = Config.from_settings(self.settings)
             check_database(config.database_url, config.source("database_url"))
@@ -218,6 +221,8 @@ def _resolver_for(base_url: str, settings: BaseSettings) -> None:
 def _went_wrong(crawler: Crawler) -> bool:
     """Did the crawl end early, store none of the papers it was served, or
     count anything in DIGEST_FAILURE_STATS?"""
+    from digest_crawler.spiders.daily import feeds_not_stored
+
     if crawler.stats is None:
         return False
     if crawler.stats.get_value("finish_reason") != "finished":

@@ -17,19 +17,21 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from pydantic import BaseModel, model_validator
 
 from digest_crawler.cli import OptionError, ReaderCommand, option
 from digest_crawler.periods import Period
-from digest_crawler.pipelines import validate
-from digest_crawler.raw import kept_files, read_kept
-from digest_crawler.site.reading import READING_RULES, Tally
-from digest_crawler.site.replay import Replayed, listing_of, replay
 from digest_crawler.storage import migrate
-from digest_crawler.storage.archive import CrawlArchive
 from digest_crawler.storage.queries import ArchiveError
+
+# Scrapy imports every command's module for any command: what only a
+# reparse needs (the raw answers, the reading rules, the crawl's storage)
+# is imported where it is used.
+if TYPE_CHECKING:
+    from digest_crawler.storage.archive import CrawlArchive
 
 #: Listings whose changes are named one by one on standard error.
 SHOWN_CHANGES = 20
@@ -60,6 +62,10 @@ class Command(ReaderCommand[ReparseOptions]):
         return "Read the raw answers kept (DIGEST_RAW_DIR) again into the archive, no request made"
 
     def execute(self, options: ReparseOptions) -> str:
+        from digest_crawler.raw import kept_files, read_kept
+        from digest_crawler.site.replay import listing_of
+        from digest_crawler.storage.archive import CrawlArchive
+
         folder = self.config.raw_folder
         if folder is None:
             raise OptionError("DIGEST_RAW_ANSWERS is off: there are no raw answers to read")
@@ -93,6 +99,11 @@ class Command(ReaderCommand[ReparseOptions]):
         planned: dict[str, set[dt.date]],
         now: dt.datetime,
     ) -> str:
+        from digest_crawler.pipelines import validate
+        from digest_crawler.raw import read_kept
+        from digest_crawler.site.reading import READING_RULES, Tally
+        from digest_crawler.site.replay import Replayed, replay
+
         archive.upgrade()
         arguments = options.model_dump(mode="json", exclude_none=True)
         runs = {}

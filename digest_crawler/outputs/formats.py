@@ -11,10 +11,13 @@ as a dict), each writing bytes to a stream.
 - ``atom``, ``rss``, ``jsonfeed``: one entry per paper, its page's URL as
   its id; the feed's ``updated`` is the newest ``scraped_at`` exported (or
   the epoch for an empty feed), never "now": two exports of the same data
-  are byte-identical.
+  are byte-identical. Every format streams: Atom and RSS are written entry
+  by entry with lxml (the bytes feedgen wrote of the whole tree, which held
+  26 KB of memory a paper).
 
-Writers that need an optional package (pyarrow, feedgen) import it when
-called, so a missing extra is a one-line error, not an import failure.
+A writer imports what only it needs (lxml, pyarrow) when called: a command
+that writes no feed does not load it, and a missing extra (pyarrow) is a
+one-line error, not an import failure.
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ import html
 import io
 import json
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from email.utils import format_datetime
 from itertools import islice
 from pathlib import PurePath
 from typing import IO, Any
@@ -68,6 +74,15 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: injection list: = + - @ tab and carriage return; and the full-width forms
 #: some spreadsheets read as the same).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: The Atom namespace, and RSS's content module (an item's ``content:encoded``).
+ATOM = "http://www.w3.org/2005/Atom"
+RSS_CONTENT = "http://purl.org/rss/1.0/modules/content/"
+#: What the Atom and RSS feeds name as their author and as what wrote them.
+FEED_AUTHOR = "Hugging Face Daily Papers"
+GENERATOR = "digest_crawler"
+#: The bytes of a feed's entries held in memory before they spill to a
+#: temporary file (the head, written first, needs them all read).
+SPOOL_IN_MEMORY = 8 * 2**20
 #: Records per Parquet row group: bounds the memory a large export holds.
 PARQUET_CHUNK = 10_000
 # Characters XML 1.0 has no place for (a page's text may hold them; a
@@ -350,55 +365,153 @@ def _published(record: Record) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
-def _feed_generator(records: Iterable[Record], about: About) -> Any:
-    """A feedgen feed of the records, in their order; updated: the newest
-    ``scraped_at`` among them."""
-    try:
-        from feedgen.feed import FeedGenerator
-    except ImportError:  # pragma: no cover - a dependency of the project
-        raise FormatError("the atom and rss formats need feedgen: pip install feedgen") from None
-    feed = FeedGenerator()
-    feed.id(xml_text(about.link))
-    feed.title(xml_text(about.title))
-    feed.link(href=xml_text(about.link), rel="alternate")
-    feed.description(xml_text(about.title))
-    feed.author({"name": "Hugging Face Daily Papers"})
-    feed.language("en")
-    newest = EPOCH
-    for record in records:
-        entry = feed.add_entry(order="append")
-        # The page's URL: an entry's id and link (text a crawl cannot hold
-        # aside, as a hand-edited archive may: the arXiv id's page instead).
-        url = xml_text(record["url"]).strip() or f"{about.link}/{xml_text(record['arxiv_id'])}"
-        entry.id(url)
-        entry.guid(url, permalink=True)
-        entry.title(_entry_title(record))
-        entry.link(href=url)
-        entry.published(_published(record))
-        entry.updated(record["scraped_at"])
-        authors = [name for name in map(xml_text, record["authors"] or ()) if name.strip()]
-        if authors:  # a name of control characters only is none
-            entry.author([{"name": name} for name in authors])
-        keywords = [k for k in map(xml_text, record["ai_keywords"] or ()) if k.strip()]
-        if keywords:  # at once: feedgen redoes an entry's categories at each one added
-            entry.category([{"term": keyword} for keyword in keywords])
-        text = entry_html(record)
-        entry.description(text)  # RSS; content() after it: Atom's content, as HTML
-        entry.content(text, type="html")
-        newest = max(newest, record["scraped_at"])
-    feed.updated(newest)
-    feed.lastBuildDate(newest)
-    return feed
+@dataclass(slots=True)
+class _Entry:
+    """What an Atom entry and an RSS item say of a paper, in XML's characters."""
+
+    url: str
+    title: str
+    published: dt.datetime
+    updated: dt.datetime
+    authors: list[str]
+    keywords: list[str]
+    html: str
+
+
+def _entry(record: Record, about: About) -> _Entry:
+    # The page's URL: an entry's id and link (text a crawl cannot hold
+    # aside, as a hand-edited archive may: the arXiv id's page instead).
+    url = xml_text(record["url"]).strip() or f"{about.link}/{xml_text(record['arxiv_id'])}"
+    return _Entry(
+        url=url,
+        title=_entry_title(record),
+        published=_published(record),
+        updated=record["scraped_at"],
+        # A name or keyword of control characters only is none.
+        authors=[name for name in map(xml_text, record["authors"] or ()) if name.strip()],
+        keywords=[k for k in map(xml_text, record["ai_keywords"] or ()) if k.strip()],
+        html=entry_html(record),
+    )
 
 
 def write_atom(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
-    """Atom 1.0 (RFC 4287), written by feedgen."""
-    stream.write(_feed_generator(records, about).atom_str(pretty=True))
+    """Atom 1.0 (RFC 4287), written entry by entry."""
+    from lxml import etree
+
+    feed = etree.Element("feed", xmlns=ATOM)
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+
+    def add_entry(paper: _Entry) -> Any:
+        entry = etree.SubElement(feed, "entry")
+        etree.SubElement(entry, "id").text = paper.url
+        etree.SubElement(entry, "title").text = paper.title
+        etree.SubElement(entry, "updated").text = paper.updated.isoformat()
+        for name in paper.authors:
+            etree.SubElement(etree.SubElement(entry, "author"), "name").text = name
+        etree.SubElement(entry, "content", type="html").text = paper.html
+        etree.SubElement(entry, "link", href=paper.url)  # no rel: Atom's "alternate"
+        for keyword in paper.keywords:
+            etree.SubElement(entry, "category", term=keyword)
+        etree.SubElement(entry, "published").text = paper.published.isoformat()
+        return entry
+
+    def add_head(newest: dt.datetime) -> None:
+        etree.SubElement(feed, "id").text = xml_text(about.link)
+        etree.SubElement(feed, "title").text = xml_text(about.title)
+        etree.SubElement(feed, "updated").text = newest.isoformat()
+        etree.SubElement(etree.SubElement(feed, "author"), "name").text = FEED_AUTHOR
+        etree.SubElement(feed, "link", href=xml_text(about.link), rel="alternate")
+        etree.SubElement(feed, "generator").text = GENERATOR
+        etree.SubElement(feed, "subtitle").text = xml_text(about.title)
+
+    _write_feed(stream, feed, feed, records, about, add_entry, add_head)
 
 
 def write_rss(records: Iterable[Record], stream: IO[bytes], about: About) -> None:
-    """RSS 2.0, written by feedgen."""
-    stream.write(_feed_generator(records, about).rss_str(pretty=True))
+    """RSS 2.0, written item by item."""
+    from lxml import etree
+
+    rss = etree.Element("rss", version="2.0", nsmap={"atom": ATOM, "content": RSS_CONTENT})
+    channel = etree.SubElement(rss, "channel")
+
+    def add_item(paper: _Entry) -> Any:
+        item = etree.SubElement(channel, "item")
+        etree.SubElement(item, "title").text = paper.title
+        etree.SubElement(item, "link").text = paper.url
+        etree.SubElement(item, "description").text = paper.html
+        etree.SubElement(item, f"{{{RSS_CONTENT}}}encoded").text = paper.html
+        etree.SubElement(item, "guid", isPermaLink="true").text = paper.url
+        for keyword in paper.keywords:
+            etree.SubElement(item, "category").text = keyword
+        etree.SubElement(item, "pubDate").text = format_datetime(paper.published)
+        return item
+
+    def add_head(newest: dt.datetime) -> None:
+        etree.SubElement(channel, "title").text = xml_text(about.title)
+        etree.SubElement(channel, "link").text = xml_text(about.link)
+        etree.SubElement(channel, "description").text = xml_text(about.title)
+        etree.SubElement(channel, "docs").text = "http://www.rssboard.org/rss-specification"
+        etree.SubElement(channel, "generator").text = GENERATOR
+        etree.SubElement(channel, "language").text = "en"
+        etree.SubElement(channel, "lastBuildDate").text = format_datetime(newest)
+
+    _write_feed(stream, rss, channel, records, about, add_item, add_head)
+
+
+def _write_feed(
+    stream: IO[bytes],
+    root: Any,
+    parent: Any,
+    records: Iterable[Record],
+    about: About,
+    add_entry: Callable[[_Entry], Any],
+    add_head: Callable[[dt.datetime], None],
+) -> None:
+    """Write the feed ``root`` (an lxml element) as lxml writes a whole tree
+    (pretty-printed, UTF-8), holding one entry at a time (a whole tree holds
+    about 26 KB a paper): each record's entry (``add_entry``: an element in
+    ``parent``) written alone as it is among its parents, then the head
+    (``add_head``, given the newest ``scraped_at``) before them all. The
+    head says the newest moment, so the entries pass through a temporary
+    file first (in memory up to ``SPOOL_IN_MEMORY`` bytes)."""
+    from lxml import etree
+
+    start, end = _around(root, parent)
+    newest = EPOCH
+    with tempfile.SpooledTemporaryFile(SPOOL_IN_MEMORY) as spool:
+        try:
+            for record in records:
+                entry = add_entry(_entry(record, about))
+                whole = etree.tostring(root, encoding="UTF-8", pretty_print=True)
+                parent.remove(entry)
+                spool.write(whole[len(start) : len(whole) - len(end)])
+                newest = max(newest, record["scraped_at"])
+        except OSError as exc:  # not the output's disk: say which
+            where = f"a temporary file in {tempfile.gettempdir()} (TMPDIR)"
+            raise OSError(exc.errno, f"{exc.strerror or exc}: {where}") from None
+        add_head(newest)
+        head, tail = _around(root, parent, document=True)
+        stream.write(head)
+        spool.seek(0)
+        shutil.copyfileobj(spool, stream)
+        stream.write(tail)
+
+
+def _around(root: Any, parent: Any, document: bool = False) -> tuple[bytes, bytes]:
+    """What lxml writes of ``root`` (``document``: with the XML declaration)
+    before and after the line of a last child of ``parent``."""
+    from lxml import etree
+
+    marker = etree.SubElement(parent, "marker")
+    whole = etree.tostring(
+        root.getroottree() if document else root,
+        encoding="UTF-8",
+        xml_declaration=document,
+        pretty_print=True,
+    )
+    parent.remove(marker)
+    before, after = whole.split(b"<marker/>")
+    return before.rstrip(b" "), after.removeprefix(b"\n")
 
 
 def write_jsonfeed(records: Iterable[Record], stream: IO[bytes], about: About) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest_crawler.commands.export import ExportOptions
 from digest_crawler.outputs import formats
@@ -379,9 +381,9 @@ def test_every_text_with_characters_xml_cannot_carry_gives_well_formed_feeds(
 @pytest.mark.parametrize("kind", ["atom", "rss"])
 def test_a_paper_of_many_keywords_and_authors_is_a_feed_entry_in_linear_time(kind: str) -> None:
     """A hostile mirror's paper of 20,000 keywords (an API answer holds up
-    to 200,000 values): feedgen rebuilds an entry's RSS categories at each
-    one added, so they are given at once (one by one: 25 s here, minutes
-    for more, for every export of the feed)."""
+    to 200,000 values) is written in linear time (feedgen, which wrote the
+    feeds before, rebuilt an entry's RSS categories at each one added: 25 s
+    here one by one, minutes for more, for every export of the feed)."""
     import io
     import time
 
@@ -466,3 +468,184 @@ def test_csv_raw_is_for_the_csv_format_only() -> None:
     with pytest.raises(ValidationError, match="--csv-raw: only the csv format has cells"):
         ExportOptions.model_validate({"output": "papers.jsonl", "csv_raw": True})
     assert ExportOptions.model_validate({"output": "papers.csv", "csv_raw": True}).csv_raw
+
+
+# -- Atom and RSS: feedgen's bytes, written one entry at a time ---------------------
+
+
+def feedgen_export(url: str, kind: str, **options: Any) -> bytes:
+    """The feed feedgen wrote of the papers ``options`` choose (the reference)."""
+    from digest_crawler.outputs.records import records
+    from digest_crawler.storage.queries import reading
+    from tests.support.feedgen_feeds import feedgen_feed
+
+    chosen = ExportOptions.model_validate({"output": f"papers.{kind}", **options})
+    with reading(url) as connection:
+        papers = records(connection, chosen, newest_first=True)
+        return feedgen_feed(kind, papers, formats.about(chosen, BASE, False))
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_atom_and_rss_are_the_bytes_feedgen_wrote(
+    archive_url: str, tmp_path: Path, kind: str
+) -> None:
+    """The whole archive, a week's list and an empty filter: the same bytes
+    as the feed feedgen built whole (its generator element aside)."""
+    for options in ({}, {"week": "2026-W31", "min_upvotes": 110}, {"min_upvotes": 10**6}):
+        written = _write(archive_url, tmp_path, kind, **options)
+        assert written == feedgen_export(archive_url, kind, **options), options
+    assert written.count(b"<generator>digest_crawler</generator>") == 1
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_the_feeds_of_real_pages_are_the_bytes_feedgen_wrote(tmp_path: Path, kind: str) -> None:
+    """An archive of the real pages' papers (the schema-1 archive of
+    fixtures/, upgraded): real titles, abstracts, authors and hostile text."""
+    import shutil
+
+    from digest_crawler.storage import make_engine, migrate
+    from tests.conftest import FIXTURES
+
+    shutil.copy(FIXTURES / "archive-v1.sqlite", tmp_path / "papers.sqlite")
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    for options in ({}, {"by": "published"}):
+        written = _write(url, tmp_path, kind, **options)
+        assert written == feedgen_export(url, kind, **options), options
+        assert written.count(b"</entry>" if kind == "atom" else b"</item>") == 98
+
+
+def edge_record(number: int, **values: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {name: None for name in FeedRecord.model_fields}
+    moment = dt.datetime(2026, 9, 2, 3, 4, 5, 123456, tzinfo=dt.UTC)
+    record.update(
+        arxiv_id=f"2609.{number:05d}",
+        url=f"{BASE}/papers/2609.{number:05d}",
+        title=f"Title {number}",
+        listing_date=moment.date(),
+        scraped_at=moment + dt.timedelta(seconds=number),
+        upvotes=number,
+    )
+    record.update(values)
+    return record
+
+
+#: Records no crawl stores but an archive another tool wrote may hold.
+EDGE_RECORDS = [
+    edge_record(1, title=""),
+    edge_record(2, title="\x01\x02", url=""),
+    edge_record(
+        3,
+        title=f"Title {NOT_XML}",
+        abstract=f"Abstract {NOT_XML}",
+        ai_summary=f"Summary {NOT_XML}",
+        authors=[NOT_XML[:3], f"Author {NOT_XML}", "  "],
+        ai_keywords=[NOT_XML[:3], f"keyword {NOT_XML}", ""],
+        organization=f"Lab {NOT_XML}",
+        url=f"{BASE}/papers/x{NOT_XML}",
+    ),
+    edge_record(
+        4,
+        title="non-BMP \U0001d518\U0001d52b\U0001d526 🤗👍🏽🧑‍🔬 \U0010fffd 中文 e\u0301 \u200f\u202eRTL\u202c",
+        abstract="emoji 😀 & <b>x</b> ]]> \r\n crlf \t tab \u2028 \x85",
+        authors=["Zoë 🤗", "李"],
+        ai_keywords=["\U0001d528", "a&b", 'q"uote'],
+        organization="Ünï <Lab>",
+        rank=3,
+        upvotes=1,
+        submitted_at=dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC),
+    ),
+    edge_record(5, title="T" * 100_000, abstract="A" * 50_000),
+    edge_record(6, title="  ", abstract="", ai_summary="", authors=[], ai_keywords=[]),
+    edge_record(7, scraped_at=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
+]
+EDGE_ABOUT = formats.About(
+    fields=tuple(FeedRecord.model_fields), title=f"Feed & <title> {NOT_XML} \U0001d518", link=BASE
+)
+
+
+def written(kind: str, records: list[dict[str, Any]], about: formats.About) -> bytes:
+    import io
+
+    stream = io.BytesIO()
+    formats.writer(kind)(records, stream, about)
+    return stream.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_edge_cases_are_the_bytes_feedgen_wrote(kind: str) -> None:
+    """Empty and blank titles, control characters in every text, non-BMP
+    text, a 100 KB title, no papers at all: feedgen's bytes."""
+    from tests.support.feedgen_feeds import feedgen_feed
+
+    for records in (EDGE_RECORDS, EDGE_RECORDS[3:4], []):
+        assert written(kind, records, EDGE_ABOUT) == feedgen_feed(kind, records, EDGE_ABOUT)
+    empty = written(kind, [], EDGE_ABOUT)
+    assert b"1970-01-01T00:00:00+00:00" in empty or b"Thu, 01 Jan 1970 00:00:00 +0000" in empty
+
+
+@pytest.mark.parametrize("kind", ["atom", "rss"])
+def test_a_feed_larger_than_its_memory_spool_is_the_same_bytes(
+    kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entries pass through a temporary file once past
+    ``SPOOL_IN_MEMORY``: the bytes are those written in memory."""
+    in_memory = written(kind, EDGE_RECORDS, EDGE_ABOUT)
+    monkeypatch.setattr(formats, "SPOOL_IN_MEMORY", 1000)
+    assert written(kind, EDGE_RECORDS, EDGE_ABOUT) == in_memory
+
+
+def test_a_temporary_directory_that_cannot_be_written_is_said(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A feed whose entries cannot spill to the temporary directory (full,
+    or gone): a one-line error that names it, and no output file."""
+    import tempfile
+
+    from digest_crawler.outputs.files import OutputError
+    from tests.support.archive import make_archive
+
+    archive_url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    make_archive(archive_url)
+    monkeypatch.setattr(formats, "SPOOL_IN_MEMORY", 1000)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    with pytest.raises(OutputError, match=r"a temporary file in .*gone") as error:
+        run(archive_url, tmp_path / "papers.atom")
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "papers.atom").exists()
+
+
+_TEXT = st.text(max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.tuples(_TEXT, _TEXT, st.none() | _TEXT, st.none() | st.lists(_TEXT, max_size=3)),
+        max_size=4,
+    ),
+    title=_TEXT,
+)
+def test_any_text_gives_the_bytes_feedgen_wrote(
+    texts: list[tuple[str, str, str | None, list[str] | None]], title: str
+) -> None:
+    """Any Unicode text (surrogates, controls, non-BMP) in the titles,
+    abstracts, summaries, authors and keywords, and in the feed's title
+    (``about``'s, after its fixed start): both feeds are feedgen's bytes."""
+    from tests.support.feedgen_feeds import feedgen_feed
+
+    records = [
+        edge_record(
+            number, title=t, abstract=a, ai_summary=summary, authors=names, ai_keywords=names
+        )
+        for number, (t, a, summary, names) in enumerate(texts, start=1)
+    ]
+    about = formats.About(
+        fields=tuple(FeedRecord.model_fields),
+        title=f"Hugging Face Daily Papers: {title}",
+        link=BASE,
+    )
+    for kind in ("atom", "rss"):
+        assert written(kind, records, about) == feedgen_feed(kind, records, about)

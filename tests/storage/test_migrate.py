@@ -40,6 +40,19 @@ SQLITE_SEARCH_OBJECTS = {
 }
 
 
+def test_the_head_version_is_alembic_s_head_read_without_alembic() -> None:
+    """``head_version`` reads the migrations' file names (a command's start
+    loads no Alembic): each file is named by its revision, and the newest
+    is Alembic's head."""
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(migrate._config())
+    assert migrate.head_version() == int(scripts.get_current_head() or 0) >= 9
+    for script in scripts.walk_revisions():
+        assert script.path is not None
+        assert Path(script.path).name.startswith(f"{script.revision}_"), script.path
+
+
 def expression_indexes(engine: sa.Engine, table: str) -> list[tuple[str, str]]:
     """SQLite's indexes on expressions (``lower(organization)``), which its
     reflection skips: their names and definitions from ``sqlite_master``."""

@@ -24,6 +24,8 @@ FIGURES = (
     "6. requests",
     "7. export",
     "8. raw answers",
+    "9. export peak RSS",
+    "10. command start-up",
 )
 
 
