@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,8 +74,11 @@ def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) 
         )
     rows: Sequence[Row[*tuple[Any, ...]]]
     if connection.dialect.name == "sqlite":
-        _check_fts5_query(connection, query)
-        rows = _sqlite_search(connection, query, chosen, limit)
+        try:
+            rows = _sqlite_search(connection, query, chosen, limit)
+        except sa.exc.OperationalError:
+            _check_fts5_query(connection, query)  # a SearchError if the query is at fault
+            raise
     else:
         rows = connection.execute(_postgresql_search(query, chosen, limit)).all()
     matches = []
@@ -114,8 +118,9 @@ def _long_snippet(connection: Connection, query: str, arxiv_id: str) -> str:
 
 def _check_fts5_query(connection: Connection, query: str) -> None:
     """A ``SearchError`` for a query FTS5 refuses (a lone quote, a bare
-    ``AND``, ``self-supervised`` read as a column filter): asked on its own,
-    so that any other error of the search is not taken for the query's."""
+    ``AND``, ``self-supervised`` read as a column filter): asked on its own
+    when the search failed, so that any other error of the search is not
+    taken for the query's."""
     try:
         connection.exec_driver_sql(
             f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH ? LIMIT 1", (query,)
@@ -144,19 +149,14 @@ def _sqlite_search(
     to ``papers`` only for a filter) and keeps the best ``limit`` with their
     ties; then only those are read, with their snippets, and put in order
     (relevance, the newer listing, ``arxiv_id``)."""
-    # Each text's weight (``paper.Searched``): a word in the title outweighs the
-    # same word in a long abstract.
-    weights = [sa.literal(search_weight(name).weight) for name in SEARCH_COLUMNS]
-    score = sa.func.bm25(_FTS_NAME, *weights).label("score")  # lower is better
-    ranked = sa.select(_FTS.c.rowid, score).select_from(_FTS).where(_FTS_NAME.op("MATCH")(query))
+    ranked = _ranked()
     if narrows(chosen):
         ranked = narrowed(ranked.join(papers, _ITS_PAPER), chosen)
-    ranked = ranked.order_by(score)
-    # The best ``limit`` and every match that ties the last of them: which
-    # of those come first is the listing date's and the id's to say.
-    wanted = limit + 1
+    # The best ``limit`` and every match that ties the last of them (which
+    # of those come first is the listing date's and the id's to say).
+    wanted = 2 * limit + 10
     while True:
-        best = connection.execute(ranked.limit(wanted)).all()
+        best = connection.execute(ranked, {"query": query, "wanted": wanted}).all()
         if len(best) < wanted or best[-1].score != best[limit - 1].score:
             break
         wanted *= 2
@@ -164,6 +164,45 @@ def _sqlite_search(
         return []
     last = best[min(limit, len(best)) - 1].score
     scores = {row.rowid: row.score for row in best if row.score <= last}
+    rowids = list(scores)
+    found = connection.execute(
+        _read("*" in query),
+        {"query": query, "rowids": rowids, "lo": min(rowids), "hi": max(rowids)},
+    ).all()
+    # SQLite compares text by its UTF-8 bytes, in the order of code points,
+    # as Python compares strings.
+    in_order = sorted(
+        found, key=lambda r: (scores[r.rowid], -r.listing_date.toordinal(), r.arxiv_id)
+    )
+    return in_order[:limit]
+
+
+# Built once: building them cost more than FTS5 takes to rank the matches
+# of most queries.
+
+
+@functools.cache
+def _ranked() -> sa.Select[Any]:
+    """The rowids and scores of the best ``wanted`` matches of ``query``."""
+    # Each text's weight (``paper.Searched``): a word in the title outweighs the
+    # same word in a long abstract.
+    weights = [sa.literal(search_weight(name).weight) for name in SEARCH_COLUMNS]
+    score = sa.func.bm25(_FTS_NAME, *weights).label("score")  # lower is better
+    return (
+        sa.select(_FTS.c.rowid, score)
+        .select_from(_FTS)
+        .where(_FTS_NAME.op("MATCH")(sa.bindparam("query")))
+        .order_by(score)
+        .limit(sa.bindparam("wanted", type_=sa.Integer))
+    )
+
+
+@functools.cache
+def _read(prefix: bool) -> sa.Select[Any]:
+    """The ``Match`` columns and snippets of the matches of ``query`` whose
+    rowids are ``rowids`` (from ``lo`` to ``hi``). FTS5 finds each by its
+    rowid; but for a ``prefix*`` query, which it expands anew at each such
+    lookup, it reads the matches from ``lo`` to ``hi`` in one pass."""
     # Column -1: FTS5 picks the column whose snippet matches best; for texts
     # over SNIPPET_TEXT_LIMIT, _long_snippet (snippet() is quadratic).
     length: sa.ColumnElement[int] = sa.literal(0)
@@ -173,17 +212,21 @@ def _sqlite_search(
         (length <= SNIPPET_TEXT_LIMIT, sa.func.snippet(_FTS_NAME, -1, *MARK, "…", SNIPPET_WORDS)),
         else_=sa.null(),
     )
-    found = connection.execute(
+    rowids: sa.BindParameter[list[int]] = sa.bindparam("rowids", expanding=True)
+    # (rowid + 0: a condition FTS5 is not given, which SQLite checks.)
+    chosen = (
+        sa.and_(
+            _FTS.c.rowid.between(sa.bindparam("lo"), sa.bindparam("hi")),
+            (_FTS.c.rowid + 0).in_(rowids),
+        )
+        if prefix
+        else _FTS.c.rowid.in_(rowids)
+    )
+    return (
         sa.select(*_columns(), snippet.label("snippet"), _FTS.c.rowid)
         .select_from(_FTS.join(papers, _ITS_PAPER))
-        .where(_FTS_NAME.op("MATCH")(query), _FTS.c.rowid.in_(list(scores)))
-    ).all()
-    # SQLite compares text by its UTF-8 bytes, in the order of code points,
-    # as Python compares strings.
-    in_order = sorted(
-        found, key=lambda r: (scores[r.rowid], -r.listing_date.toordinal(), r.arxiv_id)
+        .where(_FTS_NAME.op("MATCH")(sa.bindparam("query")), chosen)
     )
-    return in_order[:limit]
 
 
 def _postgresql_search(query: str, chosen: PaperFilter, limit: int) -> sa.Select[Any]:

@@ -265,7 +265,7 @@ def test_search_finds_what_ranking_every_chosen_paper_finds(archive_url: str) ->
         with engine.connect() as connection:
             for name, options in FILTERS.items():
                 chosen = PaperFilter.model_validate(options)
-                for query in ("paper", "retrieval agents", "kling OR summary"):
+                for query in ("paper", "retrieval agents", "kling OR summary", "summ*"):
                     for limit in (1, 7, 300):
                         expected = ranked_among_every_chosen_paper(connection, query, chosen, limit)
                         found = search(connection, query, chosen, limit)
