@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import feeds, startup
+from benchmarks import feeds, search_index, startup
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -546,21 +546,6 @@ def export_speed(sizes: Sizes, workdir: Path) -> Figure:
     )
 
 
-def search_speed(sizes: Sizes, workdir: Path) -> Figure:
-    """``benchmarks/search_index.py``: at half and all of export's papers."""
-    from benchmarks.search_index import search_figure
-
-    counts = (sizes.export_papers // 2, sizes.export_papers)
-    return Figure(**search_figure(counts, sizes.export_repeats + 2, workdir))
-
-
-def disk(sizes: Sizes, workdir: Path) -> Figure:
-    """``benchmarks/search_index.py``: a fifth of the storage figure's papers."""
-    from benchmarks.search_index import PAPERS_PER_DAY, disk_figure
-
-    return Figure(**disk_figure(sizes.storage_papers // 5 // PAPERS_PER_DAY, workdir))
-
-
 # -- the report -------------------------------------------------------------------
 
 
@@ -659,8 +644,12 @@ def main(argv: list[str] | None = None) -> int:
             "startup": lambda: Figure(
                 **startup.start_up(sizes is QUICK, _fresh(workdir, "startup"))
             ),
-            "search": lambda: search_speed(sizes, _fresh(workdir, "search")),
-            "disk": lambda: disk(sizes, _fresh(workdir, "disk")),
+            "search": lambda: Figure(
+                **search_index.search_figure(sizes is QUICK, _fresh(workdir, "search"))
+            ),
+            "disk": lambda: Figure(
+                **search_index.disk_figure(sizes is QUICK, _fresh(workdir, "disk"))
+            ),
         }
         for name, step in steps.items():
             if options.only and name not in options.only:
