@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import feeds, startup
+from benchmarks import feeds, search_index, startup
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -605,6 +605,8 @@ STEPS = (
     "raw",
     "feeds",
     "startup",
+    "search",
+    "disk",
 )
 
 
@@ -641,6 +643,12 @@ def main(argv: list[str] | None = None) -> int:
             "feeds": lambda: Figure(**feeds.peak_memory(sizes is QUICK, _fresh(workdir, "feeds"))),
             "startup": lambda: Figure(
                 **startup.start_up(sizes is QUICK, _fresh(workdir, "startup"))
+            ),
+            "search": lambda: Figure(
+                **search_index.search_figure(sizes is QUICK, _fresh(workdir, "search"))
+            ),
+            "disk": lambda: Figure(
+                **search_index.disk_figure(sizes is QUICK, _fresh(workdir, "disk"))
             ),
         }
         for name, step in steps.items():

@@ -1,7 +1,8 @@
 """``scrapy upgrade``: bring the archive to this release's schema version.
 
 A crawl does the same before its first write; this command is for an
-archive that is only read (``scrapy export`` never upgrades).
+archive that is only read (``scrapy export`` never upgrades). On SQLite it
+then compacts an archive the upgrade left free pages in (``compact``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scrapy.commands import ScrapyCommand
 from digest_crawler.cli import say
 from digest_crawler.config import Config, SettingError
 from digest_crawler.storage import make_engine, make_reader, migrate
+from digest_crawler.storage.compact import CompactionError, compact
 from digest_crawler.storage.engine import is_sqlite
 
 
@@ -48,14 +50,14 @@ class Command(ScrapyCommand):
             # Read first, without the lock a writer takes: an archive that
             # needs nothing is said to, even while a crawl is writing it.
             version, missing = _state(url)
-            if version != migrate.head_version() or missing is not None:
-                engine = make_engine(url)
-                try:
-                    before, after = migrate.upgrade(engine)
-                finally:
-                    engine.dispose()
-            else:
-                before = after = version
+            if version == migrate.head_version() and missing is None:
+                say(f"{shown} is at schema version {version}: nothing to do")
+                return
+            engine = make_engine(url)
+            try:
+                before, after = migrate.upgrade(engine)
+            finally:
+                engine.dispose()
         except (sa.exc.SQLAlchemyError, migrate.SchemaError) as exc:
             self._fail(f"cannot upgrade {shown}: {str(exc).splitlines()[0]}")
             return
@@ -65,17 +67,50 @@ class Command(ScrapyCommand):
             self.exitcode = 130
             return
         if before == after and missing is not None:
-            say(f"Rebuilt the search index of {shown} (it lacked {missing})")
-        elif before == after:
+            self._compact(url, f"Rebuilt the search index of {shown} (it lacked {missing})")
+        elif before == after:  # another process upgraded it meanwhile
             say(f"{shown} is at schema version {after}: nothing to do")
         elif before is None:
             say(f"Made a new archive at {shown} (schema version {after})")
         else:
-            say(f"Upgraded {shown} from schema version {before} to {after}")
+            self._compact(url, f"Upgraded {shown} from schema version {before} to {after}")
+
+    def _compact(self, url: str, done: str) -> None:
+        """Say ``done``, and what compacting the archive (``compact``) did."""
+        engine = make_engine(url)
+        try:
+            compacted = compact(engine)
+        except (CompactionError, KeyboardInterrupt) as exc:
+            # VACUUM is one transaction too: the archive is upgraded, not compacted.
+            stopped = isinstance(exc, KeyboardInterrupt)
+            say(
+                f"{done}; compacting it failed ({'interrupted' if stopped else exc}):"
+                " its free pages are left"
+            )
+            self.exitcode = 130 if stopped else 1
+            return
+        finally:
+            engine.dispose()
+        if compacted is not None:
+            done += (
+                f"; VACUUM: {compacted.free:.0%} of its pages were free,"
+                f" {_megabytes(compacted.before)} -> {_megabytes(compacted.after)}"
+            )
+            if compacted.page_after != compacted.page_before:
+                done += f" ({compacted.page_after // 1024} KB pages, were {compacted.page_before // 1024} KB)"
+        say(done)
 
     def _fail(self, message: str) -> None:
         say(f"scrapy upgrade: error: {message}")
         self.exitcode = 2
+
+
+def _megabytes(size: int) -> str:
+    """
+    >>> _megabytes(422_312_000), _megabytes(835_584)
+    ('422 MB', '0.8 MB')
+    """
+    return f"{size / 1e6:,.0f} MB" if size >= 10e6 else f"{size / 1e6:.1f} MB"
 
 
 def _state(url: str) -> tuple[int | None, str | None]:

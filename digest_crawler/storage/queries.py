@@ -190,21 +190,67 @@ def paper_ids(chosen: PaperFilter) -> sa.Select[Any]:
     return _filtered(chosen, native=False).with_only_columns(papers.c.arxiv_id)
 
 
+def narrows(chosen: PaperFilter) -> bool:
+    """Whether ``chosen`` leaves out any paper (it names a filter)."""
+    return bool(_conditions(chosen)) or chosen.settled or chosen.period is not None
+
+
+def narrowed(query: sa.Select[Any], chosen: PaperFilter) -> sa.Select[Any]:
+    """``query``, whose FROM holds ``papers``, narrowed to the papers
+    ``chosen`` names: joined to ``listing_days`` or ``period_listings`` only
+    when a filter needs it (``--settled``, ``--week``, ``--month``), so a
+    query that ranks a few papers (search) does not read them for all."""
+    if chosen.settled:
+        query = query.join(
+            listing_days,
+            sa.and_(
+                listing_days.c.listing_date == papers.c.listing_date,
+                listing_days.c.settled_at.is_not(None),
+            ),
+        )
+    if chosen.period is not None:
+        query = query.join(period_listings, _listed(chosen.period))
+    return query.where(*_conditions(chosen))
+
+
+def _listed(period: Period) -> sa.ColumnElement[bool]:
+    """A ``period_listings`` row of ``period``'s list, of the paper."""
+    return sa.and_(
+        period_listings.c.period == period.kind,
+        period_listings.c.period_start == period.start,
+        period_listings.c.arxiv_id == papers.c.arxiv_id,
+    )
+
+
+def _conditions(chosen: PaperFilter) -> list[sa.ColumnElement[bool]]:
+    """The filters of ``chosen`` on ``papers``' own columns."""
+    date_column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
+    conditions = []
+    if chosen.since:
+        conditions.append(date_column >= chosen.since)
+    if chosen.until:
+        conditions.append(date_column <= chosen.until)
+    if chosen.min_upvotes is not None:
+        conditions.append(papers.c.upvotes >= chosen.min_upvotes)
+    if chosen.organization:
+        # The keys the writer stored: the name and the handle in Python's
+        # lower case (indexed; the same rule on every backend).
+        key = organization_key(chosen.organization)
+        conditions.append(
+            sa.or_(papers.c.organization_key == key, papers.c.organization_id_key == key)
+        )
+    if chosen.changed_since:
+        conditions.append(papers.c.changed_at > chosen.changed_since)
+    return conditions
+
+
 def _filtered(chosen: PaperFilter, native: bool) -> sa.Select[Any]:
     """The chosen papers' columns (and ``settled``, ``rank``), unordered."""
-    date_column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
     settled = listing_days.c.settled_at.is_not(None)
     joined = papers.outerjoin(listing_days, listing_days.c.listing_date == papers.c.listing_date)
     rank: sa.ColumnElement[Any] = sa.null()
     if chosen.period is not None:
-        joined = period_listings.join(
-            joined,
-            sa.and_(
-                period_listings.c.period == chosen.period.kind,
-                period_listings.c.period_start == chosen.period.start,
-                period_listings.c.arxiv_id == papers.c.arxiv_id,
-            ),
-        )
+        joined = period_listings.join(joined, _listed(chosen.period))
         rank = period_listings.c.rank
     columns: list[sa.ColumnElement[Any]] = [
         *(papers.c[name] for name in PAPER_FIELDS),
@@ -213,24 +259,9 @@ def _filtered(chosen: PaperFilter, native: bool) -> sa.Select[Any]:
     ]
     if native:
         columns = [sa.type_coerce(c, sa.types.NullType()).label(c.key) for c in columns]
-    query = sa.select(*columns).select_from(joined)
+    query = sa.select(*columns).select_from(joined).where(*_conditions(chosen))
     if chosen.settled:
         query = query.where(settled)
-    if chosen.since:
-        query = query.where(date_column >= chosen.since)
-    if chosen.until:
-        query = query.where(date_column <= chosen.until)
-    if chosen.min_upvotes is not None:
-        query = query.where(papers.c.upvotes >= chosen.min_upvotes)
-    if chosen.organization:
-        # The keys the writer stored: the name and the handle in Python's
-        # lower case (indexed; the same rule on every backend).
-        key = organization_key(chosen.organization)
-        query = query.where(
-            sa.or_(papers.c.organization_key == key, papers.c.organization_id_key == key)
-        )
-    if chosen.changed_since:
-        query = query.where(papers.c.changed_at > chosen.changed_since)
     return query
 
 

@@ -7,14 +7,15 @@ import datetime as dt
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from digest_crawler.paper import Paper
 from digest_crawler.storage import make_engine, migrate
-from digest_crawler.storage.queries import PaperFilter
-from digest_crawler.storage.search import SearchError
+from digest_crawler.storage.queries import PaperFilter, open_archive
+from digest_crawler.storage.search import SearchError, search
 from digest_crawler.storage.write import write_listing
 from tests.conftest import FIXTURES
 from tests.storage.listings import find
@@ -199,3 +200,77 @@ def test_a_long_text_of_one_word_is_searched_in_moments(tmp_path: Path) -> None:
     assert [m.arxiv_id for m in found] == ["2607.00009", "2607.00004"]
     assert found[0].snippet == " ".join(["**wombat**"] * 16) + "…"
     assert find(url, "marsupials")[0].snippet == "**Marsupials**"  # the weightiest text first
+
+
+#: Filters of every kind, alone and together (the archive of
+#: ``tests/support/archive.py``: 20 days from 2026-07-29, the first settled,
+#: a week's list of 2026-W31).
+FILTERS: dict[str, dict[str, object]] = {
+    "none": {},
+    "since": {"since": dt.date(2026, 8, 5)},
+    "until": {"until": dt.date(2026, 8, 1)},
+    "published": {"by": "published", "since": dt.date(2026, 8, 1), "until": dt.date(2026, 8, 9)},
+    "min-upvotes": {"min_upvotes": 100},
+    "organization": {"organization": "KLING TEAM"},
+    "changed-since": {"changed_since": dt.datetime(2026, 8, 1, tzinfo=dt.UTC)},
+    "changed-since-none": {"changed_since": dt.datetime(2026, 8, 2, tzinfo=dt.UTC)},
+    "settled": {"settled": True},
+    "week": {"week": "2026-W31"},
+    "month": {"month": "2026-08"},
+    "together": {"since": dt.date(2026, 7, 30), "min_upvotes": 10, "organization": "klingteam"},
+    "week-settled-upvotes": {"week": "2026-W31", "settled": True, "min_upvotes": 50},
+}
+
+
+def ranked_among_every_chosen_paper(
+    connection: sa.Connection, query: str, chosen: PaperFilter, limit: int
+) -> list[str]:
+    """The ids search gave before it became O(matches): every match ranked
+    among the ids of ``queries.paper_ids`` (which joins every paper to its
+    listing day), relevance, then the newer listing, then the id."""
+    from digest_crawler.paper import search_weight
+    from digest_crawler.storage.queries import paper_ids
+    from digest_crawler.storage.schema import SEARCH_COLUMNS, papers
+
+    mine = papers.c.arxiv_id.in_(paper_ids(chosen).scalar_subquery())
+    then = (papers.c.listing_date.desc(), papers.c.arxiv_id)
+    if connection.dialect.name == "sqlite":
+        fts = sa.table("papers_fts", sa.column("rowid"))
+        name: sa.ColumnElement[Any] = sa.literal_column("papers_fts")
+        weights = [search_weight(column).weight for column in SEARCH_COLUMNS]
+        statement = (
+            sa.select(papers.c.arxiv_id)
+            .select_from(fts.join(papers, sa.literal_column("papers.rowid") == fts.c.rowid))
+            .where(name.op("MATCH")(query), mine)
+            .order_by(sa.func.bm25(name, *weights), *then)
+        )
+    else:
+        tsquery = sa.func.websearch_to_tsquery(sa.text("'english'::regconfig"), query)
+        vector: sa.ColumnElement[Any] = sa.literal_column("papers.search_vector")
+        statement = (
+            sa.select(papers.c.arxiv_id)
+            .where(vector.op("@@")(tsquery), mine)
+            .order_by(sa.func.ts_rank(vector, tsquery).desc(), *then)
+        )
+    return list(connection.scalars(statement.limit(limit)))
+
+
+def test_search_finds_what_ranking_every_chosen_paper_finds(archive_url: str) -> None:
+    """Whatever the filter and limit, the same papers in the same order as
+    ranking every match among all the chosen papers' ids: the archive's
+    texts differ only in their numbers, so scores tie in runs of hundreds
+    and a limit cuts through a run (the newer listing, then the id, decide)."""
+    engine = open_archive(archive_url)
+    try:
+        with engine.connect() as connection:
+            for name, options in FILTERS.items():
+                chosen = PaperFilter.model_validate(options)
+                for query in ("paper", "retrieval agents", "kling OR summary", "summ*"):
+                    for limit in (1, 7, 300):
+                        expected = ranked_among_every_chosen_paper(connection, query, chosen, limit)
+                        found = search(connection, query, chosen, limit)
+                        assert [m.arxiv_id for m in found] == expected, (name, query, limit)
+            # The whole run of ties, and past it.
+            assert len(search(connection, "paper", PaperFilter(), 2000)) == 1000
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from digest_crawler.items import Listing
 from digest_crawler.paper import PAPER_FIELDS, Paper
 from digest_crawler.periods import Period
 from digest_crawler.storage import queries
-from tests.storage.listings import NOW, NewCrawl, listing, paper, rows, validated
+from tests.storage.listings import NOW, Crawl, NewCrawl, listing, paper, rows, validated
 
 D = dt.date
 
@@ -355,3 +356,21 @@ def test_a_read_stored_again_at_its_own_moment_changes_the_archive_as_of_then(
         )
         assert (newest.changed, newest.snapshots) == (0, 0)
     assert len(rows(database_url, storage.upvote_snapshots)) == 3
+
+
+def test_sqlite_indexes_a_listing_s_papers_in_one_segment(tmp_path: Path) -> None:
+    """The papers' upsert is one statement: SQLite's full-text index writes
+    what its triggers gave it at the start of every statement, and a
+    statement per paper wrote (and then merged) an index segment per paper."""
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    listed = [paper(arxiv_id=f"2607.{n:05d}", title=f"Paper {n} on quokkas") for n in range(30)]
+    with Crawl(url) as run:
+        run.store(*listed)
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        segments = connection.exec_driver_sql("SELECT DISTINCT segid FROM papers_fts_idx").all()
+        found = connection.exec_driver_sql(
+            "SELECT count(*) FROM papers_fts WHERE papers_fts MATCH 'quokkas'"
+        ).scalar()
+    engine.dispose()
+    assert (len(segments), found) == (1, 30)

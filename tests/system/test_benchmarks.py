@@ -26,6 +26,8 @@ FIGURES = (
     "8. raw answers",
     "9. export peak RSS",
     "10. command start-up",
+    "11. search",
+    "12. archive bytes",
 )
 
 
