@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,50 +24,61 @@ def build_archive(path: Path, count: int) -> None:
     """``count`` papers of realistic size over ``count * 2,000 / 110,000``
     days, every tenth day settled; rows inserted directly (no crawl)."""
     days = max(1, round(count * DAYS_PER_PAPERS))
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
     first = dt.date(2020, 1, 1)
     moment = dt.datetime(2026, 8, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
-    rows: list[dict[str, Any]] = []
-    with engine.begin() as connection:
+
+    def rows() -> Iterator[dict[str, Any]]:
         for n in range(count):
             day = first + dt.timedelta(days=n % days)
             arxiv_id = f"{2000 + n // 100_000:04d}.{n % 100_000:05d}"
-            rows.append(
-                {
-                    "arxiv_id": arxiv_id,
-                    "url": f"https://huggingface.co/papers/{arxiv_id}",
-                    "title": f"Paper {n}: a title of a realistic length for the Daily Papers digest",
-                    "abstract": "An abstract sentence of a realistic length. " * 25,
-                    "ai_summary": "A summary of the paper in two sentences. " * 3,
-                    "ai_keywords": ["retrieval", "agents", "benchmarks", "reasoning"],
-                    "authors": [f"Author {k}" for k in range(8)],
-                    "author_count": 8,
-                    "organization": "Some Lab" if n % 3 else None,
-                    "organization_id": "some-lab" if n % 3 else None,
-                    "organization_key": "some lab" if n % 3 else None,
-                    "organization_id_key": "some-lab" if n % 3 else None,
-                    "published_at": day - dt.timedelta(days=1) if n % 7 else None,
-                    "listing_date": day,
-                    "submitted_at": moment,
-                    "upvotes": n % 300,
-                    "num_comments": n % 5,
-                    "github_repo": "https://github.com/example/repo",
-                    "github_stars": n % 1000,
-                    "project_page": None,
-                    "thumbnail": f"https://cdn.example/{n}.png",
-                    "submitted_by": "akhaliq",
-                    "scraped_at": moment,
-                    "first_seen_at": moment,
-                    "last_seen_at": moment,
-                    "changed_at": moment,
-                }
-            )
-            if len(rows) == 5_000:
-                connection.execute(sa.insert(papers), rows)
-                rows.clear()
-        if rows:
-            connection.execute(sa.insert(papers), rows)
+            yield {
+                "arxiv_id": arxiv_id,
+                "url": f"https://huggingface.co/papers/{arxiv_id}",
+                "title": f"Paper {n}: a title of a realistic length for the Daily Papers digest",
+                "abstract": "An abstract sentence of a realistic length. " * 25,
+                "ai_summary": "A summary of the paper in two sentences. " * 3,
+                "ai_keywords": ["retrieval", "agents", "benchmarks", "reasoning"],
+                "authors": [f"Author {k}" for k in range(8)],
+                "author_count": 8,
+                "organization": "Some Lab" if n % 3 else None,
+                "organization_id": "some-lab" if n % 3 else None,
+                "organization_key": "some lab" if n % 3 else None,
+                "organization_id_key": "some-lab" if n % 3 else None,
+                "published_at": day - dt.timedelta(days=1) if n % 7 else None,
+                "listing_date": day,
+                "submitted_at": moment,
+                "upvotes": n % 300,
+                "num_comments": n % 5,
+                "github_repo": "https://github.com/example/repo",
+                "github_stars": n % 1000,
+                "project_page": None,
+                "thumbnail": f"https://cdn.example/{n}.png",
+                "submitted_by": "akhaliq",
+                "scraped_at": moment,
+                "first_seen_at": moment,
+                "last_seen_at": moment,
+                "changed_at": moment,
+            }
+
+    insert_archive(path, rows(), first, days, moment)
+
+
+def insert_archive(
+    path: Path, rows: Iterable[dict[str, Any]], first: dt.date, days: int, moment: dt.datetime
+) -> None:
+    """A new archive at ``path`` of the papers ``rows`` (5,000 a statement)
+    and ``days`` listing days from ``first``, every tenth settled."""
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        batch: list[dict[str, Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) == 5_000:
+                connection.execute(sa.insert(papers), batch)
+                batch.clear()
+        if batch:
+            connection.execute(sa.insert(papers), batch)
         connection.execute(
             sa.insert(listing_days),
             [

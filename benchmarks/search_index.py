@@ -12,21 +12,20 @@ import re
 import resource
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from benchmarks.export import insert_archive
 from digest_crawler.items import Listing
 from digest_crawler.paper import Paper, search_weight
 from digest_crawler.periods import Period
-from digest_crawler.storage import make_engine, migrate
 from digest_crawler.storage.archive import CrawlArchive
 from digest_crawler.storage.schema import (
     SEARCH_COLUMNS,
     SEARCH_TABLE,
-    listing_days,
     organization_key,
     papers,
 )
@@ -113,53 +112,32 @@ def build_by_inserts(path: Path, count: int) -> None:
     days (as its archive had them), every tenth day settled; rows inserted
     directly (no crawl), the index kept by the archive's own triggers."""
     days = max(1, round(count * DAYS_PER_PAPER))
-    engine = make_engine(f"sqlite:///{path}")
-    migrate.upgrade(engine)
     first = dt.date(2023, 5, 1)
     moment = dt.datetime(2026, 8, 1, 12, 0, 0, 123456, tzinfo=dt.UTC)
-    rows: list[dict[str, Any]] = []
-    with engine.begin() as connection:
+
+    def rows() -> Iterator[dict[str, Any]]:
         for n in range(count):
             day = first + dt.timedelta(days=n * days // count)
             arxiv_id = f"{2000 + n // 100_000:04d}.{n % 100_000:05d}"
             paper = texts(n)
-            rows.append(
-                paper
-                | {
-                    "arxiv_id": arxiv_id,
-                    "url": f"https://huggingface.co/papers/{arxiv_id}",
-                    "author_count": len(paper["authors"]),
-                    "organization_key": organization_key(paper["organization"]),
-                    "organization_id_key": organization_key(paper["organization_id"]),
-                    "published_at": day - dt.timedelta(days=1),
-                    "listing_date": day,
-                    "submitted_at": moment,
-                    "upvotes": n % 300,
-                    "num_comments": n % 5,
-                    "scraped_at": moment,
-                    "first_seen_at": moment,
-                    "last_seen_at": moment,
-                    "changed_at": moment,
-                }
-            )
-            if len(rows) == 5_000:
-                connection.execute(sa.insert(papers), rows)
-                rows.clear()
-        if rows:
-            connection.execute(sa.insert(papers), rows)
-        connection.execute(
-            sa.insert(listing_days),
-            [
-                {
-                    "listing_date": first + dt.timedelta(days=d),
-                    "first_read_at": moment,
-                    "last_read_at": moment,
-                    "settled_at": moment if d % 10 == 0 else None,
-                }
-                for d in range(days)
-            ],
-        )
-    engine.dispose()
+            yield paper | {
+                "arxiv_id": arxiv_id,
+                "url": f"https://huggingface.co/papers/{arxiv_id}",
+                "author_count": len(paper["authors"]),
+                "organization_key": organization_key(paper["organization"]),
+                "organization_id_key": organization_key(paper["organization_id"]),
+                "published_at": day - dt.timedelta(days=1),
+                "listing_date": day,
+                "submitted_at": moment,
+                "upvotes": n % 300,
+                "num_comments": n % 5,
+                "scraped_at": moment,
+                "first_seen_at": moment,
+                "last_seen_at": moment,
+                "changed_at": moment,
+            }
+
+    insert_archive(path, rows(), first, days, moment)
 
 
 def bare_fts5(path: Path, limit: int) -> Callable[[str], list[int]]:
