@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import feeds, search_index, startup
+from benchmarks import feeds, pacing, search_index, startup
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -600,6 +600,8 @@ STEPS = (
     "memory",
     "politeness",
     "politeness_api",
+    "pacing_pages",
+    "pacing_api",
     "daily",
     "export",
     "raw",
@@ -637,6 +639,12 @@ def main(argv: list[str] | None = None) -> int:
             "memory": lambda: memory(sizes, _fresh(workdir, "memory")),
             "politeness": lambda: politeness(sizes, _fresh(workdir, "politeness")),
             "politeness_api": lambda: politeness_api(sizes, _fresh(workdir, "politeness_api")),
+            "pacing_pages": lambda: Figure(
+                **pacing.figure("pages", sizes.politeness_days, _fresh(workdir, "pacing_pages"))
+            ),
+            "pacing_api": lambda: Figure(
+                **pacing.figure("api", sizes.politeness_days, _fresh(workdir, "pacing_api"))
+            ),
             "daily": lambda: daily_requests(_fresh(workdir, "daily")),
             "export": lambda: export_speed(sizes, _fresh(workdir, "export")),
             "raw": lambda: raw_answers(sizes, _fresh(workdir, "raw")),

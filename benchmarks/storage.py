@@ -61,6 +61,7 @@ def store_papers(
 
     from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
     from digest_crawler.spiders.daily import DailySpider
+    from tests.support.crawler import run_async
 
     # A crawler needs the reactor Scrapy would install (the pipelines run
     # here as a crawl runs them).
@@ -88,12 +89,16 @@ def store_papers(
         validate = ValidatePipeline.from_crawler(crawler)
         pipeline = StoragePipeline.from_crawler(crawler)
         pipeline.open_spider()
+
+        async def store_days() -> None:
+            for day, items in days:
+                listing = Listing(
+                    day=day, url="http://127.0.0.1/", outcome="served", papers=list(items)
+                )
+                await pipeline.process_item(validate.process_item(listing))
+
         started = time.perf_counter()
-        for day, items in days:
-            listing = Listing(
-                day=day, url="http://127.0.0.1/", outcome="served", papers=list(items)
-            )
-            pipeline.process_item(validate.process_item(listing))
+        run_async(store_days())
         pipeline.spider_closed(crawler.spider, "finished")
         elapsed = time.perf_counter() - started
         stored = crawler.stats.get_value("digest/papers_stored")

@@ -4,10 +4,12 @@ validate each paper of a listing -> store the listing in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any, NoReturn, Protocol, runtime_checkable
+from concurrent import futures
+from typing import Any, NoReturn, Protocol, TypeVar, runtime_checkable
 
 from pydantic import ValidationError
 from scrapy import signals
@@ -25,9 +27,11 @@ from digest_crawler.periods import Period
 from digest_crawler.site.processors import quoted
 from digest_crawler.storage import migrate
 from digest_crawler.storage.archive import CrawlArchive
+from digest_crawler.storage.write import Written
 from digest_crawler.words import counted
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def validation_reason(error: ValidationError) -> str:
@@ -122,6 +126,16 @@ class StoragePipeline:
     of the same listings already did (``spider.done``); closing it closes
     the record. A database error stops the crawl: pages that cannot be
     stored would only cost the site requests.
+
+    The archive is written by a thread of its own, a listing at a time in
+    the order they were read: the next listing's request goes out while the
+    last one is stored. At most one listing is read ahead of the archive: a
+    listing that arrives while the one before is still being stored waits
+    for it and holds the crawl meanwhile, so that a slow or locked database
+    slows the crawl down, as it did, instead of piling up listings it may
+    not store. A stopped crawl stores every listing it read before it closes
+    the run's record; after a forced stop the process still waits for the
+    writer before it exits.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -131,6 +145,10 @@ class StoragePipeline:
         self.config = Config.from_settings(crawler.settings)
         self.archive: CrawlArchive | None = None
         self.counts = {"items_stored": 0, "papers_new": 0, "papers_updated": 0, "items_rejected": 0}
+        # The one thread that touches the archive (SQLite has one writer at
+        # a time, and its transactions then follow the order of the listings).
+        self.writer = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-storage")
+        self.storing: futures.Future[Written] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -147,7 +165,7 @@ class StoragePipeline:
             self.config.database_url, self.config.batch_size, self.config.horizon, today
         )
         try:
-            before, after = self.archive.upgrade()
+            before, after = self._in_writer(self.archive.upgrade)
         except (SQLAlchemyError, migrate.SchemaError) as exc:
             self._cannot_start(f"Could not open the archive {self.archive.shown}", exc)
         if before is not None and before != after:
@@ -160,8 +178,12 @@ class StoragePipeline:
         if planned is not None:
             arguments = planned.arguments.model_dump(mode="json", exclude_unset=True)
             try:
-                run = self.archive.start_run(
-                    planned.name, arguments, planned.listings, dt.datetime.now(dt.UTC)
+                run = self._in_writer(
+                    self.archive.start_run,
+                    planned.name,
+                    arguments,
+                    planned.listings,
+                    dt.datetime.now(dt.UTC),
                 )
             except SQLAlchemyError as exc:
                 self._cannot_start("Could not store the run record", exc)
@@ -180,17 +202,23 @@ class StoragePipeline:
         self.stats.inc_value("digest/storage_errors")
         logger.error("%s: %s", what, str(exc).splitlines()[0])
         assert self.archive is not None
-        self.archive.close()
+        self._in_writer(self.archive.close)
         self.archive = None
         # Fetching pages that cannot be stored would only cost the site requests.
         raise CloseSpider("storage_error") from exc
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, Listing) or self.archive is None:
             return item
+        if self.storing is not None:
+            # Blocks the crawl (no further request goes out) while the
+            # listing before is still being stored: one listing read ahead.
+            futures.wait([self.storing])
+        # At the moment its answer was received, as scrapy reparse stores it again.
+        moment = item.read_at or dt.datetime.now(dt.UTC)
+        self.storing = self.writer.submit(self.archive.store, item, moment)
         try:
-            # At the moment its answer was received, as scrapy reparse stores it again.
-            written = self.archive.store(item, item.read_at or dt.datetime.now(dt.UTC))
+            written = await asyncio.wrap_future(self.storing)
         except SQLAlchemyError as exc:
             self._storage_failed(f"{counted(len(item.valid), 'paper')} listed on {item.name}", exc)
             raise DropItem(f"the listing of {item.name} could not be stored") from exc
@@ -235,10 +263,15 @@ class StoragePipeline:
         return item
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        # Every listing that reached this pipeline is through it by now:
+        # Scrapy closes the spider when no item is left in the pipelines.
         if self.archive is None:
+            self.writer.shutdown()
             return
         try:
-            summary = self.archive.finish_run(dt.datetime.now(dt.UTC), reason, self.counts)
+            summary = self._in_writer(
+                self.archive.finish_run, dt.datetime.now(dt.UTC), reason, self.counts
+            )
             if summary is not None:
                 self.stats.set_value("digest/listings_served", summary.stored)
                 self.stats.set_value("digest/listings_failed", summary.failed)
@@ -253,7 +286,12 @@ class StoragePipeline:
         except SQLAlchemyError as exc:
             self._storage_failed("the run record", exc)
         finally:
-            self.archive.close()
+            self._in_writer(self.archive.close)
+            self.writer.shutdown()
+
+    def _in_writer(self, work: Callable[..., T], *arguments: Any) -> T:
+        """``work(*arguments)`` in the archive's thread, waited for."""
+        return self.writer.submit(work, *arguments).result()
 
     def _storage_failed(self, what: str, exc: Exception) -> None:
         self.stats.inc_value("digest/storage_errors")

@@ -5,8 +5,10 @@ writes is tested in tests/storage/ (test_write, test_ledger, test_archive)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,9 @@ from digest_crawler.pipelines import StoragePipeline, ValidatePipeline
 from digest_crawler.spiders.daily import DailySpider
 from digest_crawler.storage import make_engine, migrate
 from digest_crawler.storage.archive import CrawlArchive
+from digest_crawler.storage.write import Written
 from tests.storage.listings import DAYS, listing, paper, rows
-from tests.support.crawler import make_crawler
+from tests.support.crawler import make_crawler, run_async
 
 D = dt.date
 
@@ -129,14 +132,17 @@ class Run:
         return self.storage.archive
 
     def store(self, *papers: dict[str, Any], day: dt.date | None = None) -> Listing:
-        stored: Listing = self.storage.process_item(
-            self.validate.process_item(listing(*papers, day=day))
-        )
-        return stored
+        return self.store_listing(self.validate.process_item(listing(*papers, day=day)))
 
     def record(self, day: dt.date, outcome: Outcome, reason: str) -> None:
         url = f"http://127.0.0.1/papers/date/{day}"
-        self.storage.process_item(Listing(day=day, url=url, outcome=outcome, reason=reason))
+        self.store_listing(Listing(day=day, url=url, outcome=outcome, reason=reason))
+
+    def store_listing(self, item: Any) -> Any:
+        return run_async(self.storage.process_item(item))
+
+    async def store_listing_async(self, *papers: dict[str, Any]) -> Any:
+        return await self.storage.process_item(self.validate.process_item(listing(*papers)))
 
     def __exit__(self, *exc: object) -> None:
         self.storage.spider_closed(self.spider, self.finish_reason)
@@ -156,7 +162,7 @@ def test_items_that_are_not_listings_pass_through(database_url: str) -> None:
     other = {"title": "not a listing"}
     with Run(database_url) as run:
         assert run.validate.process_item(other) is other
-        assert run.storage.process_item(other) is other
+        assert run.store_listing(other) is other
     assert rows(database_url) == [] and run.stat("listings_stored") is None
 
 
@@ -169,7 +175,7 @@ def test_an_incomplete_listing_stores_what_was_read_and_stays_failed_and_open(
     with Run(database_url) as run:
         item = listing(paper(), paper(arxiv_id="2607.16922"))
         item.outcome, item.reason = "failed", "incomplete: the API's list goes on past 50 pages"
-        run.storage.process_item(run.validate.process_item(item))
+        run.store_listing(run.validate.process_item(item))
     assert len(rows(database_url)) == 2 and len(rows(database_url, storage.listings)) == 2
     assert (run.stat("papers_stored"), run.stat("listings_stored")) == (2, None)
     assert run.stat("listings_failed") == 1
@@ -271,6 +277,75 @@ def test_storage_failure_is_counted_logged_and_keeps_the_listings_before(
     assert "Could not store 1 paper listed on 2026-07-31" in caplog.text
     # The day before stays intact; the failed day wrote nothing.
     assert [row["arxiv_id"] for row in rows(url)] == ["2607.28618"]
+
+
+class SlowArchive:
+    """The run's archive, whose stores each wait to be let through: a slow or
+    locked database. Says what happened, and in which thread, in ``events``."""
+
+    def __init__(self, archive: CrawlArchive) -> None:
+        self.store_now = archive.store
+        archive.store = self.store  # type: ignore[method-assign]
+        self.events: list[str] = []
+        self.started = threading.Event()
+        self.go = threading.Semaphore(0)
+
+    def store(
+        self, listing: Listing, now: dt.datetime, repaired_at: dt.datetime | None = None
+    ) -> Written:
+        self.started.set()
+        self.go.acquire(timeout=30)
+        written = self.store_now(listing, now, repaired_at)
+        self.events.append(f"stored {listing.name} in {threading.current_thread().name}")
+        return written
+
+
+def test_the_reactor_is_free_while_a_listing_is_stored(database_url: str) -> None:
+    """What the spider asks next (the next listing's request) goes out while
+    the listing before it is still being written, by a thread of its own."""
+
+    async def crawl(run: Run, slow: SlowArchive) -> None:
+        storing = asyncio.ensure_future(run.store_listing_async(paper()))
+        while not slow.started.is_set():
+            await asyncio.sleep(0.01)
+        slow.events.append("the next request")
+        slow.go.release()
+        await storing
+
+    with Run(database_url) as run:
+        slow = SlowArchive(run.archive)
+        run_async(crawl(run, slow))
+    assert slow.events == ["the next request", "stored 2026-07-31 in digest-storage_0"]
+    assert run.stat("listings_stored") == 1 and len(rows(database_url)) == 1
+
+
+def test_one_listing_at_most_is_read_ahead_of_the_archive(database_url: str) -> None:
+    """While a listing waits for the archive, the next one is read; the one
+    after that is not asked for until the first is stored. Listings are
+    stored one at a time, in the order they were read."""
+
+    async def crawl(run: Run, slow: SlowArchive) -> None:
+        first = asyncio.ensure_future(run.store_listing_async(paper(listing_date=D(2026, 7, 30))))
+        while not slow.started.is_set():
+            await asyncio.sleep(0.01)
+        # The first store is let through from elsewhere (the database frees up).
+        threading.Timer(0.2, slow.go.release, [2]).start()
+        second = asyncio.ensure_future(
+            run.store_listing_async(paper(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))
+        )
+        await asyncio.sleep(0)  # the second listing's storage begins
+        slow.events.append("the next request")
+        await asyncio.gather(first, second)
+
+    with Run(database_url) as run:
+        slow = SlowArchive(run.archive)
+        run_async(crawl(run, slow))
+    assert slow.events == [
+        "stored 2026-07-30 in digest-storage_0",
+        "the next request",
+        "stored 2026-07-31 in digest-storage_0",
+    ]
+    assert {row["arxiv_id"] for row in rows(database_url)} == {"2607.28618", "2607.00002"}
 
 
 def test_an_archive_that_cannot_be_opened_closes_the_spider_before_any_request(

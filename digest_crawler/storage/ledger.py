@@ -5,6 +5,7 @@ listings a resumed run skips."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from digest_crawler.items import Listing
 from digest_crawler.storage.schema import crawl_listings, crawl_runs
+from digest_crawler.storage.write import dialect_insert
 
 #: Ledger outcomes of a listing that is done: a new run of the same listings
 #: does not fetch it again (a "failed" one is fetched again).
@@ -110,24 +112,34 @@ def record_listing(
     """What became of ``listing`` in this run: stored (its ``papers``; the
     ledger's word for a listing served and written), no digest, or failed
     with the reason. A later outcome replaces an earlier one."""
-    values = {
-        "outcome": "stored" if listing.outcome == "served" else listing.outcome,
-        "papers": papers,
-        "reason": listing.reason,
-        "url": listing.url,
-        "finished_at": now,
-        "carried_over": False,
-        "reading_rules": listing.reading_rules,
-    }
-    updated = connection.execute(
-        crawl_listings.update()
-        .where(crawl_listings.c.run_id == run_id, crawl_listings.c.listing == listing.day)
-        .values(**values)
+    connection.execute(
+        _listing_upsert(connection.dialect.name),
+        {
+            "run_id": run_id,
+            "listing": listing.day,
+            "outcome": "stored" if listing.outcome == "served" else listing.outcome,
+            "papers": papers,
+            "reason": listing.reason,
+            "url": listing.url,
+            "finished_at": now,
+            "carried_over": False,
+            "reading_rules": listing.reading_rules,
+        },
     )
-    if not updated.rowcount:
-        connection.execute(
-            crawl_listings.insert().values(run_id=run_id, listing=listing.day, **values)
-        )
+
+
+@functools.cache
+def _listing_upsert(dialect: str) -> Any:
+    statement: Any = dialect_insert(dialect, crawl_listings)
+    # A later outcome replaces an earlier one (a carried-over one included).
+    return statement.on_conflict_do_update(
+        index_elements=list(crawl_listings.primary_key),
+        set_={
+            column.name: statement.excluded[column.name]
+            for column in crawl_listings.columns
+            if not column.primary_key
+        },
+    )
 
 
 def finish_run(

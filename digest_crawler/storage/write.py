@@ -95,8 +95,11 @@ def write_listing(
                 for rank, paper in ranked
             ],
         )
-        day = listings.c.listing_date == ranked[0][1].listing_date
-        missing = _count(connection, listings, day) - _count(connection, listings, day, ids)
+        day = ranked[0][1].listing_date
+        # The papers of this read are all listed on their day now: the rest
+        # of the day's rows are of earlier reads.
+        listed = {paper.arxiv_id for _, paper in ranked if paper.listing_date == day}
+        missing = _scalar(connection, _day_count(), day=day) - len(listed)
     elif ranked and period is not None:
         where = {"period": period.kind, "period_start": period.start}
         connection.execute(
@@ -106,15 +109,14 @@ def write_listing(
                 for rank, paper in ranked
             ],
         )
-        listed = sa.and_(
-            period_listings.c.period == period.kind,
-            period_listings.c.period_start == period.start,
+        listed_in_period = _scalar(
+            connection, _period_count(), period=period.kind, period_start=period.start
         )
-        missing = _count(connection, period_listings, listed) - _count(
-            connection, period_listings, listed, ids
-        )
+        missing = listed_in_period - len(set(ids))
     if before is None:
-        changed = _count(connection, papers, papers.c.changed_at == now, ids)
+        changed = sum(
+            _scalar(connection, _changed_count(), changed_at=now, ids=run) for run in _chunks(ids)
+        )
     else:
         after = _changed_at(connection, ids)
         changed = sum(1 for arxiv_id in set(ids) if before.get(arxiv_id) != after[arxiv_id])
@@ -167,21 +169,8 @@ def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
         yield ids[start : start + IDS_PER_STATEMENT]
 
 
-def _count(
-    connection: Connection,
-    table: sa.Table,
-    where: sa.ColumnElement[bool],
-    ids: Sequence[str] | None = None,
-) -> int:
-    """How many rows of ``table`` match ``where`` (and, given ``ids``, are
-    of one of those papers: distinct ids, counted a run at a time)."""
-    query = sa.select(sa.func.count()).select_from(table).where(where)
-    if ids is None:
-        return int(connection.execute(query).scalar_one())
-    return sum(
-        int(connection.execute(query.where(table.c.arxiv_id.in_(run))).scalar_one())
-        for run in _chunks(ids)
-    )
+def _scalar(connection: Connection, statement: Any, **values: Any) -> int:
+    return int(connection.execute(statement, values).scalar_one())
 
 
 def record_read(connection: Connection, day: dt.date, now: dt.datetime, settles: bool) -> None:
@@ -200,7 +189,7 @@ def record_read(connection: Connection, day: dt.date, now: dt.datetime, settles:
 
 @functools.cache
 def _read_upsert(dialect: str) -> Any:
-    statement: Any = _insert(dialect, listing_days)
+    statement: Any = dialect_insert(dialect, listing_days)
     excluded, days = statement.excluded, listing_days.c
     return statement.on_conflict_do_update(
         index_elements=[days.listing_date],
@@ -233,11 +222,7 @@ def _upsert_papers(
     """Insert or refresh ``batch`` (distinct ids); return how many were new."""
     ids = [paper.arxiv_id for paper in batch]
     existing = {
-        arxiv_id
-        for run in _chunks(ids)
-        for arxiv_id in connection.scalars(
-            sa.select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(run))
-        )
+        arxiv_id for run in _chunks(ids) for arxiv_id in connection.scalars(_stored(), {"ids": run})
     }
     moments = {"first_seen_at": now, "last_seen_at": now, "changed_at": now}
     # A repair's own moment is a parameter of the statement; a read's is
@@ -259,7 +244,8 @@ def _upsert_papers(
     return len(set(ids) - existing)
 
 
-def _insert(dialect: str, table: sa.Table) -> Any:
+def dialect_insert(dialect: str, table: sa.Table) -> Any:
+    """``table``'s insert() of ``dialect``, which upserts (``on_conflict_do_update``)."""
     try:
         return _INSERTS[dialect](table)
     except KeyError:
@@ -290,7 +276,7 @@ def _paper_upsert(dialect: str, batched: bool, repairing: bool) -> Any:
     read (a repair) at ``repaired_at`` when ``repairing`` (else at the
     read's moment), so a ``--changed-since`` poll sees it. In one statement
     per batch when ``batched`` and not ``repairing``."""
-    statement: Any = _insert(dialect, papers)
+    statement: Any = dialect_insert(dialect, papers)
     if batched and not repairing:
         statement = statement.returning(papers.c.arxiv_id)
     excluded = statement.excluded
@@ -341,13 +327,15 @@ def _greatest(new: Any, stored: Any) -> Any:
 
 @functools.cache
 def _listing_upsert(dialect: str) -> Any:
-    return _ranks(_insert(dialect, listings), [listings.c.listing_date, listings.c.arxiv_id])
+    return _ranks(dialect_insert(dialect, listings), [listings.c.listing_date, listings.c.arxiv_id])
 
 
 @functools.cache
 def _period_listing_upsert(dialect: str) -> Any:
     table = period_listings
-    return _ranks(_insert(dialect, table), [table.c.period, table.c.period_start, table.c.arxiv_id])
+    return _ranks(
+        dialect_insert(dialect, table), [table.c.period, table.c.period_start, table.c.arxiv_id]
+    )
 
 
 def _ranks(statement: Any, key: list[Any]) -> Any:
@@ -363,6 +351,56 @@ def _ranks(statement: Any, key: list[Any]) -> Any:
             "last_seen_at": _greatest(excluded.last_seen_at, table.c.last_seen_at),
         },
     )
+
+
+@functools.cache
+def _stored() -> Any:
+    """Which of the papers ``ids`` are stored."""
+    return sa.select(papers.c.arxiv_id).where(papers.c.arxiv_id.in_(_ids()))
+
+
+@functools.cache
+def _seen_after() -> Any:
+    """Which of the papers ``ids`` a read later than ``now`` stored."""
+    return sa.select(papers.c.arxiv_id).where(
+        papers.c.arxiv_id.in_(_ids()),
+        papers.c.last_seen_at > sa.bindparam("now", type_=UTCDateTime()),
+    )
+
+
+@functools.cache
+def _changed_count() -> Any:
+    """How many of the papers ``ids`` this write changed (at ``changed_at``)."""
+    return _count_of(
+        papers,
+        papers.c.changed_at == sa.bindparam("changed_at", type_=UTCDateTime()),
+        papers.c.arxiv_id.in_(_ids()),
+    )
+
+
+@functools.cache
+def _day_count() -> Any:
+    """How many papers are listed on the day ``day``."""
+    return _count_of(listings, listings.c.listing_date == sa.bindparam("day", type_=sa.Date()))
+
+
+@functools.cache
+def _period_count() -> Any:
+    """How many papers the week's or month's list (``period``, ``period_start``) holds."""
+    return _count_of(
+        period_listings,
+        period_listings.c.period == sa.bindparam("period"),
+        period_listings.c.period_start == sa.bindparam("period_start", type_=sa.Date()),
+    )
+
+
+def _count_of(table: sa.Table, *where: sa.ColumnElement[bool]) -> Any:
+    return sa.select(sa.func.count()).select_from(table).where(*where)
+
+
+def _ids() -> Any:
+    """A run of paper ids (``_chunks``), bound when the statement is run."""
+    return sa.bindparam("ids", expanding=True)
 
 
 @functools.cache
@@ -407,11 +445,7 @@ def _record_older_snapshots(connection: Connection, read: Sequence[Paper], now: 
     older = {
         arxiv_id
         for run in _chunks(sorted(paper.arxiv_id for paper in read))
-        for arxiv_id in connection.scalars(
-            sa.select(papers.c.arxiv_id).where(
-                papers.c.arxiv_id.in_(run), papers.c.last_seen_at > now
-            )
-        )
+        for arxiv_id in connection.scalars(_seen_after(), {"ids": run, "now": now})
     }
     added = 0
     for paper in sorted(read, key=lambda paper: paper.arxiv_id):

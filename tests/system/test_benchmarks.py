@@ -21,6 +21,8 @@ FIGURES = (
     "4. peak RSS",
     "5. politeness",
     "5b. politeness through the API",
+    "5c. pacing of the pages",
+    "5d. pacing of the API",
     "6. requests",
     "7. export",
     "8. raw answers",

@@ -8,6 +8,7 @@ import json
 import signal
 import sqlite3
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -402,3 +403,104 @@ def test_sigterm_finishes_the_day_in_hand_and_resumes_later(
     assert result.returncode == 0, result.stderr[-2000:]
     assert listings_per_day(tmp_path / "papers.sqlite") == {str(day): 6 for day in days}
     account({str(day): 6 for day in days}, tmp_path / "papers.sqlite")
+
+
+def _hold_the_archive(
+    database: Path, site: LocalSite, process: subprocess.Popen[str]
+) -> tuple[sqlite3.Connection, int]:
+    """Another writer takes the archive while the crawl stores listing after
+    listing: the crawl's next store waits for it (SQLite's busy timeout,
+    30 s). Returns that writer's connection and the listings stored, once
+    the crawl has read one listing ahead of the waiting one."""
+    wait_for_days(database, 3, process, timeout=60)
+    holder = sqlite3.connect(database, isolation_level=None, timeout=30)
+    holder.execute("BEGIN IMMEDIATE")
+    stored = stored_days(database)
+    deadline = time.monotonic() + 30
+    while len(site.page_requests()) < stored + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(1)
+    # The listing waiting for the archive, and the one read ahead: no more.
+    assert len(site.page_requests()) == stored + 2
+    return holder, stored
+
+
+def _requested_days(site: LocalSite) -> list[str]:
+    return sorted(path.rsplit("/", 1)[1] for path in site.page_requests())
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "SIGTERM"])
+def test_a_stop_while_a_listing_waits_for_the_archive_stores_every_listing_read(
+    site: LocalSite, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """The next listing is fetched while the last is stored. Stopped while
+    one waits for a locked archive, the crawl stores it and the one it read
+    ahead when the archive frees up, closes the run as stopped and says so
+    in its summary; the next run fetches only the rest."""
+    days = days_from(FIRST, 30)
+    serve_good(site, days)
+    database = tmp_path / "papers.sqlite"
+    arguments = span(days[0], days[-1])
+    process = start_crawl(site.url, tmp_path, *arguments, stderr=subprocess.PIPE)
+    holder, _ = _hold_the_archive(database, site, process)
+    process.send_signal(stop)
+    time.sleep(0.5)
+    holder.execute("ROLLBACK")
+    holder.close()
+    _, output = process.communicate(timeout=60)
+    RELIABILITY["faults injected"] += 1
+    assert process.returncode == 1, output[-2000:]
+    read = _requested_days(site)
+    assert listings_per_day(database) == {day: 6 for day in read}  # each whole, none lost
+    (run,) = table(database, "crawl_runs")
+    assert (run["finish_reason"], run["complete"], run["listings_served"]) == (
+        "shutdown",
+        0,
+        len(read),
+    )
+    summary = output.strip().splitlines()[-1]
+    assert f": {len(read)} of 30 days stored ({6 * len(read)} papers," in summary
+    assert "stopped early (shutdown)" in summary and f"{30 - len(read)} left" in summary
+    site.requests.clear()
+    result = crawl(site.url, tmp_path, *arguments, feed=None)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _requested_days(site) == sorted(str(day) for day in days if str(day) not in read)
+    assert listings_per_day(database) == {str(day): 6 for day in days}
+    account({str(day): 6 for day in days}, database)
+
+
+def test_a_forced_stop_while_a_listing_waits_for_the_archive_keeps_what_was_read(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Ctrl-C twice (a forced stop) while a listing waits for a locked
+    archive: the process ends without closing the run, but not before the
+    writer has stored the listings it was given, each whole."""
+    days = days_from(FIRST, 30)
+    serve_good(site, days)
+    database = tmp_path / "papers.sqlite"
+    arguments = span(days[0], days[-1])
+    process = start_crawl(site.url, tmp_path, *arguments, stderr=subprocess.PIPE)
+    holder, stored = _hold_the_archive(database, site, process)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    holder.execute("ROLLBACK")
+    holder.close()
+    _, output = process.communicate(timeout=60)
+    RELIABILITY["faults injected"] += 1
+    assert process.returncode == 1, output[-2000:]
+    assert "forcing unclean shutdown" in output
+    read, kept = _requested_days(site), sorted(listings_per_day(database))
+    # The waiting listing and the one read ahead are stored; at most a last
+    # request the forced stop cut short is not.
+    assert len(kept) >= stored + 2 and set(kept) <= set(read) and len(read) - len(kept) <= 1
+    assert set(listings_per_day(database).values()) == {6}
+    (run,) = table(database, "crawl_runs")
+    assert run["finished_at"] is None  # never closed
+    site.requests.clear()
+    result = crawl(site.url, tmp_path, *arguments, feed=None)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert _requested_days(site) == sorted(str(day) for day in days if str(day) not in kept)
+    assert listings_per_day(database) == {str(day): 6 for day in days}
+    account({str(day): 6 for day in days}, database)
