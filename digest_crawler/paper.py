@@ -50,6 +50,10 @@ KEPT = Group("kept")
 COUNTS = Group("counts")
 #: Links: an http(s) URL or nothing (a dropped one is logged and counted).
 LINKS = Group("links")
+#: What cites the paper on the Hub, read by a call of its own
+#: (``/api/papers/{id}``), not from a listing: each change is an adoption
+#: snapshot. A listing leaves them as they are.
+ADOPTION = Group("adoption")
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,20 @@ class Paper(BaseModel):
         None, description="user name of who submitted it to the digest"
     )
     scraped_at: Annotated[UtcMoment, KEPT] = Field(description="when the page was read")
+    linked_models: Annotated[Count | None, ADOPTION] = Field(
+        None,
+        description="models on the Hub that cite it, when last asked (its own API call);"
+        " null until asked, or while the Hub has not indexed it",
+    )
+    linked_datasets: Annotated[Count | None, ADOPTION] = Field(
+        None, description="datasets on the Hub that cite it, when last asked; null as above"
+    )
+    linked_spaces: Annotated[Count | None, ADOPTION] = Field(
+        None, description="Spaces on the Hub that cite it, when last asked; null as above"
+    )
+    adoption_read_at: UtcMoment | None = Field(
+        None, description="when the Hub was last asked what cites it (null: never)"
+    )
 
     @model_validator(mode="after")
     def _authors_fit_count(self) -> Paper:

@@ -2,8 +2,8 @@
 
 A record is a ``Paper`` (the crawl-time feed, ``scrapy crawl daily -O``,
 has exactly its fields) plus ``schema_version``, ``settled`` and ``rank``,
-and with ``--with-history`` the paper's ``listings`` and
-``upvote_snapshots``. ``FeedRecord`` defines it; ``records`` streams the
+and with ``--with-history`` the paper's ``listings``,
+``upvote_snapshots`` and ``adoption_snapshots``. ``FeedRecord`` defines it; ``records`` streams the
 chosen papers of the archive as plain dicts of its fields (building a
 pydantic object per paper cost three times the rest of an export), and
 ``json_record`` + ``dumps`` is the one way a record becomes JSON, for the
@@ -21,13 +21,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.engine import Connection
 
-from digest_crawler.paper import COUNTS, PAPER_FIELDS, Paper, field_kinds, fields_in
+from digest_crawler.paper import ADOPTION, COUNTS, PAPER_FIELDS, Paper, field_kinds, fields_in
 from digest_crawler.storage import queries
 from digest_crawler.storage.schema import UTCDateTime
 
 #: Bump when a field is added, or changes meaning or type (the schema allows
 #: no other fields).
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SCHEMA_FILE = "paper.schema.json"
 
 
@@ -49,6 +49,18 @@ UpvoteSnapshot: type[BaseModel] = create_model(
         name: (info.annotation, Field(info.default, description=info.description))
         for name, info in Paper.model_fields.items()
         if name in fields_in(COUNTS)
+    },
+)
+
+#: A read of the paper's Hub answer that saw what cites it change (``ADOPTION``).
+AdoptionSnapshot: type[BaseModel] = create_model(
+    "AdoptionSnapshot",
+    __config__=ConfigDict(strict=True, extra="forbid"),
+    observed_at=(dt.datetime, Field(description="when the Hub was asked")),
+    **{  # type: ignore[call-overload]
+        name: (info.annotation, Field(info.default, description=info.description))
+        for name, info in Paper.model_fields.items()
+        if name in fields_in(ADOPTION)
     },
 )
 
@@ -75,12 +87,17 @@ class FeedRecord(Paper):
     upvote_snapshots: list[UpvoteSnapshot] | None = Field(
         None, description="with --with-history: every change of its counts, oldest first"
     )
+    adoption_snapshots: list[AdoptionSnapshot] | None = Field(
+        None,
+        description="with --with-history: every change of what cites it on the Hub"
+        " (models, datasets, Spaces), oldest first",
+    )
 
 
 #: A record as the outputs stream it: ``FeedRecord``'s fields, in its order.
 Record = dict[str, Any]
 #: The fields only ``--with-history`` fills (absent otherwise, not null).
-HISTORY_FIELDS = ("listings", "upvote_snapshots")
+HISTORY_FIELDS = ("listings", "upvote_snapshots", "adoption_snapshots")
 _KINDS = field_kinds(FeedRecord)
 _LISTS = [n for n, kind in _KINDS.items() if kind.type is list and n not in HISTORY_FIELDS]
 _MOMENTS = [n for n, kind in _KINDS.items() if kind.type is dt.datetime]
@@ -118,6 +135,9 @@ def records(
                 paper = history[row.arxiv_id]
                 record["listings"] = [_fields(r, ListingRank) for r in paper.listings]
                 record["upvote_snapshots"] = [_fields(r, UpvoteSnapshot) for r in paper.snapshots]
+                record["adoption_snapshots"] = [
+                    _fields(r, AdoptionSnapshot) for r in paper.adoption
+                ]
             yield record
 
 
@@ -218,7 +238,7 @@ def json_schema() -> dict[str, Any]:
         "(`scrapy crawl daily -O`) has the same fields and types, without schema_version, "
         "settled and rank. rank is filled only in the export of a week's or month's list "
         "(--week, --month). "
-        "listings and upvote_snapshots appear with --with-history only."
+        "listings, upvote_snapshots and adoption_snapshots appear with --with-history only."
     )
     return schema
 

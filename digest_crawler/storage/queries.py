@@ -21,6 +21,7 @@ from digest_crawler.periods import Kind, Period
 from digest_crawler.storage.engine import is_sqlite, make_reader
 from digest_crawler.storage.migrate import SchemaError, head_version, version_of
 from digest_crawler.storage.schema import (
+    adoption_snapshots,
     listing_days,
     listings,
     organization_key,
@@ -294,15 +295,16 @@ def list_is_stored(connection: Connection, period: Period) -> bool:
 
 @dataclass
 class History:
-    """One paper's listings (date, rank) and upvote snapshots, oldest first."""
+    """One paper's listings (date, rank), upvote and adoption snapshots, oldest first."""
 
     listings: list[Any]
     snapshots: list[Any]
+    adoption: list[Any]
 
 
 def histories(connection: Connection, arxiv_ids: list[str]) -> dict[str, History]:
     """The history of each of ``arxiv_ids``."""
-    found: dict[str, History] = defaultdict(lambda: History([], []))
+    found: dict[str, History] = defaultdict(lambda: History([], [], []))
     for row in connection.execute(
         sa.select(listings.c.arxiv_id, listings.c.listing_date, listings.c.rank)
         .where(listings.c.arxiv_id.in_(arxiv_ids))
@@ -312,7 +314,17 @@ def histories(connection: Connection, arxiv_ids: list[str]) -> dict[str, History
     for row in connection.execute(
         sa.select(upvote_snapshots)
         .where(upvote_snapshots.c.arxiv_id.in_(arxiv_ids))
-        .order_by(upvote_snapshots.c.arxiv_id, upvote_snapshots.c.id)
+        .order_by(
+            upvote_snapshots.c.arxiv_id, upvote_snapshots.c.observed_at, upvote_snapshots.c.id
+        )
     ):
         found[row.arxiv_id].snapshots.append(row)
+    for row in connection.execute(
+        sa.select(adoption_snapshots)
+        .where(adoption_snapshots.c.arxiv_id.in_(arxiv_ids))
+        .order_by(
+            adoption_snapshots.c.arxiv_id, adoption_snapshots.c.observed_at, adoption_snapshots.c.id
+        )
+    ):
+        found[row.arxiv_id].adoption.append(row)
     return {arxiv_id: found[arxiv_id] for arxiv_id in arxiv_ids}

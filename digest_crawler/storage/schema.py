@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from digest_crawler.paper import (
+    ADOPTION,
     ARXIV_ID_MAX_LENGTH,
     COUNTS,
     KINDS,
@@ -232,6 +233,41 @@ upvote_snapshots = sa.Table(
     # A paper's snapshots in time order (a read stored again at its own
     # moment by scrapy reparse adds one that is not the last added).
     sa.Index("ix_upvote_snapshots_arxiv_id_observed_at", "arxiv_id", "observed_at", "id"),
+)
+
+adoption_snapshots = sa.Table(
+    "adoption_snapshots",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "arxiv_id",
+        ARXIV_ID,
+        sa.ForeignKey("papers.arxiv_id", name="fk_adoption_snapshots_arxiv_id"),
+        nullable=False,
+    ),
+    sa.Column("observed_at", UTCDateTime, nullable=False),
+    # What cited the paper on the Hub as that call saw it.
+    *(paper_column(name) for name in fields_in(ADOPTION)),
+    sa.Index("ix_adoption_snapshots_arxiv_id_observed_at", "arxiv_id", "observed_at", "id"),
+)
+
+# The papers whose adoption a run is to ask the Hub for and has not yet
+# read: put here with their listing (in its transaction), taken off when an
+# answer is stored (or the Hub has not indexed the paper). A crawl that
+# stops, or a call that fails, leaves them for the next run.
+adoption_due = sa.Table(
+    "adoption_due",
+    metadata,
+    sa.Column(
+        "arxiv_id",
+        ARXIV_ID,
+        sa.ForeignKey("papers.arxiv_id", name="fk_adoption_due_arxiv_id"),
+        primary_key=True,
+    ),
+    sa.Column("due_since", UTCDateTime, nullable=False),
+    # Calls that failed (after retries), and the last one's reason.
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("reason", sa.Text),
 )
 
 crawl_runs = sa.Table(

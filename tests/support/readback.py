@@ -17,7 +17,7 @@ import jsonschema
 from lxml import etree
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-LIST_FIELDS = ("ai_keywords", "authors", "listings", "upvote_snapshots")
+LIST_FIELDS = ("ai_keywords", "authors", "listings", "upvote_snapshots", "adoption_snapshots")
 
 # JSON Feed 1.1 (https://jsonfeed.org/version/1.1): the members it requires,
 # and the types of the optional ones the export writes.

@@ -17,7 +17,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from digest_crawler.outputs.records import SCHEMA_VERSION, json_schema, shipped_schema
+from digest_crawler.outputs.records import (
+    HISTORY_FIELDS,
+    SCHEMA_VERSION,
+    json_schema,
+    shipped_schema,
+)
 from digest_crawler.paper import PAPER_FIELDS
 from digest_crawler.storage.migrate import head_version
 from tests.conftest import FIXTURES, fixture_text
@@ -265,7 +270,7 @@ def test_export_from_postgresql(tmp_path: Path, postgres_url: str) -> None:
         assert {
             k: v
             for k, v in record.items()
-            if k not in ("schema_version", "settled", "rank", "listings", "upvote_snapshots")
+            if k not in ("schema_version", "settled", "rank", *HISTORY_FIELDS)
         } == crawled[record["arxiv_id"]]
         assert len(record["upvote_snapshots"]) == 1
 
