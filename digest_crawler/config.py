@@ -80,6 +80,11 @@ class Config(BaseModel):
     #: Where: ``None`` is a ``raw`` folder beside the SQLite file (in the
     #: working folder for PostgreSQL).
     raw_dir: Path | None
+    #: Ask the Hub what cites each paper a run reads (``/api/papers/{id}``).
+    adoption: bool
+    #: And the papers of the listing days this many days before today (the
+    #: scheduled daily run only): adoption keeps growing after upvotes settle.
+    adoption_tail: tuple[int, ...]
 
     #: The settings whose value came from the environment (their field names).
     _from_environment: frozenset[str] = PrivateAttr(frozenset())
@@ -150,7 +155,7 @@ class Config(BaseModel):
         check_database_url(str(value))
         return str(value)
 
-    @field_validator("refresh", mode="before")
+    @field_validator("refresh", "adoption_tail", mode="before")
     @classmethod
     def _refresh(cls, value: Any) -> tuple[int, ...]:
         parts = value.strip().strip("[]").split(",") if isinstance(value, str) else value
@@ -218,9 +223,9 @@ class Config(BaseModel):
         read_ca_bundle(path)
         return path
 
-    @field_validator("raw_answers", mode="before")
+    @field_validator("raw_answers", "adoption", mode="before")
     @classmethod
-    def _raw_answers(cls, value: Any) -> bool:
+    def _on_or_off(cls, value: Any) -> bool:
         text = str(value).strip().lower()
         if text not in ("true", "false", "1", "0", "on", "off", "yes", "no"):
             raise ValueError(f"{value!r} is neither on nor off (give True or False)")

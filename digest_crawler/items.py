@@ -90,3 +90,26 @@ class Listing:
     def name(self) -> str:
         """How the site names the listing: ``2026-07-31``, ``2026-W31``, ``2026-07``."""
         return Period(self.period, self.day).key
+
+
+#: What one adoption call (``/api/papers/{id}``) gave: the counts, the Hub
+#: has not indexed the paper, an answer that failed validation, or no
+#: answer (after retries).
+AdoptionOutcome = Literal["read", "not_indexed", "rejected", "failed"]
+
+
+@dataclass
+class Adoption:
+    """What cites one paper on the Hub, as one call for it answered: the
+    counts (``paper.ADOPTION`` fields; a count the answer lacks is ``None``)
+    when ``read``, with the reason otherwise, and for a rejected answer what
+    it said (``payload``, kept aside as a rejected listing paper is)."""
+
+    arxiv_id: str
+    url: str
+    outcome: AdoptionOutcome
+    counts: dict[str, int | None] = field(default_factory=dict)
+    reason: str | None = None
+    payload: dict[str, Any] | None = None
+    #: When the answer was received (``None``: when stored).
+    read_at: dt.datetime | None = None

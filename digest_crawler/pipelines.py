@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from digest_crawler.arguments import DailyArguments
 from digest_crawler.config import Config
-from digest_crawler.items import Listing, Rejected
+from digest_crawler.items import Adoption, Listing, Rejected
 from digest_crawler.paper import Paper
 from digest_crawler.periods import Period
 from digest_crawler.site.processors import quoted
@@ -115,6 +115,7 @@ class PlannedSpider(Protocol):
     listings: list[Period]
     done: set[dt.date]
     arguments: DailyArguments
+    adoption_due: list[str]
 
 
 class StoragePipeline:
@@ -161,8 +162,11 @@ class StoragePipeline:
         spider = self.crawler.spider
         planned = spider if isinstance(spider, PlannedSpider) else None
         today = planned.arguments.today if planned else dt.datetime.now(dt.UTC).date()
+        # The papers of the listings a run stores are due to be asked what
+        # cites them: when the run asks (a planned one, DIGEST_ADOPTION).
+        asks = planned is not None and self.config.adoption
         self.archive = CrawlArchive(
-            self.config.database_url, self.config.batch_size, self.config.horizon, today
+            self.config.database_url, self.config.batch_size, self.config.horizon, today, asks
         )
         try:
             before, after = self._in_writer(self.archive.upgrade)
@@ -196,6 +200,18 @@ class StoragePipeline:
                     len(run.done),
                     len(planned.listings),
                 )
+            if asks:
+                tail = (
+                    self.config.adoption_tail
+                    if planned.arguments.reads_the_schedule_setting
+                    else ()
+                )
+                try:
+                    planned.adoption_due = self._in_writer(self.archive.adoption_to_read, tail)
+                except SQLAlchemyError as exc:
+                    self._cannot_start(
+                        "Could not read the papers due to be asked what cites them", exc
+                    )
         logger.info("Storing papers in %s", self.archive.shown)
 
     def _cannot_start(self, what: str, exc: Exception) -> NoReturn:
@@ -208,6 +224,8 @@ class StoragePipeline:
         raise CloseSpider("storage_error") from exc
 
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, Adoption) and self.archive is not None:
+            return await self._store_adoption(item)
         if not isinstance(item, Listing) or self.archive is None:
             return item
         if self.storing is not None:
@@ -260,6 +278,27 @@ class StoragePipeline:
             written.changed - written.new,
             written.papers - written.changed,
         )
+        return item
+
+    async def _store_adoption(self, item: Adoption) -> Adoption:
+        """One paper's Hub answer, stored in the archive's thread after the
+        listings read before it (so its paper is stored first)."""
+        assert self.archive is not None
+        moment = item.read_at or dt.datetime.now(dt.UTC)
+        try:
+            stored = await asyncio.wrap_future(
+                self.writer.submit(self.archive.store_adoption, item, moment)
+            )
+        except SQLAlchemyError as exc:
+            self._storage_failed(f"what cites {item.arxiv_id} on the Hub", exc)
+            raise DropItem(f"the adoption of {item.arxiv_id} could not be stored") from exc
+        if stored == "unknown":
+            self.stats.inc_value("digest/adoption_of_unknown_papers")
+            logger.info(
+                "Not storing the adoption of %s: the paper is not in the archive", item.arxiv_id
+            )
+        elif stored in ("changed", "unchanged"):
+            self.stats.inc_value(f"digest/adoption_{stored}")
         return item
 
     def spider_closed(self, spider: Any, reason: str) -> None:

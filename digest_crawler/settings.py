@@ -51,6 +51,8 @@ DIGEST_FAILURE_STATS = [
     "digest/parse_errors",
     "digest/storage_errors",
     "digest/raw_errors",
+    "digest/adoption_failed",
+    "digest/adoption_left",
 ]
 
 # Crawl responsibly by identifying yourself: the project and its version.
@@ -93,6 +95,13 @@ DOWNLOADER_MIDDLEWARES = {
 # beside the SQLite file; in the working folder for PostgreSQL).
 DIGEST_RAW_ANSWERS = True
 DIGEST_RAW_DIR = ""
+
+# Ask the Hub (/api/papers/{id}, in the API's budget) what cites each paper a
+# run reads: the models, datasets and Spaces, kept with their history. The
+# scheduled daily run also asks for the papers of the listing days
+# DIGEST_ADOPTION_TAIL days back. False: listings only.
+DIGEST_ADOPTION = True
+DIGEST_ADOPTION_TAIL = [30, 60, 90, 180, 365]
 DIGEST_RATELIMIT_MAX_WAIT = 300  # seconds: one 5-minute window of the site
 DIGEST_RATELIMIT_STATUSES = [429, 503]
 # A published RateLimit-Policy sets the pace: window/quota, plus this margin.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Self
@@ -23,8 +24,10 @@ from twisted.python.failure import Failure
 
 from digest_crawler.arguments import DailyArguments
 from digest_crawler.config import Config
-from digest_crawler.items import Listing
+from digest_crawler.items import Adoption, Listing
+from digest_crawler.paper import ARXIV_ID_PATTERN
 from digest_crawler.periods import Period
+from digest_crawler.site.adoption import adoption_path, read_adoption
 from digest_crawler.site.processors import quoted
 from digest_crawler.site.reading import RECEIVED_AT, REDIRECTS, Answer, Follow, ListingReader
 from digest_crawler.site.urls import period_from_url
@@ -35,6 +38,9 @@ from digest_crawler.words import counted
 # Scrapy: the reader decides (one request per listing when it leads to
 # another day).
 _READ_LOCATION = {"dont_redirect": True, "handle_httpstatus_list": list(REDIRECTS)}
+# A paper the Hub has not indexed is a 404: an answer, not a failure.
+_ADOPTION_META = {"handle_httpstatus_list": [404]}
+_ARXIV_ID = re.compile(ARXIV_ID_PATTERN)
 
 
 class DailySpider(scrapy.Spider):
@@ -70,6 +76,14 @@ class DailySpider(scrapy.Spider):
     ``done`` are not fetched: the storage pipeline puts there, when the
     spider opens, the ones that the run ledger says an interrupted run of
     the same listings already did.
+
+    With ``DIGEST_ADOPTION``, the Hub is asked what cites each paper of
+    every listing served (``/api/papers/{id}``, in the API's budget), one
+    call at a time beside the listings, and so the papers in
+    ``adoption_due`` (which the storage pipeline fills when the spider
+    opens: the calls an earlier run did not make or that failed, and on the
+    scheduled run the papers of the ``DIGEST_ADOPTION_TAIL`` days). Each
+    call gives one ``Adoption``.
     """
 
     name = "daily"
@@ -92,6 +106,11 @@ class DailySpider(scrapy.Spider):
         #: parse`` or ``scrapy shell``, which ask for one URL.
         self.planned_run = False
         self._todo: deque[Period] = deque()
+        #: Papers whose adoption to read, besides those of this run's listings.
+        self.adoption_due: list[str] = []
+        self._adoption: deque[str] = deque()
+        self._adoption_asked: set[str] = set()
+        self._adoption_busy = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -142,6 +161,63 @@ class DailySpider(scrapy.Spider):
         self._todo = deque(todo)
         for request in self._next_listing():
             yield request
+        self._ask_adoption(self.adoption_due)
+        for request in self._next_adoption():
+            yield request
+
+    @property
+    def reads_adoption(self) -> bool:
+        """Whether this run asks the Hub what cites its papers."""
+        return self.planned_run and self.config.adoption
+
+    def _ask_adoption(self, arxiv_ids: list[str]) -> None:
+        """Ask for each of ``arxiv_ids`` once in this run (an id no paper
+        could have is not asked for: its paper is rejected)."""
+        if not self.reads_adoption:
+            return
+        for arxiv_id in arxiv_ids:
+            if arxiv_id not in self._adoption_asked and _ARXIV_ID.fullmatch(arxiv_id):
+                self._adoption_asked.add(arxiv_id)
+                self._adoption.append(arxiv_id)
+
+    def _next_adoption(self) -> Iterator[scrapy.Request]:
+        """The next adoption call, when none is under way: one at a time,
+        so that the listings' requests never wait behind a queue of them."""
+        if self._adoption_busy or not self._adoption:
+            return
+        arxiv_id = self._adoption.popleft()
+        self._adoption_busy = True
+        yield scrapy.Request(
+            f"{self.base_url}{adoption_path(arxiv_id)}",
+            callback=self.parse_adoption,
+            errback=self.adoption_failed,
+            cb_kwargs={"arxiv_id": arxiv_id},
+            dont_filter=True,
+            meta=_ADOPTION_META,
+        )
+
+    def parse_adoption(self, response: Response, arxiv_id: str) -> Iterator[Any]:
+        """One paper's Hub answer -> one ``Adoption``."""
+        answer = Answer.from_response(response)
+        read = read_adoption(arxiv_id, answer.url, answer.status, answer.text, answer.received_at)
+        self.notes.count(f"adoption_{read.outcome}")
+        if read.outcome == "rejected":
+            self.logger.warning("Rejected the Hub's answer for %s: %s", arxiv_id, read.reason)
+        yield read
+        self._adoption_busy = False
+        yield from self._next_adoption()
+
+    def adoption_failed(self, failure: Failure) -> Iterator[Any]:
+        """A paper's Hub answer that could not be had (after retries): the
+        paper stays due, for the next run."""
+        request = failure.request  # type: ignore[attr-defined]
+        arxiv_id: str = request.cb_kwargs["arxiv_id"]
+        reason = self._failure_reason(failure)
+        self.notes.count("adoption_failed")
+        self.logger.warning("Could not read the Hub's answer for %s: %s", arxiv_id, reason)
+        yield Adoption(arxiv_id, request.url, "failed", reason=reason)
+        self._adoption_busy = False
+        yield from self._next_adoption()
 
     def _next_listing(self) -> Iterator[Any]:
         """The next listing's first request (a listing whose URL Scrapy
@@ -208,10 +284,22 @@ class DailySpider(scrapy.Spider):
             step = reader.failed(response.url, f"{what} {too_long}")
         yield self._done(reader, step)
         yield from self._next_listing()
+        yield from self._next_adoption()
 
     def failed(self, failure: Failure) -> Iterator[Any]:
         """A page that could not be fetched (after retries): a failed listing."""
         self.notes.count("failed_pages")
+        request = failure.request  # type: ignore[attr-defined]
+        reason = self._failure_reason(failure)
+        reader: ListingReader = request.cb_kwargs["reader"]
+        # An answer that failed it was kept, at the moment it was received.
+        failed = reader.failed(request.url, reason, request.meta.get(RECEIVED_AT))
+        yield self._done(reader, failed)
+        yield from self._next_listing()
+        yield from self._next_adoption()
+
+    def _failure_reason(self, failure: Failure) -> str:
+        """Why a request got no answer to read, in a few words."""
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
         if isinstance(error, HttpError):
@@ -219,14 +307,8 @@ class DailySpider(scrapy.Spider):
             retried = status in self.settings.getlist("RETRY_HTTP_CODES") and not request.meta.get(
                 "dont_retry"
             )
-            reason = f"HTTP {status}{' after retries' if retried else ''}"
-        else:
-            reason = tls_failure(error) or f"{type(error).__name__}: {failure.getErrorMessage()}"
-        reader: ListingReader = request.cb_kwargs["reader"]
-        # An answer that failed it was kept, at the moment it was received.
-        failed = reader.failed(request.url, reason, request.meta.get(RECEIVED_AT))
-        yield self._done(reader, failed)
-        yield from self._next_listing()
+            return f"HTTP {status}{' after retries' if retried else ''}"
+        return tls_failure(error) or f"{type(error).__name__}: {failure.getErrorMessage()}"
 
     def _done(self, reader: ListingReader, listing: Listing) -> Listing:
         served = reader.served
@@ -234,11 +316,17 @@ class DailySpider(scrapy.Spider):
             self.newest = served if self.newest is None else max(self.newest, served)
         if listing.outcome == "failed" and self.notes.get("first_failure") is None:
             self.notes.set("first_failure", f"{reader.period}: {listing.reason}")
+        self._ask_adoption(
+            [str(paper["arxiv_id"]) for paper in listing.papers if paper and paper.get("arxiv_id")]
+        )
         return listing
 
     def closed(self, reason: str) -> None:
         """A run that reads today notices a stalled site: the newest digest
         day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
+        left = len(self._adoption) + self._adoption_busy
+        if self.reads_adoption and left:
+            self.notes.set("adoption_left", left)
         today, stale_after = self.arguments.today, self.config.stale_days
         if not self.planned_run or self.newest is None or self.arguments.kind != "day":
             return
@@ -282,6 +370,16 @@ class DailySpider(scrapy.Spider):
             line += f"; nothing new from the site for {counted(count('stale_days'), 'day')}"
         if stats.get("digest/first_failure"):
             line += f"; first failure {stats['digest/first_failure']}"
+        asked = sum(count(f"adoption_{o}") for o in ("read", "not_indexed", "rejected", "failed"))
+        if asked or count("adoption_left"):
+            line += (
+                f"; the Hub asked what cites {counted(asked, 'paper')}"
+                f" ({count('adoption_not_indexed')} not indexed, {count('adoption_rejected')} rejected,"
+                f" {count('adoption_failed')} failed)"
+            )
+            missing = count("adoption_failed") + count("adoption_rejected") + count("adoption_left")
+            if missing:
+                line += f", {missing} left for the next run"
         if count("raw_errors"):
             line += f"; {count('raw_errors')} answers could not be kept as WARC"
         feeds = feeds_not_stored(stats)

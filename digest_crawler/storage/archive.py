@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from digest_crawler.items import Listing
+from digest_crawler.items import Adoption, Listing
 from digest_crawler.periods import Period
-from digest_crawler.storage import ledger, migrate
+from digest_crawler.storage import adoption, ledger, migrate
 from digest_crawler.storage.engine import make_engine
 from digest_crawler.storage.write import Written, record_read, write_listing
 
@@ -21,14 +21,19 @@ class CrawlArchive:
 
     ``batch_size`` bounds the rows of one upsert; ``horizon`` is the refresh
     schedule's last day: a read that many days or more after a listing day
-    (counted from ``today``, the run's today) settles it.
+    (counted from ``today``, the run's today) settles it. With
+    ``adoption``, the papers of each listing stored are due to be asked
+    what cites them (``storage.adoption``).
     """
 
-    def __init__(self, url: str, batch_size: int, horizon: int, today: dt.date) -> None:
+    def __init__(
+        self, url: str, batch_size: int, horizon: int, today: dt.date, adoption: bool = False
+    ) -> None:
         self.engine: Engine = make_engine(url)
         self.batch_size = batch_size
         self.horizon = horizon
         self.today = today
+        self.adoption = adoption
         self.run: ledger.Run | None = None
 
     @property
@@ -77,12 +82,25 @@ class CrawlArchive:
                 Period(listing.period, listing.day),
                 repaired_at,
             )
+            if self.adoption:
+                adoption.mark_due(connection, [paper.arxiv_id for _, paper in listing.valid], now)
             if listing.outcome == "served" and listing.period == "day":
                 settles = (self.today - listing.day).days >= self.horizon
                 record_read(connection, listing.day, now, settles)
             if self.run is not None:
                 ledger.record_listing(connection, self.run.id, listing, written.papers, now)
         return written
+
+    def adoption_to_read(self, tail: Sequence[int]) -> list[str]:
+        """The papers to ask the Hub for besides the listings': the ones due,
+        then those listed ``tail`` days before today (``adoption.to_read``)."""
+        with self.engine.connect() as connection:
+            return adoption.to_read(connection, self.today, tail)
+
+    def store_adoption(self, read: Adoption, now: dt.datetime) -> adoption.Stored:
+        """One paper's Hub answer (or its failure), in one transaction."""
+        with self.engine.begin() as connection:
+            return adoption.write_adoption(connection, read, now)
 
     def finish_run(
         self, now: dt.datetime, reason: str | None, counts: Mapping[str, int]

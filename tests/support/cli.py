@@ -28,10 +28,16 @@ def span(first: object, last: object) -> tuple[str, ...]:
 
 
 def crawl_command(
-    base_url: str, *arguments: str, feed: str | None = "papers.jsonl", fast: bool = True
+    base_url: str,
+    *arguments: str,
+    feed: str | None = "papers.jsonl",
+    fast: bool = True,
+    adoption: bool = False,
 ) -> list[str]:
     """``scrapy crawl daily`` against ``base_url``; ``fast``: without the
-    politeness delays, which are for the real site, not a local server."""
+    politeness delays, which are for the real site, not a local server;
+    ``adoption``: asking the Hub what cites each paper (tests/system/test_adoption.py
+    and the tests of the README's commands keep it on, as it is by default)."""
     command = [
         sys.executable,
         "-m",
@@ -42,6 +48,7 @@ def crawl_command(
         "-s",
         f"DIGEST_BASE_URL={base_url}",
         *(FAST if fast else ()),
+        *(() if adoption else ("-s", "DIGEST_ADOPTION=False")),
     ]
     if feed:
         command += ["-O", feed]
@@ -75,9 +82,10 @@ def crawl(
     feed: str | None = "papers.jsonl",
     timeout: float = 120,
     environment: dict[str, str] | None = None,
+    adoption: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        crawl_command(base_url, *arguments, feed=feed),
+        crawl_command(base_url, *arguments, feed=feed, adoption=adoption),
         cwd=workdir,
         env={**crawl_env(), **(environment or {})},
         capture_output=True,

@@ -370,3 +370,19 @@ def day_page(day: dt.date, count: int = 6, offset: int = 0, **changes: Any) -> s
 
 if __name__ == "__main__":
     main()
+
+
+def paper_answer(entry: Entry, models: int, datasets: int, spaces: int, **changes: Any) -> bytes:
+    """The Hub's answer for one paper (``/api/papers/{id}``): the real
+    entry's ``paper`` object, with the numbers of models, datasets and
+    Spaces that cite it under the names ``huggingface_hub``'s
+    ``PaperInfo`` reads (see fixtures/README.md: no real answer of this
+    call is saved in a public repository), and ``changes``."""
+    answer = {
+        **entry["paper"],
+        "numTotalModels": models,
+        "numTotalDatasets": datasets,
+        "numTotalSpaces": spaces,
+        **changes,
+    }
+    return json.dumps(answer).encode()

@@ -1,0 +1,152 @@
+"""Adoption (issue 24): the real ``scrapy crawl`` asks the local site's Hub
+answers (``/api/papers/{id}``) what cites each paper it reads, keeps the
+counts with their history, and never lets a call cost its listing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import crawl, db_rows, export, feed_lines
+from tests.support.site import Answer, Answers, LocalSite, json_answer
+from tests.support.sitegen import api_entries, paper_answer
+
+pytestmark = pytest.mark.system  # the real commands, in subprocesses
+
+DAY = "2026-07-31"
+#: The local site answers at once: no pace between its API calls.
+NO_PACE = ("-s", "DIGEST_API_DELAY=0", "-s", "RETRY_TIMES=1")
+
+
+def adoption(site: LocalSite, workdir: Path, *arguments: str) -> tuple[int, str]:
+    result = crawl(site.url, workdir, "-a", f"date={DAY}", *NO_PACE, *arguments, adoption=True)
+    return result.returncode, result.stderr
+
+
+def papers(database: Path) -> dict[str, dict[str, object]]:
+    rows = db_rows(
+        database,
+        "SELECT arxiv_id, linked_models, linked_datasets, linked_spaces, adoption_read_at"
+        " FROM papers",
+    )
+    return {str(row.pop("arxiv_id")): row for row in rows}
+
+
+def test_counts_are_stored_with_their_history_and_no_call_costs_its_listing(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    entries = api_entries()
+    ids = [entry["paper"]["id"] for entry in entries]
+    counted, missing, broken, hostile = ids[:-3], ids[-3], ids[-2], ids[-1]
+    for n, arxiv_id in enumerate(counted):
+        site.routes[f"/api/papers/{arxiv_id}"] = json_answer(paper_answer(entries[n], n, 1, 2 * n))
+    # Not indexed: a 404. Failing: a 500 after retries. Hostile: another paper's answer.
+    site.routes[f"/api/papers/{missing}"] = Answer(status=404, body=b'{"error":"Paper not found"}')
+    site.routes[f"/api/papers/{broken}"] = Answer(status=500, body=b"oops")
+    site.routes[f"/api/papers/{hostile}"] = json_answer(paper_answer(entries[0], 7, 7, 7))
+
+    code, log = adoption(site, tmp_path)
+    database = tmp_path / "papers.sqlite"
+    assert code == 1, log[-3000:]  # a call failed: work left for the next run
+    stored = papers(database)
+    assert len(stored) == 30  # the listing whole, whatever its papers' calls did
+    assert all(
+        stored[arxiv_id]["linked_models"] == n and stored[arxiv_id]["linked_spaces"] == 2 * n
+        for n, arxiv_id in enumerate(counted)
+    )
+    for arxiv_id in (missing, broken, hostile):  # NULL, not 0
+        assert stored[arxiv_id]["linked_models"] is None, arxiv_id
+        assert stored[arxiv_id]["adoption_read_at"] is None, arxiv_id
+    due = db_rows(database, "SELECT arxiv_id, failures, reason FROM adoption_due ORDER BY 1")
+    assert due == sorted(
+        [
+            {"arxiv_id": broken, "failures": 1, "reason": "HTTP 500 after retries"},
+            {
+                "arxiv_id": hostile,
+                "failures": 1,
+                "reason": f"the answer is for paper {ids[0]!r}, not {hostile!r}",
+            },
+        ],
+        key=lambda row: str(row["arxiv_id"]),
+    )
+    (reject,) = db_rows(database, "SELECT * FROM rejected_items")
+    assert reject["page_url"].endswith(f"/api/papers/{hostile}")
+    assert json.loads(reject["payload"])["id"] == ids[0]
+    assert (
+        "the Hub asked what cites 30 papers (1 not indexed, 1 rejected, 1 failed),"
+        " 2 left for the next run" in log
+    )
+    assert "'digest/adoption_read': 27" in log
+    snapshots = db_rows(database, "SELECT arxiv_id, linked_models FROM adoption_snapshots")
+    assert len(snapshots) == 27
+
+    # The next run: the failed and rejected calls are asked again and now
+    # answer; one paper's counts moved, the others' did not.
+    site.routes[f"/api/papers/{broken}"] = json_answer(paper_answer(entries[-2], 0, 0, 0))
+    site.routes[f"/api/papers/{hostile}"] = json_answer(paper_answer(entries[-1], 1, 0, 0))
+    site.routes[f"/api/papers/{ids[0]}"] = json_answer(paper_answer(entries[0], 50, 1, 0))
+    code, log = adoption(site, tmp_path)
+    assert code == 0, log[-3000:]
+    assert db_rows(database, "SELECT * FROM adoption_due") == []
+    stored = papers(database)
+    assert stored[ids[0]]["linked_models"] == 50
+    assert stored[broken]["linked_models"] == 0 and stored[hostile]["linked_models"] == 1
+    history = db_rows(
+        database, "SELECT arxiv_id, linked_models FROM adoption_snapshots ORDER BY id"
+    )
+    # One snapshot more for the paper that moved and one for each paper read
+    # the first time; none for the 26 whose counts stayed.
+    assert len(history) == 27 + 3
+    assert [row["linked_models"] for row in history if row["arxiv_id"] == ids[0]] == [0, 50]
+
+    # Every export carries the counts; --with-history their history.
+    result = export(tmp_path, "--with-history", "-o", "out.jsonl")
+    assert result.returncode == 0, result.stderr
+    records = {record["arxiv_id"]: record for record in feed_lines(tmp_path / "out.jsonl")}
+    first = records[ids[0]]
+    assert (first["linked_models"], first["linked_datasets"], first["linked_spaces"]) == (50, 1, 0)
+    assert [s["linked_models"] for s in first["adoption_snapshots"]] == [0, 50]
+    assert records[missing]["linked_models"] is None
+    assert records[missing]["adoption_snapshots"] == []
+
+
+def test_adoption_off_asks_nothing(site: LocalSite, tmp_path: Path) -> None:
+    code, log = adoption(site, tmp_path, "-s", "DIGEST_ADOPTION=False")
+    assert code == 0, log[-3000:]
+    assert not [path for path in site.requests if path.startswith("/api/papers/")]
+    assert db_rows(tmp_path / "papers.sqlite", "SELECT * FROM adoption_due") == []
+
+
+def test_each_paper_is_asked_once_and_not_indexed_is_no_failure(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    code, log = adoption(site, tmp_path)
+    assert code == 0, log[-3000:]  # the local site indexes nothing: 404s
+    asked = [path for path in site.requests if path.startswith("/api/papers/")]
+    assert len(asked) == len(set(asked)) == 30
+    assert "'digest/adoption_not_indexed': 30" in log
+    assert db_rows(tmp_path / "papers.sqlite", "SELECT * FROM adoption_due") == []
+
+
+def test_the_scheduled_run_asks_for_its_tail_days(site: LocalSite, tmp_path: Path) -> None:
+    """The daily run's slow tail: the papers of the listing day 30 days back
+    are asked again (the site itself serves no day of the schedule)."""
+    code, log = adoption(site, tmp_path, "-s", "DIGEST_ADOPTION=False")
+    assert code == 0, log[-3000:]
+    site.requests.clear()
+    today = dt.date.fromisoformat(DAY) + dt.timedelta(days=30)
+    result = crawl(
+        site.url,
+        tmp_path,
+        *NO_PACE,
+        "-s",
+        f"DIGEST_TODAY={today}",
+        "-s",
+        "DIGEST_STALE_DAYS=100",
+        adoption=True,
+    )
+    asked = [path for path in site.requests if path.startswith("/api/papers/")]
+    assert len(asked) == 30, result.stderr[-3000:]
