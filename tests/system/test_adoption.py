@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import crawl, db_rows, export, feed_lines
-from tests.support.site import Answer, Answers, LocalSite, json_answer
+from tests.support.site import Answer, LocalSite, json_answer
 from tests.support.sitegen import api_entries, paper_answer
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
