@@ -125,7 +125,7 @@ class ReaderOptions(PaperFilter):
                 ) from None
         return value
 
-    @field_validator("min_upvotes", mode="before")
+    @field_validator("min_upvotes", "min_models", "min_datasets", "min_spaces", mode="before")
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
         if isinstance(value, str):

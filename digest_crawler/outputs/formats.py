@@ -165,6 +165,10 @@ def about(chosen: PaperFilter, base_url: str, with_history: bool, raw_cells: boo
         parts.append(f"{dated} until {chosen.until}")
     if chosen.min_upvotes is not None:
         parts.append(f"at least {counted(chosen.min_upvotes, 'upvote')}")
+    for name, one in (("models", "model"), ("datasets", "dataset"), ("spaces", "Space")):
+        least = getattr(chosen, f"min_{name}")
+        if least is not None:
+            parts.append(f"cited by at least {counted(least, one)}")
     if chosen.organization:
         parts.append(f"organization {chosen.organization}")
     if chosen.changed_since:

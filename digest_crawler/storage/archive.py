@@ -34,6 +34,9 @@ class CrawlArchive:
         self.horizon = horizon
         self.today = today
         self.adoption = adoption
+        #: The papers whose Hub answer this run stored (a listing read after
+        #: it does not make them due again).
+        self.adoption_read: set[str] = set()
         self.run: ledger.Run | None = None
 
     @property
@@ -83,7 +86,8 @@ class CrawlArchive:
                 repaired_at,
             )
             if self.adoption:
-                adoption.mark_due(connection, [paper.arxiv_id for _, paper in listing.valid], now)
+                ids = [paper.arxiv_id for _, paper in listing.valid]
+                adoption.mark_due(connection, [i for i in ids if i not in self.adoption_read], now)
             if listing.outcome == "served" and listing.period == "day":
                 settles = (self.today - listing.day).days >= self.horizon
                 record_read(connection, listing.day, now, settles)
@@ -100,7 +104,9 @@ class CrawlArchive:
     def store_adoption(self, read: Adoption, now: dt.datetime) -> adoption.Stored:
         """One paper's Hub answer (or its failure), in one transaction."""
         with self.engine.begin() as connection:
-            return adoption.write_adoption(connection, read, now)
+            stored = adoption.write_adoption(connection, read, now)
+        self.adoption_read.add(read.arxiv_id)
+        return stored
 
     def finish_run(
         self, now: dt.datetime, reason: str | None, counts: Mapping[str, int]

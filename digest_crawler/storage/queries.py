@@ -92,6 +92,10 @@ def reading(url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
+#: The adoption filters (``--min-models`` ...), by the count each reads (``linked_*``).
+ADOPTION_FILTERS = ("models", "datasets", "spaces")
+
+
 class PaperFilter(BaseModel):
     """Which papers to read, and by which date to filter and order them.
 
@@ -108,6 +112,18 @@ class PaperFilter(BaseModel):
     )
     min_upvotes: int | None = Field(
         None, ge=0, le=COUNT_MAX, description="only papers with at least this many upvotes"
+    )
+    min_models: int | None = Field(
+        None,
+        ge=0,
+        le=COUNT_MAX,
+        description="only papers at least this many models on the Hub cite (as last asked)",
+    )
+    min_datasets: int | None = Field(
+        None, ge=0, le=COUNT_MAX, description="only papers at least this many datasets cite"
+    )
+    min_spaces: int | None = Field(
+        None, ge=0, le=COUNT_MAX, description="only papers at least this many Spaces cite"
     )
     organization: str | None = Field(
         None, min_length=1, description="only papers of this organization (name or handle)"
@@ -233,6 +249,12 @@ def _conditions(chosen: PaperFilter) -> list[sa.ColumnElement[bool]]:
         conditions.append(date_column <= chosen.until)
     if chosen.min_upvotes is not None:
         conditions.append(papers.c.upvotes >= chosen.min_upvotes)
+    # A paper never asked (NULL) has no known artifact: --min-models 0 keeps
+    # only the papers whose counts are known.
+    for name in ADOPTION_FILTERS:
+        least = getattr(chosen, f"min_{name}")
+        if least is not None:
+            conditions.append(papers.c[f"linked_{name}"] >= least)
     if chosen.organization:
         # The keys the writer stored: the name and the handle in Python's
         # lower case (indexed; the same rule on every backend).

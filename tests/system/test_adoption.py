@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import crawl, db_rows, export, feed_lines
+from tests.support.cli import crawl, db_rows, export, feed_lines, scrapy
 from tests.support.site import Answer, LocalSite, json_answer
 from tests.support.sitegen import api_entries, paper_answer
 
@@ -111,6 +111,18 @@ def test_counts_are_stored_with_their_history_and_no_call_costs_its_listing(
     assert [s["linked_models"] for s in first["adoption_snapshots"]] == [0, 50]
     assert records[missing]["linked_models"] is None
     assert records[missing]["adoption_snapshots"] == []
+
+    # Papers with artifacts: the same filter in export and search.
+    cited = {ids[0], ids[25], ids[26]}  # 50, 25 and 26 models
+    result = export(tmp_path, "--min-models", "25", "-o", "cited.jsonl")
+    assert result.returncode == 0, result.stderr
+    assert {r["arxiv_id"] for r in feed_lines(tmp_path / "cited.jsonl")} == cited
+    result = scrapy(tmp_path, "search", "model", "--min-models", "25", "--json", "--limit", "50")
+    assert result.returncode == 0, result.stderr
+    found = {json.loads(line)["arxiv_id"] for line in result.stdout.splitlines()}
+    assert found and found <= cited
+    result = export(tmp_path, "--min-spaces", "-1", "-o", "x.jsonl")
+    assert result.returncode == 2 and "--min-spaces" in result.stderr
 
 
 def test_adoption_off_asks_nothing(site: LocalSite, tmp_path: Path) -> None:
