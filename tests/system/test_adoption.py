@@ -162,3 +162,32 @@ def test_the_scheduled_run_asks_for_its_tail_days(site: LocalSite, tmp_path: Pat
     )
     asked = [path for path in site.requests if path.startswith("/api/papers/")]
     assert len(asked) == 30, result.stderr[-3000:]
+
+
+def test_listing_and_adoption_calls_share_the_api_s_published_pace(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """One bucket, as the site counts it: the listing's API call and the 30
+    papers' calls together never go faster than the policy the answers
+    publish (here 10 calls per 2 s: 0.204 s a call with the margin)."""
+    policy = '"fixed window";"api";q=10;w=2'
+    site.answer(f"/api/daily_papers?date={DAY}&limit=100&p=0").headers["RateLimit-Policy"] = policy
+    for entry in api_entries():
+        answer = json_answer(paper_answer(entry, 1, 0, 0))
+        answer.headers["RateLimit-Policy"] = policy
+        site.routes[f"/api/papers/{entry['paper']['id']}"] = answer
+    result = crawl(
+        site.url, tmp_path, "-a", "source=api", "-a", f"date={DAY}", feed=None, adoption=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    calls = [moment for path, moment in site.times if path.startswith("/api/")]
+    assert len(calls) == 31
+    # The site's rule, from its side: no 2 s window holds more than 10 calls;
+    # and once the policy is known (after the first answer), a pace apart on
+    # average (one arrival may come a few ms late on a loaded machine, the
+    # next as much early: the client times its requests, not their arrival).
+    assert all(sum(t <= s < t + 2 for s in calls) <= 10 for t in calls)
+    gaps = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
+    assert min(gaps) >= 0.204 * 0.8, gaps
+    assert (calls[-1] - calls[1]) / 29 >= 0.204 * 0.98, gaps
+    assert calls[-1] - calls[0] < 30 * 0.62  # the published pace, not DIGEST_API_DELAY's

@@ -364,13 +364,14 @@ def test_published_ratelimit_policy_sets_the_pace(site: LocalSite, tmp_path: Pat
     # The site's rule, seen from the site: no 3 s window holds more than 10
     # requests, robots.txt included; and once robots.txt (the first request,
     # which opens the connection and so may arrive late) has been read, the
-    # listing requests arrive a pace apart (5% for the server's clock).
+    # listing requests arrive a pace apart on average (one may arrive a few
+    # ms late on a loaded machine and the next gap be as much shorter).
     times = [t for _, t in site.times]
     assert [path for path, _ in site.times] == ["/robots.txt"] + [f"/papers/date/{d}" for d in days]
     assert all(sum(t <= s < t + 3 for s in times) <= 10 for t in times)
     gaps = [later - earlier for earlier, later in itertools.pairwise(times[1:])]
-    assert len(gaps) == 4 and min(gaps) >= 0.306 * 0.95 and max(gaps) < 1.5, gaps
-    assert times[-1] - times[0] >= 5 * 0.306 * 0.95
+    assert len(gaps) == 4 and min(gaps) >= 0.306 * 0.8 and max(gaps) < 1.5, gaps
+    assert (times[-1] - times[1]) / 4 >= 0.306 * 0.98, gaps
 
 
 @pytest.mark.parametrize(("newest", "stale"), [(6, True), (2, False), (3, False)])
