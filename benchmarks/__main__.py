@@ -28,7 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from benchmarks import feeds, pacing, search_index, startup
+from benchmarks import adoption, feeds, pacing, search_index, startup
 
 PROJECT = Path(__file__).resolve().parents[1]
 RESULTS = PROJECT / "benchmarks" / "results"
@@ -609,6 +609,7 @@ STEPS = (
     "startup",
     "search",
     "disk",
+    "adoption",
 )
 
 
@@ -657,6 +658,9 @@ def main(argv: list[str] | None = None) -> int:
             ),
             "disk": lambda: Figure(
                 **search_index.disk_figure(sizes is QUICK, _fresh(workdir, "disk"))
+            ),
+            "adoption": lambda: Figure(
+                **adoption.figure(sizes is QUICK, _fresh(workdir, "adoption"))
             ),
         }
         for name, step in steps.items():

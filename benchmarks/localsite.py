@@ -8,7 +8,9 @@ With ``--quota Q --window W`` it enforces a fixed-window rate limit on pages
 the way the site does: every answer carries ``RateLimit: "pages";r=..;t=..``
 and ``RateLimit-Policy: "fixed window";"pages";q=Q;w=W``; over the quota the
 answer is 429 with ``Retry-After``. ``--api-quota`` does the same for API
-calls, in a bucket of their own (``"api"``). ``/__stats`` reports what it served.
+calls, in a bucket of their own (``"api"``): the listings' and the papers'
+(``/api/papers/{id}``: the numbers of models, datasets and Spaces that cite
+a paper of a served day; 404 for any other). ``/__stats`` reports what it served.
 
     python -m benchmarks.localsite --days 500 [--quota 20 --api-quota 100 --window 10]
 """
@@ -90,6 +92,7 @@ def make_server(
         "robots": 0,
         "too_many_requests": 0,
         "not_found": 0,
+        "adoption_calls": 0,
     }
 
     class Handler(BaseHTTPRequestHandler):
@@ -127,6 +130,11 @@ def make_server(
             self._send(200, listing(day), "text/html; charset=utf-8", headers)
 
         def _api(self, headers: dict[str, str]) -> None:
+            # Every call counts in the API's bucket, from the first to the last.
+            stats.setdefault("first_api_call_at", time.monotonic())
+            stats["last_api_call_at"] = time.monotonic()
+            if self.path.startswith("/api/papers/"):
+                return self._paper(self.path.removeprefix("/api/papers/"), headers)
             query = parse_qs(urlsplit(self.path).query)
             try:
                 day = dt.date.fromisoformat(query["date"][0])
@@ -140,6 +148,21 @@ def make_server(
             # No digest outside the served days: an empty list, as the API answers.
             body = api_answer(day, limit, page) if first <= day <= last else b"[]"
             self._send(200, body, "application/json", headers)
+
+        def _paper(self, arxiv_id: str, headers: dict[str, str]) -> None:
+            stats["adoption_calls"] += 1
+            day = _paper_day(arxiv_id)
+            if day is None or not first <= day <= last:
+                return self._send(404, b'{"error":"Paper not found"}', "application/json", headers)
+            (entry,) = [e for e in entries(day) if e["paper"]["id"] == arxiv_id]
+            number = int(arxiv_id[-3:])
+            answer = {
+                **entry["paper"],
+                "numTotalModels": number % 7,
+                "numTotalDatasets": number % 3,
+                "numTotalSpaces": number % 5,
+            }
+            self._send(200, json.dumps(answer).encode(), "application/json", headers)
 
         def _send(
             self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None
@@ -166,6 +189,15 @@ def _day(path: str) -> dt.date | None:
         return None
     try:
         return dt.date.fromisoformat(path[len(prefix) :])
+    except ValueError:
+        return None
+
+
+def _paper_day(arxiv_id: str) -> dt.date | None:
+    """The served day of a paper id ``entries`` made (``YYMM.DDnnn``)."""
+    try:
+        year_month, rest = arxiv_id.split(".")
+        return dt.date(2000 + int(year_month[:2]), int(year_month[2:]), int(rest[:2]))
     except ValueError:
         return None
 

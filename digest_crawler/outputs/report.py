@@ -91,6 +91,7 @@ def build_report(trends: Trends, subject: str, generated: str) -> str:
                     _summary(trends),
                     _over_time(trends),
                     _top_papers(trends),
+                    _adopted(trends),
                     _organizations(trends),
                     _keywords(trends),
                 )
@@ -410,6 +411,75 @@ def _numbers(numbers: list[int]) -> str:
 
 
 # -- organizations and keywords -----------------------------------------------------
+
+
+def _adopted(trends: Trends) -> str:
+    """The most adopted papers: what cites them now, and how that grew since
+    they were first asked (the paler part of each bar)."""
+    if not trends.adopted:
+        return _note(
+            "adoption",
+            "The most adopted papers",
+            "No paper of this span has been asked what cites it on the Hub yet"
+            " (a crawl asks with DIGEST_ADOPTION on, the default).",
+        )
+    figure, axes = _figure(len(trends.adopted))
+    shown = list(reversed(trends.adopted))
+    # At positions of their own: two titles that look alike are two bars.
+    positions = range(len(shown))
+    firsts = [min(p.first_total, p.total) for p in shown]
+    axes.barh(positions, firsts, color=PALE_BLUE, label="when first asked")
+    axes.barh(
+        positions,
+        [p.total - first for p, first in zip(shown, firsts, strict=True)],
+        left=firsts,
+        color=BLUE,
+        label="since",
+    )
+    axes.set_yticks(positions, [label(p.title) for p in shown])
+    axes.legend(loc="lower right", frameon=False)
+    axes.set_xlabel("models, datasets and Spaces that cite it")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:,.0f}"))
+
+    def grew(p: Any) -> str:
+        if p.first_read is None:
+            return ""
+        return f"{p.first_total:,} on {p.first_read:%Y-%m-%d}"
+
+    rows = [
+        (
+            str(number),
+            f'<a href="{html.escape(p.url)}" rel="noreferrer">{html.escape(p.title)}</a>',
+            html.escape(p.arxiv_id),
+            _count(p.linked_models),
+            _count(p.linked_datasets),
+            _count(p.linked_spaces),
+            html.escape(grew(p)),
+        )
+        for number, p in enumerate(trends.adopted, 1)
+    ]
+    columns = (
+        ("#", "n"),
+        ("paper", "t"),
+        ("arXiv", "id"),
+        ("models", "n"),
+        ("datasets", "n"),
+        ("Spaces", "n"),
+        ("first asked", "d"),
+    )
+    return _section(
+        "adoption",
+        "The most adopted papers",
+        "By the models, datasets and Spaces on the Hub that cite each, as last asked;"
+        " the paler part of a bar is what cited it when first asked.",
+        _svg(figure),
+        _table("adoption", "The most adopted papers", columns, rows, escaped=True),
+    )
+
+
+def _count(value: int | None) -> str:
+    return "" if value is None else f"{value:,}"
 
 
 def _organizations(trends: Trends) -> str:

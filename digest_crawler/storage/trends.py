@@ -59,6 +59,32 @@ class TopPaper:
 
 
 @dataclass(frozen=True)
+class AdoptedPaper:
+    """One of the span's most adopted papers: the models, datasets and
+    Spaces that cite it as last asked, and as first asked (its oldest
+    adoption snapshot) with when."""
+
+    arxiv_id: str
+    title: str
+    url: str
+    linked_models: int | None
+    linked_datasets: int | None
+    linked_spaces: int | None
+    first_read: dt.datetime | None = None
+    first: tuple[int | None, int | None, int | None] = (None, None, None)
+
+    @property
+    def total(self) -> int:
+        return sum(
+            count or 0 for count in (self.linked_models, self.linked_datasets, self.linked_spaces)
+        )
+
+    @property
+    def first_total(self) -> int:
+        return sum(count or 0 for count in self.first)
+
+
+@dataclass(frozen=True)
 class Organization:
     name: str
     papers: int
@@ -117,6 +143,9 @@ class Trends:
     #: The papers with keywords in each half (None as ``halves``); fewer
     #: than ``KEYWORD_PAPERS`` in a half: ``keywords`` is empty.
     keyword_papers: tuple[int, int] | None = None
+    #: The most adopted papers (cited by the most models, datasets and
+    #: Spaces together); empty when no paper of the span was asked.
+    adopted: list[AdoptedPaper] = dataclasses.field(default_factory=list)
 
     @property
     def papers(self) -> int:
@@ -161,6 +190,7 @@ def trends(connection: Connection, chosen: PaperFilter) -> Trends:
         keywords=keywords,
         halves=halves,
         keyword_papers=keyword_papers,
+        adopted=_adopted(connection, mine),
     )
 
 
@@ -240,6 +270,37 @@ def _top_papers(
         for row in top + curves
     }
     return [found[row.arxiv_id] for row in top], [found[row.arxiv_id] for row in curves]
+
+
+def _adopted(connection: Connection, mine: sa.ColumnElement[bool]) -> list[AdoptedPaper]:
+    """The papers cited by the most models, datasets and Spaces together
+    (the ones never asked left out), with their first adoption snapshot."""
+    counts = [papers.c[name] for name in ("linked_models", "linked_datasets", "linked_spaces")]
+    total = sum((sa.func.coalesce(count, 0) for count in counts), sa.literal(0))
+    rows = list(
+        connection.execute(
+            sa.select(papers.c.arxiv_id, papers.c.title, papers.c.url, *counts)
+            .where(mine, sa.or_(*(count.is_not(None) for count in counts)))
+            .order_by(total.desc(), papers.c.arxiv_id)
+            .limit(TOP_PAPERS)
+        )
+    )
+    history = histories(connection, [row.arxiv_id for row in rows])
+    adopted = []
+    for row in rows:
+        first = history[row.arxiv_id].adoption[:1]
+        adopted.append(
+            AdoptedPaper(
+                **row._asdict(),
+                first_read=first[0].observed_at if first else None,
+                first=(
+                    (first[0].linked_models, first[0].linked_datasets, first[0].linked_spaces)
+                    if first
+                    else (None, None, None)
+                ),
+            )
+        )
+    return adopted
 
 
 def _organizations(connection: Connection, mine: sa.ColumnElement[bool]) -> list[Organization]:

@@ -5,6 +5,7 @@ counts with their history, and never lets a call cost its listing."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -124,6 +125,16 @@ def test_counts_are_stored_with_their_history_and_no_call_costs_its_listing(
     result = export(tmp_path, "--min-spaces", "-1", "-o", "x.jsonl")
     assert result.returncode == 2 and "--min-spaces" in result.stderr
 
+    # The report's most adopted papers: the one cited most first (26 models,
+    # a dataset, 52 Spaces), with what cited it when first asked.
+    result = scrapy(tmp_path, "report", "-o", "report.html")
+    assert result.returncode == 0, result.stderr
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('id="adoption-heading"') :].split("</section>")[0]
+    first_row = section.split("<tbody>")[1].split("</tr>")[0]
+    assert ids[26] in first_row and ">52<" in first_row and ">79 on " in first_row
+    assert section.count("<tr>") == 1 + 10 and "<svg" in section
+
 
 def test_adoption_off_asks_nothing(site: LocalSite, tmp_path: Path) -> None:
     code, log = adoption(site, tmp_path, "-s", "DIGEST_ADOPTION=False")
@@ -187,7 +198,7 @@ def test_listing_and_adoption_calls_share_the_api_s_published_pace(
     # average (one arrival may come a few ms late on a loaded machine, the
     # next as much early: the client times its requests, not their arrival).
     assert all(sum(t <= s < t + 2 for s in calls) <= 10 for t in calls)
-    gaps = [later - earlier for earlier, later in zip(calls, calls[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(calls)]
     assert min(gaps) >= 0.204 * 0.8, gaps
     assert (calls[-1] - calls[1]) / 29 >= 0.204 * 0.98, gaps
     assert calls[-1] - calls[0] < 30 * 0.62  # the published pace, not DIGEST_API_DELAY's
