@@ -102,7 +102,7 @@ class Command(ReaderCommand[ReparseOptions]):
         from digest_crawler.pipelines import validate
         from digest_crawler.raw import read_kept
         from digest_crawler.site.reading import READING_RULES, Tally
-        from digest_crawler.site.replay import Replayed, replay
+        from digest_crawler.site.replay import AdoptionRead, Replayed, replay
 
         archive.upgrade()
         arguments = options.model_dump(mode="json", exclude_none=True)
@@ -118,6 +118,14 @@ class Command(ReaderCommand[ReparseOptions]):
         notes = Tally()
         count: Callable[..., None] = lambda name, value=1: notes.count(name, value)  # noqa: E731
         for read in replay(read_kept(folder, damaged), notes, replayed):
+            if isinstance(read, AdoptionRead):
+                answer = read.adoption
+                assert answer.read_at is not None
+                if options.chooses(Period("day", answer.read_at.date())):
+                    stored = archive.store_adoption(answer, answer.read_at, repaired_at=now)
+                    totals["adoption"] += 1
+                    totals["adoption_changed"] += stored == "changed"
+                continue
             listing = read.listing
             if not options.chooses(Period(listing.period, listing.day)):
                 continue
@@ -161,6 +169,8 @@ class Command(ReaderCommand[ReparseOptions]):
             f" listings from {files} files in {str(folder)!r} with reading rules"
             f" {READING_RULES}: {totals['papers']} papers stored ({totals['new']} new,"
             f" {totals['changed']} changed), {totals['snapshots']} upvote snapshots added,"
-            f" {totals['no_digest']} without a digest, {totals['failed']} failed"
+            f" {totals['no_digest']} without a digest, {totals['failed']} failed;"
+            f" {totals['adoption']} Hub answers of what cites a paper read again"
+            f" ({totals['adoption_changed']} changed its counts)"
             + (f"; {len(damaged)} damaged records not read" if damaged else "")
         )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
@@ -47,6 +48,20 @@ def adoption_path(arxiv_id: str) -> str:
     '/api/papers/2607.28618'
     """
     return f"/api/papers/{arxiv_id}"
+
+
+def adoption_of(url: str) -> str | None:
+    """The paper an adoption call's URL asks for, if it is one.
+
+    >>> adoption_of("https://huggingface.co/api/papers/2607.28618"), adoption_of("https://x/papers/1")
+    ('2607.28618', None)
+    """
+    path = urlsplit(url).path
+    marker = "/api/papers/"
+    if marker not in path:
+        return None
+    arxiv_id = path[path.rindex(marker) + len(marker) :]
+    return arxiv_id or None
 
 
 def read_adoption(

@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 from scrapy.http import Headers, Request, Response
 from scrapy.responsetypes import responsetypes
 
-from digest_crawler.items import Listing
+from digest_crawler.items import Adoption, Listing
 from digest_crawler.periods import Period
 from digest_crawler.raw import Kept
+from digest_crawler.site.adoption import adoption_of, read_adoption
 from digest_crawler.site.reading import (
     RECEIVED_AT,
     REDIRECTS,
@@ -44,6 +45,13 @@ class Read:
 
     listing: Listing
     today: dt.date
+
+
+@dataclass(frozen=True)
+class AdoptionRead:
+    """One paper's Hub answer read again (``site.adoption``)."""
+
+    adoption: Adoption
 
 
 @dataclass
@@ -69,13 +77,24 @@ def listing_of(kept: Kept) -> Period | None:
 
 def replay(
     answers: Iterable[Kept], notes: Notes | None = None, replayed: Replayed | None = None
-) -> Iterator[Read]:
-    """Each listing read again from ``answers`` (in the order received)."""
+) -> Iterator[Read | AdoptionRead]:
+    """Each listing read again from ``answers`` (in the order received), and
+    each paper's Hub answer (an adoption call, which the crawl made beside
+    its listings: it neither begins nor goes on with a listing's read). A
+    call that got no answer to read (a 5xx after retries) is left out: it
+    changed nothing but the papers due, which later reads settle."""
     notes = notes if notes is not None else Tally()
     replayed = replayed if replayed is not None else Replayed()
     # Per file (one run's answers): the read under way and the URL it asked for.
     reading: dict[Path, tuple[ListingReader, str]] = {}
     for kept in answers:
+        arxiv_id = adoption_of(kept.url)
+        if arxiv_id is not None:
+            if kept.status in (200, 404):
+                text = Answer.from_response(_response(kept)).text
+                adoption = read_adoption(arxiv_id, kept.url, kept.status, text, kept.received_at)
+                yield AdoptionRead(adoption)
+            continue
         under_way = reading.pop(kept.file, None)
         if under_way is not None and kept.url == under_way[1]:
             reader = under_way[0]

@@ -88,8 +88,9 @@ def write_adoption(
 
     Counts: a read newer than the stored one sets each count it gives (a
     count it lacks keeps the stored one), an older one (``scrapy reparse``)
-    only fills what is missing; a change moves ``changed_at`` (to
-    ``repaired_at`` when given: a repair is polled as a change of then). A snapshot is
+    only fills what is missing; a change moves ``changed_at`` to the read's
+    moment, or for an older read's to ``repaired_at`` (a repair is polled as
+    a change of then). A snapshot is
     added at ``now`` when its counts differ from the snapshot before it.
     The paper is no longer due once read, or found not indexed (a 404:
     its counts stay as they are, NULL for a paper never read); a failed or
@@ -133,7 +134,7 @@ def write_adoption(
     if newer:
         update["adoption_read_at"] = now
     if changed:
-        update["changed_at"] = repaired_at or now
+        update["changed_at"] = now if newer else (repaired_at or now)
     connection.execute(sa.update(papers).where(papers.c.arxiv_id == arxiv_id).values(**update))
     _record_snapshot(connection, arxiv_id, read.counts, now)
     return "changed" if changed else "unchanged"

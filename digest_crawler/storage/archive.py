@@ -101,10 +101,13 @@ class CrawlArchive:
         with self.engine.connect() as connection:
             return adoption.to_read(connection, self.today, tail)
 
-    def store_adoption(self, read: Adoption, now: dt.datetime) -> adoption.Stored:
-        """One paper's Hub answer (or its failure), in one transaction."""
+    def store_adoption(
+        self, read: Adoption, now: dt.datetime, repaired_at: dt.datetime | None = None
+    ) -> adoption.Stored:
+        """One paper's Hub answer (or its failure), in one transaction, as
+        read at ``now`` (``adoption.write_adoption``)."""
         with self.engine.begin() as connection:
-            stored = adoption.write_adoption(connection, read, now)
+            stored = adoption.write_adoption(connection, read, now, repaired_at)
         self.adoption_read.add(read.arxiv_id)
         return stored
 

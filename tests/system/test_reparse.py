@@ -18,10 +18,13 @@ from tests.conftest import FIXTURES
 from tests.support import docs
 from tests.support.cli import crawl, crawl_env, db_rows, export, scrapy
 from tests.support.site import Answer, json_answer, serve
+from tests.support.sitegen import api_entries, paper_answer
 
 pytestmark = pytest.mark.system
 
 API_0731 = "/api/daily_papers?date=2026-07-31&limit=100&p=0"
+#: The local site answers at once: its API calls need no pace.
+NO_PACE = ("-s", "DIGEST_API_DELAY=0")
 
 
 def more_upvotes(text: str, pattern: str, add: int) -> str:
@@ -32,17 +35,26 @@ def more_upvotes(text: str, pattern: str, add: int) -> str:
 def crawl_history(workdir: Path) -> None:
     """Several reads through both doors: a day without a digest, a day
     read from its cards (no hydration JSON), upvotes that move between
-    reads, and a day read again at its horizon (settled)."""
+    reads, and a day read again at its horizon (settled); and what cites
+    each paper, asked beside the listings: counts that move between reads,
+    papers the Hub has not indexed (the seed days': 404)."""
     page = (FIXTURES / "listing-2026-03-09.html").read_text(encoding="utf-8")
     api = (FIXTURES / "sources" / "api-daily-papers-2026-07-31.json").read_text(encoding="utf-8")
+    entries = api_entries()
     with serve() as site:
+        for n, entry in enumerate(entries):
+            answer = json_answer(paper_answer(entry, n, n % 3, 0))
+            site.routes[f"/api/papers/{entry['paper']['id']}"] = answer
         runs: list[tuple[str, ...]] = [
             ("-a", "start=2026-03-08", "-a", "end=2026-03-11", "-s", "DIGEST_TODAY=2026-03-11"),
             ("-a", "date=2026-07-31", "-a", "source=api", "-s", "DIGEST_TODAY=2026-07-31"),
         ]
         for arguments in runs:
-            result = crawl(site.url, workdir, *arguments, feed=None)
+            result = crawl(site.url, workdir, *arguments, *NO_PACE, feed=None, adoption=True)
             assert result.returncode == 0, result.stderr[-2000:]
+        for entry in entries[:10]:
+            answer = json_answer(paper_answer(entry, 100, 1, 1))
+            site.routes[f"/api/papers/{entry['paper']['id']}"] = answer
         site.routes["/papers/date/2026-03-09"] = Answer(
             body=more_upvotes(page, r"(&quot;upvotes&quot;:)(\d+)", 3).encode()
         )
@@ -52,7 +64,7 @@ def crawl_history(workdir: Path) -> None:
             ("-a", "date=2026-07-31", "-a", "source=api", "-s", "DIGEST_TODAY=2026-08-01"),
         ]
         for arguments in runs:
-            result = crawl(site.url, workdir, *arguments, feed=None)
+            result = crawl(site.url, workdir, *arguments, *NO_PACE, feed=None, adoption=True)
             assert result.returncode == 0, result.stderr[-2000:]
 
 
@@ -77,6 +89,9 @@ def test_an_archive_rebuilt_from_the_raw_answers_alone_equals_the_crawled_one(
     assert (tmp_path / "rebuilt.jsonl").read_text() == text
     # What was compared holds the history: changed upvotes, a settled day, the cards' read.
     assert text.count('"upvote_snapshots": [{') > 50 and '"settled": true' in text
+    assert text.count('"adoption_snapshots": [{"observed_at"') == 30
+    # Ten papers' counts moved: on the paper and in its latest snapshot.
+    assert text.count('"linked_models": 100') == 2 * 10
     cards = db_rows(
         tmp_path / "papers.sqlite", "SELECT * FROM listings WHERE listing_date = '2026-03-11'"
     )
@@ -97,9 +112,18 @@ def test_an_archive_rebuilt_from_the_raw_answers_alone_equals_the_crawled_one(
         )
         assert shown.returncode == 0, (line, shown.stderr)
         if "warcio index" in line:
-            kinds = [json.loads(record)["warc-type"] for record in shown.stdout.splitlines()]
+            records = [json.loads(record) for record in shown.stdout.splitlines()]
+            kinds = [
+                r["warc-type"]
+                for r in records
+                if "/api/papers/" not in r.get("warc-target-uri", "")
+            ]
             # Each run's robots.txt after the first is the same body: a revisit.
             assert (kinds.count("response"), kinds.count("revisit")) == (8, 3)
+            # The Hub's answers for the papers: the 20 whose counts did not
+            # move, read again, are revisits.
+            asked = [r for r in records if "/api/papers/2607." in r.get("warc-target-uri", "")]
+            assert len([r for r in asked if r["warc-type"] == "revisit"]) == 20
     # Read again onto itself: nothing changes, and it says so.
     again = scrapy(tmp_path, "reparse")
     assert again.returncode == 0, again.stderr
