@@ -4,10 +4,12 @@ the crawl read it, one run's file at a time however their answers interleave."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterable
 from pathlib import Path
 
 from digest_crawler.raw import Kept
-from digest_crawler.site.replay import Replayed, replay
+from digest_crawler.site.replay import AdoptionRead, Read, Replayed, replay
 from tests.conftest import FIXTURES
 
 BASE = "https://huggingface.co"
@@ -30,12 +32,18 @@ def kept(path: str, body: bytes, file: str, second: int, status: int = 200, **ex
     )
 
 
+def listings(reads: object) -> list[Read]:
+    """The listing reads of a replay (``reads``), in order."""
+    assert isinstance(reads, Iterable)
+    return [read for read in reads if isinstance(read, Read)]
+
+
 PAGE = (FIXTURES / "listing-2026-07-31.html").read_bytes()
 API = (FIXTURES / "sources" / "api-daily-papers-2026-07-31.json").read_bytes()
 
 
 def test_each_read_comes_back_at_its_moment_with_its_run_s_today() -> None:
-    reads = list(
+    reads = listings(
         replay(
             [
                 kept("/robots.txt", b"User-agent: *", "a", 0),
@@ -56,7 +64,7 @@ def test_two_runs_at_once_a_redirect_followed_and_a_failed_answer() -> None:
     """Run a follows a redirect to the listing's page; run b's answers come
     in between; run c's answer failed (a 500 after retries)."""
     replayed = Replayed()
-    reads = list(
+    reads = listings(
         replay(
             [
                 kept(
@@ -99,3 +107,31 @@ def test_two_runs_at_once_a_redirect_followed_and_a_failed_answer() -> None:
     assert reads[2].listing.reason == "HTTP 500"
     assert reads[2].listing.read_at == T0 + dt.timedelta(seconds=3)
     assert (replayed.stray, replayed.unfinished) == (1, 1)
+
+
+def test_a_paper_s_hub_answer_between_a_listing_s_pages_costs_it_nothing() -> None:
+    """The crawl asks what cites a paper beside its listings: a Hub answer
+    kept between a redirect and its target is read on its own, and the
+    listing's read goes on."""
+    paper = json.loads(API)[0]["paper"]
+    answer = json.dumps({**paper, "numTotalModels": 4, "numTotalDatasets": 0}).encode()
+    found = list(
+        replay(
+            [
+                kept("/papers/date/2026-07-31", b"", "a", 0, status=301,
+                     Location="/papers/date/2026-07-31/"),
+                kept(f"/api/papers/{paper['id']}", answer, "a", 1),
+                kept("/api/papers/2607.00001", b'{"error":"Paper not found"}', "a", 2, status=404),
+                kept("/api/papers/2607.00002", b"oops", "a", 3, status=500),
+                kept("/papers/date/2026-07-31/", PAGE, "a", 4),
+            ]
+        )
+    )  # fmt: skip
+    adoption = [read.adoption for read in found if isinstance(read, AdoptionRead)]
+    assert [(a.arxiv_id, a.outcome, a.counts.get("linked_models")) for a in adoption] == [
+        (paper["id"], "read", 4),
+        ("2607.00001", "not_indexed", None),
+    ]
+    assert adoption[0].read_at == T0 + dt.timedelta(seconds=1)
+    (read,) = listings(found)
+    assert (read.listing.outcome, len(read.listing.papers)) == ("served", 30)
