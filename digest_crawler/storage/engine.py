@@ -5,6 +5,7 @@ database before it starts."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -50,12 +51,42 @@ def is_sqlite(url: str) -> bool:
     return sa.engine.make_url(url).get_backend_name() == "sqlite"
 
 
+def json_text(value: Any) -> str:
+    """A list as SQLite keeps it: JSON with its letters as they are, so that
+    the full-text index reads "Müller" and not "M\\u00fcller" (a text that
+    is no UTF-8, a lone surrogate, stays escaped: SQLite stores UTF-8 only).
+
+    >>> json_text(["Müller", "日本"])
+    '["Müller", "日本"]'
+    """
+    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _escaped_surrogates(value)
+    return text
+
+
+def _escaped_surrogates(value: Any) -> str:
+    """JSON of ``value`` with only what UTF-8 cannot hold escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(
+        f"\\u{ord(character):04x}" if 0xD800 <= ord(character) <= 0xDFFF else character
+        for character in text
+    )
+
+
 def make_engine(url: str) -> Engine:
     """The crawl's engine. SQLite files get WAL, a busy timeout and
-    ``BEGIN IMMEDIATE``, so that concurrent writers wait instead of failing."""
+    ``BEGIN IMMEDIATE``, so that concurrent writers wait instead of failing;
+    lists are kept as JSON of their letters as they are (``json_text``)."""
     if not is_sqlite(url):
         return sa.create_engine(url, pool_pre_ping=True)
-    engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = sa.create_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        json_serializer=json_text,
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

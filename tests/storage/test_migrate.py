@@ -174,6 +174,13 @@ def as_version_2(value: Any) -> Any:
     return value
 
 
+def as_version_11(value: Any) -> Any:
+    """A list as version 11 keeps it on SQLite: its letters, not ``\\u`` escapes."""
+    if isinstance(value, str) and value.startswith("[") and "\\u" in value:
+        return json.dumps(json.loads(value), ensure_ascii=False)
+    return value
+
+
 def test_a_new_sqlite_archive_is_exactly_the_schema(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
     assert migrate.upgrade(engine) == (None, migrate.head_version())
@@ -219,7 +226,7 @@ def test_a_version_1_archive_upgrades_in_place_to_the_schema_of_a_new_one(tmp_pa
         for table, rows in after.items()
         if table in before
     } == {
-        table: [tuple(as_version_2(v) for v in row) for row in rows]
+        table: [tuple(as_version_11(as_version_2(v)) for v in row) for row in rows]
         for table, rows in before.items()
     }
     # Version 4's fields are unknown (NULL) until read again; version 7's
@@ -577,3 +584,40 @@ def test_another_tool_s_papers_table_is_no_archive_and_is_left_alone(
     engine.dispose()
     with pytest.raises(ArchiveError, match="its tables are no archive's"):
         open_archive(url)
+
+
+def test_version_11_makes_the_letters_of_lists_searchable_on_sqlite(tmp_path: Path) -> None:
+    """Versions before 11 kept SQLite's lists as JSON with ``\\u`` escapes,
+    which the full-text index read as such: "Müller" was not found. The
+    upgrade writes each such list again as its letters (the same value), and
+    the index finds it; what a new crawl writes is found at once."""
+    url = f"sqlite:///{tmp_path / 'papers.sqlite'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine, to=10)
+    moment = "2026-07-31T00:00:00.000000Z"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO papers (arxiv_id, url, title, listing_date, upvotes, scraped_at,"
+            " first_seen_at, last_seen_at, changed_at, authors, ai_keywords)"
+            " VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+            (
+                "2607.00001",
+                "https://huggingface.co/papers/2607.00001",
+                "A paper",
+                "2026-07-31",
+                *[moment] * 4,
+                json.dumps(["Jürgen Müller", "Zoë"]),  # as json.dumps wrote it: \u00fc
+                json.dumps(["Großmodell", "x\ud800"]),  # a lone surrogate stays escaped
+            ),
+        )
+    with engine.connect() as connection:
+        assert search(connection, "Müller", queries.PaperFilter(), 10) == []
+    assert migrate.upgrade(engine) == (10, HEAD)
+    with engine.connect() as connection:
+        (found,) = search(connection, "Müller", queries.PaperFilter(), 10)
+        assert found.arxiv_id == "2607.00001"
+        assert search(connection, "großmodell", queries.PaperFilter(), 10)
+        stored = connection.exec_driver_sql("SELECT authors, ai_keywords FROM papers").one()
+    assert stored == ('["Jürgen Müller", "Zoë"]', '["Großmodell", "x\\ud800"]')
+    assert json.loads(stored[1]) == ["Großmodell", "x\ud800"]  # the same value
+    engine.dispose()

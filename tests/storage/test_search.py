@@ -18,7 +18,8 @@ from digest_crawler.storage.queries import PaperFilter, open_archive
 from digest_crawler.storage.search import SearchError, search
 from digest_crawler.storage.write import write_listing
 from tests.conftest import FIXTURES
-from tests.storage.listings import find
+from tests.storage import listings
+from tests.storage.listings import NewCrawl, find
 
 NOW = dt.datetime(2026, 7, 31, 21, 30, tzinfo=dt.UTC)
 DAY = dt.date(2026, 7, 31)
@@ -274,3 +275,12 @@ def test_search_finds_what_ranking_every_chosen_paper_finds(archive_url: str) ->
             assert len(search(connection, "paper", PaperFilter(), 2000)) == 1000
     finally:
         engine.dispose()
+
+
+def test_names_and_keywords_beyond_ascii_are_found(crawl: NewCrawl, database_url: str) -> None:
+    with crawl() as run:
+        run.store(
+            listings.paper(authors=["Jürgen Müller", "Zoë Ωmega"], ai_keywords=["Großmodell"])
+        )
+    for query in ("Müller", "müller", "Ωmega", "großmodell"):
+        assert [m.arxiv_id for m in find(database_url, query)] == ["2607.28618"], query
