@@ -79,8 +79,12 @@ def test_each_listing_is_asked_for_when_the_one_before_is_read(
     listing, following = spider.parse(answer(first, "listing-2026-07-31.html"), **first.cb_kwargs)
     assert isinstance(listing, Listing) and listing.outcome == "no_digest"
     assert following.url == f"{BASE}/papers/date/2026-07-31"
-    (listing,) = spider.parse(answer(following, "listing-2026-07-31.html"), **following.cb_kwargs)
+    listing, asked = spider.parse(
+        answer(following, "listing-2026-07-31.html"), **following.cb_kwargs
+    )
     assert (listing.outcome, len(listing.papers)) == ("served", 30)
+    # Then what cites its papers, one call at a time (no listing is left to ask).
+    assert asked.url == f"{BASE}/api/papers/{listing.papers[0]['arxiv_id']}"
     # The reading's counts are the crawl's stats, its lines the spider's log.
     assert stats(spider)["no_digest_listings"] == 1 and stats(spider)["papers_seen"] == 30
     assert "No digest for 2026-07-30: the site served the day of 2026-07-31" in caplog.text
@@ -202,3 +206,38 @@ def test_a_run_that_does_not_follow_its_plan_judges_no_staleness(
     assert listing.outcome == "served" and spider.newest == D(2026, 3, 9)
     spider.closed("finished")
     assert "stale_days" not in stats(spider) and "served nothing new" not in caplog.text
+
+
+def test_what_cites_each_paper_is_asked_one_call_at_a_time() -> None:
+    """A served listing's papers are asked for in list order, each call
+    when the one before is answered, a failed call (after retries) as
+    much as a read one; the papers due from earlier runs first."""
+    from digest_crawler.items import Adoption
+    from tests.support.sitegen import api_entries, paper_answer
+
+    spider = make_spider(date="2026-07-31")
+    spider.adoption_due = ["2607.00001"]
+    first, due = requests_of(spider)
+    assert due.url == f"{BASE}/api/papers/2607.00001" and due.meta["handle_httpstatus_list"] == [
+        404
+    ]
+    listing, *nothing = spider.parse(answer(first, "listing-2026-07-31.html"), **first.cb_kwargs)
+    # A call is under way: the listing's papers wait their turn.
+    assert isinstance(listing, Listing) and nothing == []
+    missing = TextResponse(url=due.url, status=404, body=b"{}", request=due)
+    read, asked = spider.parse_adoption(missing, **due.cb_kwargs)
+    assert isinstance(read, Adoption) and read.outcome == "not_indexed"
+    entries = api_entries()
+    assert asked.url == f"{BASE}/api/papers/{entries[0]['paper']['id']}"
+    body = paper_answer(entries[0], 3, 1, 0)
+    found = TextResponse(url=asked.url, body=body, encoding="utf-8", request=asked)
+    read, asked = spider.parse_adoption(found, **asked.cb_kwargs)
+    assert (read.outcome, read.counts["linked_models"]) == ("read", 3)
+    error = HttpError(TextResponse(url=asked.url, status=500, request=asked))
+    failure = Failure(error)
+    failure.request = asked  # type: ignore[attr-defined]
+    read, asked = spider.adoption_failed(failure)
+    assert (read.outcome, read.reason) == ("failed", "HTTP 500 after retries")
+    assert asked.url == f"{BASE}/api/papers/{entries[2]['paper']['id']}"
+    assert stats(spider)["adoption_failed"] == 1
+    assert stats(spider)["adoption_read"] == stats(spider)["adoption_not_indexed"] == 1

@@ -159,6 +159,8 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
         ("setting", f"DIGEST_DATABASE_URL=sqlite:///{archive}"),
         ("setting", "DOWNLOAD_DELAY=0"),
         ("setting", "AUTOTHROTTLE_ENABLED=False"),
+        # The local site answers at once: its API calls (what cites each paper) need no pace.
+        ("setting", "DIGEST_API_DELAY=0"),
     ]
     job = run_job(url, ("date", "2026-07-31"), *settings)
     assert len(table(archive)) == 30
@@ -167,7 +169,8 @@ def test_a_crawl_deployed_to_scrapyd_stores_where_it_is_told_and_says_how_it_end
         log.rstrip()
         .splitlines()[-1]
         .endswith(
-            "scrapy crawl daily: OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+            "scrapy crawl daily: OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest,"
+            " 0 failed; the Hub asked what cites 30 papers (30 not indexed, 0 rejected, 0 failed)"
         )
     )
 
@@ -206,6 +209,8 @@ def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
         ("setting", f"DIGEST_CA_BUNDLE={bundle}"),
         ("setting", "DOWNLOAD_DELAY=0"),
         ("setting", "AUTOTHROTTLE_ENABLED=False"),
+        # The local site answers at once: its API calls (what cites each paper) need no pace.
+        ("setting", "DIGEST_API_DELAY=0"),
     ]
     with (
         serve(tls=authority.issue("huggingface.co").context(tmp_path)) as site,
@@ -221,7 +226,8 @@ def test_a_token_in_scrapyd_s_environment_reaches_the_site_and_no_log(
                 log.rstrip()
                 .splitlines()[-1]
                 .endswith(
-                    "OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed"
+                    "OK: 1 of 1 day stored (30 papers, 0 rejected), 0 without a digest, 0 failed;"
+                    " the Hub asked what cites 30 papers (30 not indexed, 0 rejected, 0 failed)"
                 )
             )
             assert (
