@@ -21,7 +21,15 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy.engine import Connection
 
-from digest_crawler.paper import ADOPTION, COUNTS, PAPER_FIELDS, Paper, field_kinds, fields_in
+from digest_crawler.paper import (
+    ADOPTION,
+    COUNTS,
+    PAPER_FIELDS,
+    Group,
+    Paper,
+    field_kinds,
+    fields_in,
+)
 from digest_crawler.storage import queries
 from digest_crawler.storage.schema import UTCDateTime
 
@@ -40,28 +48,28 @@ class ListingRank(BaseModel):
     rank: int | None = Field(None, description="1-based place in that day's list")
 
 
+def _fields_of(group: Group) -> dict[str, Any]:
+    """``create_model``'s definitions of the ``Paper`` fields in ``group``."""
+    return {
+        name: (info.annotation, Field(info.default, description=info.description))
+        for name, info in Paper.model_fields.items()
+        if name in fields_in(group)
+    }
+
+
 #: A crawl that saw the paper's counts change: when, and the counts (``COUNTS``).
 UpvoteSnapshot: type[BaseModel] = create_model(
     "UpvoteSnapshot",
     __config__=ConfigDict(strict=True, extra="forbid"),
     observed_at=(dt.datetime, Field(description="when the crawl read them")),
-    **{  # type: ignore[call-overload]
-        name: (info.annotation, Field(info.default, description=info.description))
-        for name, info in Paper.model_fields.items()
-        if name in fields_in(COUNTS)
-    },
+    **_fields_of(COUNTS),
 )
-
 #: A read of the paper's Hub answer that saw what cites it change (``ADOPTION``).
 AdoptionSnapshot: type[BaseModel] = create_model(
     "AdoptionSnapshot",
     __config__=ConfigDict(strict=True, extra="forbid"),
     observed_at=(dt.datetime, Field(description="when the Hub was asked")),
-    **{  # type: ignore[call-overload]
-        name: (info.annotation, Field(info.default, description=info.description))
-        for name, info in Paper.model_fields.items()
-        if name in fields_in(ADOPTION)
-    },
+    **_fields_of(ADOPTION),
 )
 
 

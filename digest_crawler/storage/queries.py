@@ -333,20 +333,11 @@ def histories(connection: Connection, arxiv_ids: list[str]) -> dict[str, History
         .order_by(listings.c.arxiv_id, listings.c.listing_date)
     ):
         found[row.arxiv_id].listings.append(row)
-    for row in connection.execute(
-        sa.select(upvote_snapshots)
-        .where(upvote_snapshots.c.arxiv_id.in_(arxiv_ids))
-        .order_by(
-            upvote_snapshots.c.arxiv_id, upvote_snapshots.c.observed_at, upvote_snapshots.c.id
-        )
-    ):
-        found[row.arxiv_id].snapshots.append(row)
-    for row in connection.execute(
-        sa.select(adoption_snapshots)
-        .where(adoption_snapshots.c.arxiv_id.in_(arxiv_ids))
-        .order_by(
-            adoption_snapshots.c.arxiv_id, adoption_snapshots.c.observed_at, adoption_snapshots.c.id
-        )
-    ):
-        found[row.arxiv_id].adoption.append(row)
+    for table, kept in ((upvote_snapshots, "snapshots"), (adoption_snapshots, "adoption")):
+        for row in connection.execute(
+            sa.select(table)
+            .where(table.c.arxiv_id.in_(arxiv_ids))
+            .order_by(table.c.arxiv_id, table.c.observed_at, table.c.id)
+        ):
+            getattr(found[row.arxiv_id], kept).append(row)
     return {arxiv_id: found[arxiv_id] for arxiv_id in arxiv_ids}

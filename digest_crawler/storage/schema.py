@@ -22,6 +22,7 @@ from digest_crawler.paper import (
     COUNTS,
     KINDS,
     PAPER_FIELDS,
+    Group,
     fields_in,
     search_weight,
 )
@@ -217,39 +218,33 @@ period_listings = sa.Table(
     sa.Index("ix_period_listings_rank", "period", "period_start", "rank", "arxiv_id"),
 )
 
-upvote_snapshots = sa.Table(
-    "upvote_snapshots",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "arxiv_id",
-        ARXIV_ID,
-        sa.ForeignKey("papers.arxiv_id", name="fk_upvote_snapshots_arxiv_id"),
-        nullable=False,
-    ),
-    sa.Column("observed_at", UTCDateTime, nullable=False),
-    # The paper's counts as that crawl saw them.
-    *(paper_column(name) for name in fields_in(COUNTS)),
-    # A paper's snapshots in time order (a read stored again at its own
-    # moment by scrapy reparse adds one that is not the last added).
-    sa.Index("ix_upvote_snapshots_arxiv_id_observed_at", "arxiv_id", "observed_at", "id"),
-)
 
-adoption_snapshots = sa.Table(
-    "adoption_snapshots",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "arxiv_id",
-        ARXIV_ID,
-        sa.ForeignKey("papers.arxiv_id", name="fk_adoption_snapshots_arxiv_id"),
-        nullable=False,
-    ),
-    sa.Column("observed_at", UTCDateTime, nullable=False),
-    # What cited the paper on the Hub as that call saw it.
-    *(paper_column(name) for name in fields_in(ADOPTION)),
-    sa.Index("ix_adoption_snapshots_arxiv_id_observed_at", "arxiv_id", "observed_at", "id"),
-)
+def snapshots(name: str, group: Group) -> sa.Table:
+    """A table of a paper's snapshots: each read that saw the fields of
+    ``group`` change, when, and what they were then."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column(
+            "arxiv_id",
+            ARXIV_ID,
+            sa.ForeignKey("papers.arxiv_id", name=f"fk_{name}_arxiv_id"),
+            nullable=False,
+        ),
+        sa.Column("observed_at", UTCDateTime, nullable=False),
+        *(paper_column(field) for field in fields_in(group)),
+        # A paper's snapshots in time order (a read stored again at its own
+        # moment by scrapy reparse adds one that is not the last added).
+        sa.Index(f"ix_{name}_arxiv_id_observed_at", "arxiv_id", "observed_at", "id"),
+    )
+
+
+#: The paper's counts as each crawl that saw them change saw them.
+upvote_snapshots = snapshots("upvote_snapshots", COUNTS)
+
+#: What cited the paper on the Hub as each call that saw it change saw it.
+adoption_snapshots = snapshots("adoption_snapshots", ADOPTION)
 
 # The papers whose adoption a run is to ask the Hub for and has not yet
 # read: put here with their listing (in its transaction), taken off when an
