@@ -2,7 +2,7 @@
 (writer and reader engines), ``migrate`` (schema versions, Alembic),
 ``archive`` (a crawl's session), ``write`` (one listing's papers),
 ``ledger`` (runs and their listings), ``queries`` (what the readers read),
-``search`` and ``trends``. Where the backends differ: ``schema`` (column
+``search``, ``trends`` and ``deliveries`` (what watches sent). Where the backends differ: ``schema`` (column
 types, the search index), ``write`` (whose ``insert`` upserts), ``search``
 (FTS5 or tsvector), ``engine`` (SQLite's set-up) and ``migrate``
 (PostgreSQL's lock)."""
@@ -18,6 +18,7 @@ from digest_crawler.storage.schema import (
     period_listings,
     rejected_items,
     upvote_snapshots,
+    watch_deliveries,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "period_listings",
     "rejected_items",
     "upvote_snapshots",
+    "watch_deliveries",
 ]

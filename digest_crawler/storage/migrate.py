@@ -173,6 +173,11 @@ def version_by_tables(connection: Connection) -> int:
     inspector = sa.inspect(connection)
     tables = set(inspector.get_table_names())
     columns = {column["name"] for column in inspector.get_columns("papers")}
+    ledger = (
+        {column["name"] for column in inspector.get_columns("crawl_listings")}
+        if "crawl_listings" in tables
+        else set()
+    )
     if all(
         table.name in tables
         and {c.name for c in table.columns}
@@ -181,6 +186,8 @@ def version_by_tables(connection: Connection) -> int:
     ):
         return head_version()
     marks = [
+        (11, "adoption_snapshots" in tables),
+        (10, "reading_rules" in ledger),
         (8, "crawl_listings" in tables),
         (7, "organization_key" in columns),
         (6, SEARCH_TABLE in tables or SEARCH_VECTOR in columns),

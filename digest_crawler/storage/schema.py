@@ -320,6 +320,32 @@ crawl_listings = sa.Table(
 )
 
 
+#: What a delivery's ``how`` says: sent in a message the destination
+#: accepted, or seen (an older match recorded when the watch first ran there).
+DELIVERY_HOWS = ("sent", "seen")
+#: The longest watch name and destination kept (in characters: the three
+#: keys' index row within PostgreSQL's btree limit of about 2,700 bytes).
+WATCH_NAME_LENGTH = 64
+DESTINATION_LENGTH = 512
+
+watch_deliveries = sa.Table(
+    "watch_deliveries",
+    metadata,
+    # A watch of the watch file (``[watches.NAME]``) and one of its
+    # destinations as Apprise shows it privately (no password): a paper is
+    # sent to each destination once.
+    sa.Column("watch", sa.String(WATCH_NAME_LENGTH), primary_key=True),
+    sa.Column("destination", sa.String(DESTINATION_LENGTH), primary_key=True),
+    sa.Column(
+        "arxiv_id",
+        ARXIV_ID,
+        sa.ForeignKey("papers.arxiv_id", name="fk_watch_deliveries_arxiv_id"),
+        primary_key=True,
+    ),
+    sa.Column("delivered_at", UTCDateTime, nullable=False),
+    sa.Column("how", sa.String(8), nullable=False),
+)
+
 # The full-text index over the papers' texts (``storage/search.py`` reads it),
 # kept in step with every write by the database itself, so the writer does not
 # know it exists. SQLite: an FTS5 table with external content (it stores only

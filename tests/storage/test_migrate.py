@@ -472,6 +472,40 @@ def test_version_9_bounds_what_version_8_indexed_whole(
         engine.dispose()
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_version_12_adds_the_watches_deliveries_keeping_every_row(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A version 11 archive gains ``watch_deliveries`` (empty, keyed by
+    watch, destination and paper), everything stored before kept."""
+    url = archive_at(backend, tmp_path / "v11.sqlite", request)
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine, to=11)
+        insert_paper(engine, "2607.00001", "Kling Team", "Agents that read.")
+        before = kept_papers(engine)
+        assert migrate.upgrade(engine) == (11, HEAD) and HEAD >= 12
+        assert differences(engine) == []
+        assert kept_papers(engine) == before
+        moment = dt.datetime(2026, 8, 1, tzinfo=dt.UTC)
+        row = {
+            "watch": "agents",
+            "destination": "mailto://user:****@127.0.0.1/",
+            "arxiv_id": "2607.00001",
+            "delivered_at": moment,
+            "how": "sent",
+        }
+        with engine.begin() as connection:
+            connection.execute(sa.insert(storage.watch_deliveries), row)
+        with engine.connect() as connection:
+            stored = connection.execute(sa.select(storage.watch_deliveries)).one()._mapping
+            assert dict(stored) == row
+            with pytest.raises(sa.exc.IntegrityError):  # one row per watch, destination, paper
+                connection.execute(sa.insert(storage.watch_deliveries), row)
+    finally:
+        engine.dispose()
+
+
 def test_an_archive_newer_than_this_release_is_refused(tmp_path: Path) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'new.sqlite'}")
     migrate.upgrade(engine)
@@ -548,7 +582,7 @@ def test_an_odd_schema_version_is_named_and_nothing_is_upgraded(
     assert message in str(refused.value)
 
 
-@pytest.mark.parametrize("version", [3, 5, 7])
+@pytest.mark.parametrize("version", [3, 5, 7, 10, 11])
 def test_an_older_archive_without_its_version_row_is_named_by_its_tables(
     tmp_path: Path, version: int
 ) -> None:
