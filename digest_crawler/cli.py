@@ -27,9 +27,11 @@ from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.outputs.controls import escaped
 from digest_crawler.outputs.files import OutputError, ReaderGone
 from digest_crawler.outputs.formats import FormatError
+from digest_crawler.outputs.notify import NotifyError
 from digest_crawler.paper import COUNT_MAX, kind_of
 from digest_crawler.storage.queries import ArchiveError, PaperFilter, list_is_stored
 from digest_crawler.storage.search import SearchError
+from digest_crawler.watchfile import WatchFileError
 
 Options = TypeVar("Options", bound=BaseModel)
 
@@ -216,6 +218,8 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
             FormatError,
             OutputError,
             SearchError,
+            WatchFileError,
+            NotifyError,
         ) as exc:
             say(f"scrapy {self.name}: error: {exc}")
             self.exitcode = 2

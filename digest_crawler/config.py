@@ -85,6 +85,9 @@ class Config(BaseModel):
     #: And the papers of the listing days this many days before today (the
     #: scheduled daily run only): adoption keeps growing after upvotes settle.
     adoption_tail: tuple[int, ...]
+    #: The watch file of ``scrapy watch`` (TOML); ``None``: ``watches.toml``
+    #: in the working folder, when there is one.
+    watches: Path | None
 
     #: The settings whose value came from the environment (their field names).
     _from_environment: frozenset[str] = PrivateAttr(frozenset())
@@ -243,6 +246,13 @@ class Config(BaseModel):
             made = "" if existing == path else f"{str(path)!r} cannot be made: "
             raise ValueError(f"{made}{str(existing)!r} is not a directory")
         return path
+
+    @field_validator("watches", mode="before")
+    @classmethod
+    def _watches(cls, value: Any) -> Path | None:
+        # Read (and a missing file said) by scrapy watch alone: a crawl
+        # does not fail for a watch file.
+        return None if value in (None, "") else Path(str(value)).expanduser()
 
     @field_validator("ratelimit_statuses", mode="before")
     @classmethod

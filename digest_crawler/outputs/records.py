@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -119,14 +119,15 @@ def records(
     with_history: bool = False,
     newest_first: bool = False,
     json_form: bool = False,
+    among: Collection[str] | None = None,
 ) -> Iterator[Record]:
     """The papers ``chosen`` names as records, streamed, with their history
     when ``with_history``. Their values are of the model's types, or with
     ``json_form`` (for the text formats) already JSON's: read as the driver
     gives them, not parsed to be written again (a paper's history stays
-    typed either way)."""
+    typed either way). ``among``: only these papers (a watch's feed)."""
     for chunk in queries.paper_chunks(
-        connection, chosen, newest_first=newest_first, native=json_form
+        connection, chosen, newest_first=newest_first, native=json_form, among=among
     ):
         history = (
             queries.histories(connection, [row.arxiv_id for row in chunk]) if with_history else {}

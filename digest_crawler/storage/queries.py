@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -172,13 +172,17 @@ class PaperFilter(BaseModel):
 
 
 def select_papers(
-    chosen: PaperFilter, newest_first: bool = False, native: bool = False
+    chosen: PaperFilter,
+    newest_first: bool = False,
+    native: bool = False,
+    among: Collection[str] | None = None,
 ) -> list[sa.Select[Any]]:
     """The queries of the papers ``chosen`` names, to run one after the
     other: ordered by the date then ``arxiv_id`` (``newest_first``: both
     descending), or a list's rank with ``week``/``month``. ``native``: each
     value as the driver returns it, without the column type's processing
-    (SQLite: dates, moments and lists as their stored text).
+    (SQLite: dates, moments and lists as their stored text). ``among``:
+    only these papers (a watch's matches).
 
     Every order is an index's (no sort of the archive): papers without an
     arXiv date come last with ``by="published"``, as a second query rather
@@ -186,6 +190,8 @@ def select_papers(
     """
     period = chosen.period
     base = _filtered(chosen, native)
+    if among is not None:
+        base = base.where(papers.c.arxiv_id.in_(sorted(among)))
     if period is not None:
         return [base.order_by(period_listings.c.rank, period_listings.c.arxiv_id)]
     column = papers.c.listing_date if chosen.by == "listing" else papers.c.published_at
@@ -294,9 +300,10 @@ def paper_chunks(
     size: int = 1000,
     newest_first: bool = False,
     native: bool = False,
+    among: Collection[str] | None = None,
 ) -> Iterator[list[Row[Any]]]:
-    """The chosen papers, streamed in chunks of ``size`` rows."""
-    for query in select_papers(chosen, newest_first, native):
+    """The chosen papers (``among`` these), streamed in chunks of ``size`` rows."""
+    for query in select_papers(chosen, newest_first, native, among):
         result = connection.execution_options(yield_per=size).execute(query)
         for chunk in result.partitions():
             yield list(chunk)

@@ -91,6 +91,17 @@ def search(connection: Connection, query: str, chosen: PaperFilter, limit: int) 
     return matches
 
 
+def matching(dialect: str, query: str) -> sa.ColumnElement[bool]:
+    """A condition on ``papers``: the paper matches ``query`` (every match,
+    unranked: what a watch follows). Check the query with ``search`` first:
+    FTS5 refuses one it cannot parse only when the statement runs."""
+    if dialect == "sqlite":
+        found = sa.select(_FTS.c.rowid).where(_FTS_NAME.op("MATCH")(query))
+        return sa.literal_column("papers.rowid").in_(found.scalar_subquery())
+    tsquery = sa.func.websearch_to_tsquery(sa.text("'english'::regconfig"), query)
+    return sa.literal_column(f"papers.{SEARCH_VECTOR}").op("@@")(tsquery)
+
+
 def _long_snippet(connection: Connection, query: str, arxiv_id: str) -> str:
     """The snippet of a paper whose texts are too long for FTS5's own
     ``snippet()`` (whose time grows with the square of the matches in a
