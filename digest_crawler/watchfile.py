@@ -103,6 +103,7 @@ def read_watches(path: Path, environment: dict[str, str]) -> list[Watched]:
     """The watches of the file at ``path``, each checked, in the file's
     order; a ``WatchFileError`` (one line) for the first fault."""
     shown = quoted(str(path))
+    notify.apprise()  # the watch extra: said first, whatever the file holds
     try:
         with path.open("rb") as file:
             data = file.read(FILE_MAX_BYTES + 1)

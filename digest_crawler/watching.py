@@ -48,6 +48,8 @@ class Outcome:
     #: One line per destination that did not accept its message, or feed
     #: that could not be written.
     failures: list[str] = field(default_factory=list)
+    #: What failed, each named short (``[watches.NAME] destination``).
+    failed: list[str] = field(default_factory=list)
 
 
 def check(url: str, watches: list[Watched]) -> None:
@@ -132,6 +134,7 @@ def _watch(
                 f"[watches.{watched.name}] {destination.shown}: not sent ({reason});"
                 f" its {len(new)} new papers wait for the next run"
             )
+            outcome.failed.append(f"[watches.{watched.name}] {destination.shown}")
             continue
         hows = {paper.arxiv_id: "sent" for paper in (*listed, *more)}
         hows.update({paper.arxiv_id: "seen" for paper in seen})
@@ -182,6 +185,7 @@ def _write_feed(
     except OutputError as exc:
         reason = str(exc).removeprefix("option --output: ")
         outcome.failures.append(f"[watches.{watched.name}] feed: {reason}")
+        outcome.failed.append(f"[watches.{watched.name}] feed")
         return
     outcome.feeds += 1
 

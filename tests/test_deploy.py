@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import PROJECT, table
+from tests.support.archive import make_archive
+from tests.support.cli import PROJECT, crawl_env, table
+from tests.support.notified import webhook
 from tests.support.site import Answer, serve
 from tests.support.sitegen import day_page
 
@@ -81,6 +83,72 @@ def test_the_cron_line_runs_from_a_fresh_checkout_and_mails_only_a_failure(
     else:
         (line,) = result.stdout.splitlines()
         assert line.startswith("scrapy crawl daily: FAILED: 0 of 6 days stored")
+
+
+def checkout_with_a_watch(tmp_path: Path, hook_url: str) -> Path:
+    """A checkout as README makes it, with an archive (rows of the archive
+    helper) and a watch file of one watch that posts to ``hook_url``."""
+    checkout = tmp_path / "digest_crawler"
+    checkout.mkdir()
+    shutil.copy(PROJECT / "scrapy.cfg", checkout / "scrapy.cfg")
+    (checkout / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    make_archive(f"sqlite:///{checkout / 'papers.sqlite'}")
+    (checkout / "watches.toml").write_text(
+        f'[watches.summaries]\nquery = "summary"\nnotify = ["{hook_url}"]\n', encoding="utf-8"
+    )
+    return checkout
+
+
+@pytest.mark.system
+def test_the_cron_line_sends_the_watches_after_a_failed_crawl(tmp_path: Path) -> None:
+    """The site down: the crawl's failure is mailed (its one line), and the
+    watches still send what is stored; their summary goes to runs.log."""
+    with webhook() as hook:
+        checkout = checkout_with_a_watch(tmp_path, hook.url)
+        command = (
+            cron_line()
+            .split(maxsplit=5)[5]
+            .replace("/srv/digest_crawler", str(checkout))
+            .replace(
+                "crawl daily",
+                "crawl daily -s DIGEST_BASE_URL=http://127.0.0.1:9 -s DIGEST_TODAY=2026-03-20"
+                " -s DOWNLOAD_DELAY=0 -s RETRY_TIMES=0",
+            )
+        )
+        result = subprocess.run(
+            ["/bin/sh", "-c", command], capture_output=True, text=True, timeout=120
+        )
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("scrapy crawl daily: FAILED: 0 of 6 days stored")
+    (post,) = hook.posts
+    assert (
+        post["title"] == "18 new papers for the watch summaries"
+    )  # the odd papers of 3 days of 12
+    last = (checkout / "logs" / "runs.log").read_text().splitlines()[-1]
+    assert last == "Watched 1 watch: 1 message sent (18 papers), 0 feeds written"
+
+
+def test_the_service_sends_the_watches_after_the_crawl_whatever_its_outcome(
+    tmp_path: Path,
+) -> None:
+    """ExecStopPost= runs after ExecStart= failed too: run as systemd runs
+    it (DIGEST_HOME the checkout), it sends the watches."""
+    service = configparser.ConfigParser(strict=False, interpolation=None)
+    service.read(DEPLOY / "digest-crawler.service")
+    command = _command(service["Service"]["ExecStopPost"])
+    assert command[:2] == ["/bin/sh", "-c"]
+    assert _command(command[2].split("exec ", 1)[1]) == [".venv/bin/scrapy", "watch"]
+    with webhook() as hook:
+        checkout = checkout_with_a_watch(tmp_path, hook.url)
+        result = subprocess.run(
+            command,
+            env={**crawl_env(), "DIGEST_HOME": str(checkout)},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    assert len(hook.posts) == 1
 
 
 def test_the_shipped_units_verify_and_the_log_rotation_parses() -> None:

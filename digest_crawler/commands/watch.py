@@ -48,7 +48,7 @@ class Command(ReaderCommand[WatchOptions]):
         )
         if done.failures:
             self.exitcode = 1
-            return f"scrapy watch: FAILED: {summary}; {counted(len(done.failures), 'failure')}"
+            return f"scrapy watch: FAILED: {summary}; failed: {', '.join(done.failed)}"
         return f"Watched {summary}"
 
     def fail(self, line: str) -> None:

@@ -38,14 +38,30 @@ CRAWLING = (
 )
 #: Each command, the modules it must not load, and one it must (the test
 #: sees what is loaded).
+#: What scrapy watch sends with (Apprise, which loads about 190 plugins).
+NOTIFYING = ("apprise",)
 COMMANDS = [
-    (["crawl", "-h"], (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING), "scrapy.commands.crawl"),
-    (["search", "retrieval"], (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING), "sqlite3"),
-    (["export", "-o", "-"], (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING), "sqlite3"),
+    (
+        ["crawl", "-h"],
+        (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING, *NOTIFYING),
+        "scrapy.commands.crawl",
+    ),
+    (
+        ["search", "retrieval"],
+        (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING, *NOTIFYING),
+        "sqlite3",
+    ),
+    (
+        ["export", "-o", "-"],
+        (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING, *NOTIFYING),
+        "sqlite3",
+    ),
     (["export", "-o", "papers.atom"], (*MIGRATING, "pyarrow", "matplotlib"), "lxml.etree"),
     (["export", "-o", "papers.parquet"], (*MIGRATING, "matplotlib", *CRAWLING), "pyarrow"),
-    (["report", "-o", "report.html"], (*MIGRATING, "pyarrow", *CRAWLING), "matplotlib"),
-    (["upgrade"], (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING), "sqlite3"),
+    (["report", "-o", "report.html"], (*MIGRATING, "pyarrow", *CRAWLING, *NOTIFYING), "matplotlib"),
+    (["upgrade"], (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING, *NOTIFYING), "sqlite3"),
+    # No watch file: nothing to send with.
+    (["watch"], (*MIGRATING, "pyarrow", "matplotlib", *CRAWLING, *NOTIFYING), "scrapy"),
 ]
 #: Runs ``scrapy ARGUMENTS`` as ``python -m scrapy`` does, and writes the
 #: names of the modules loaded at exit to the file named first.
@@ -97,6 +113,16 @@ def test_a_crawl_into_an_archive_of_this_release_loads_no_alembic(
     modules = top_level(loaded(tmp_path, *arguments, "-s", f"DIGEST_BASE_URL={site.url}"))
     assert "digest_crawler.spiders.daily" in modules
     assert sorted(modules & {*MIGRATING, "pyarrow", "matplotlib"}) == []
+
+
+def test_a_watch_loads_apprise_and_its_feed_lxml_but_not_the_crawl(tmp_path: Path) -> None:
+    make_archive(f"sqlite:///{tmp_path / 'papers.sqlite'}")
+    (tmp_path / "watches.toml").write_text(
+        '[watches.a]\nquery = "summary"\nfeed = "a.atom"\n', encoding="utf-8"
+    )
+    modules = top_level(loaded(tmp_path, "watch"))
+    assert {"apprise", "lxml"} <= modules
+    assert sorted(modules & {*MIGRATING, "pyarrow", "matplotlib", *CRAWLING}) == []
 
 
 def test_an_archive_to_migrate_loads_alembic(tmp_path: Path) -> None:

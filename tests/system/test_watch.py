@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,7 @@ from tests.support.notified import (
     smtp_server,
     webhook,
 )
+from tests.support.readback import read_atom
 from tests.support.site import serve
 
 pytestmark = pytest.mark.system  # the real commands, in subprocesses
@@ -182,7 +184,12 @@ def test_a_mail_server_down_misses_nothing_and_gets_each_paper_once(workdir: Pat
                 f"scrapy watch: failed: [watches.{name}] mailto://digest:****@127.0.0.1:{smtp.port}"
             )
             assert f"its {len(missed[name])} new papers wait for the next run" in line
-        assert down.stderr.splitlines()[-1].startswith("scrapy watch: FAILED: ")
+        summary = down.stderr.splitlines()[-1]
+        assert summary.startswith("scrapy watch: FAILED: 2 watches: 1 message sent")
+        assert f"[watches.video] mailto://digest:****@127.0.0.1:{smtp.port}" in summary
+        # The feed is written all the same, with the new matches.
+        in_feed = {entry["id"].rsplit("/", 1)[-1] for entry in feed(workdir)}
+        assert missed["agents"] <= in_feed
         # The webhook still got the new matches.
         assert set(listed(hook.posts[-1]["message"])) == missed["agents"]
         assert len(hook.posts) == 2
@@ -201,6 +208,39 @@ def test_a_mail_server_down_misses_nothing_and_gets_each_paper_once(workdir: Pat
         assert len(hook.posts) == 2  # the webhook had them: not again
         assert watch(workdir).returncode == 0
         assert len(smtp.mailbox.emails) == 4  # once
+
+
+def feed(workdir: Path, name: str = "agents") -> list[dict[str, Any]]:
+    """The entries of a watch's feed (valid Atom: ``read_atom`` checks)."""
+    return read_atom((workdir / "feeds" / f"{name}.atom").read_bytes())
+
+
+def test_the_feed_holds_the_latest_matches_whatever_the_day_brought(workdir: Path) -> None:
+    """The feed is the watch's newest ``feed_size`` matches, not the day's:
+    a night that brought none (a partial day) leaves it as full as before;
+    it is replaced whole (a new file renamed over the old)."""
+    with webhook() as hook:
+        (workdir / "feeds").mkdir()
+        (workdir / "watches.toml").write_text(
+            f'[watches.agents]\nquery = "agent"\nnotify = ["{hook.url}"]\n'
+            'feed = "feeds/agents.atom"\nfeed_size = 4\n',
+            encoding="utf-8",
+        )
+        assert watch(workdir).returncode == 0
+        first = [entry["id"] for entry in feed(workdir)]
+        assert len(first) == len(matching(workdir, "agent")) == 3  # fewer than feed_size
+        inode = (workdir / "feeds" / "agents.atom").stat().st_ino
+        crawl_later_day(workdir)
+        assert watch(workdir).returncode == 0
+        counts = upvotes(workdir)
+        newest = sorted(matching(workdir, "agent"), key=lambda i: (counts[i][1], i))[-4:][::-1]
+        entries = feed(workdir)
+        assert [entry["id"].rsplit("/", 1)[-1] for entry in entries] == newest
+        assert (workdir / "feeds" / "agents.atom").stat().st_ino != inode
+        # A night with nothing new for the watch: the feed is as full.
+        assert watch(workdir).returncode == 0
+        assert [entry["id"] for entry in feed(workdir)] == [entry["id"] for entry in entries]
+        assert "watch agents (query 'agent')" in (workdir / "feeds" / "agents.atom").read_text()
 
 
 def received(smtp: SmtpServer, hook: Webhook) -> dict[str, Counter[str]]:
@@ -352,3 +392,29 @@ def test_the_password_is_never_shown_logged_or_stored(workdir: Path) -> None:
             everything += path.read_bytes()
     assert b"digest:****@" in everything  # the destination, shown privately
     assert SMTP_PASSWORD.encode() not in everything
+
+
+def test_without_apprise_it_says_which_extra_to_install(workdir: Path) -> None:
+    """Apprise is the ``watch`` extra: ``scrapy watch`` without it, as a
+    Python where it cannot be imported runs it."""
+    (workdir / "watches.toml").write_text(
+        '[watches.a]\nquery = "agent"\nfeed = "a.atom"\n', encoding="utf-8"
+    )
+    without = (
+        "import sys; sys.modules['apprise'] = None; from scrapy.cmdline import execute;"
+        " execute(['scrapy', 'watch'])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", without],
+        cwd=workdir,
+        env=crawl_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "scrapy watch: error: scrapy watch sends through Apprise:"
+        " pip install 'digest_crawler[watch]'\n"
+    )
+    assert not (workdir / "a.atom").exists()
