@@ -418,3 +418,40 @@ def test_without_apprise_it_says_which_extra_to_install(workdir: Path) -> None:
         " pip install 'digest_crawler[watch]'\n"
     )
     assert not (workdir / "a.atom").exists()
+
+
+def test_the_documented_watch_file_is_read_and_runs(workdir: Path) -> None:
+    """docs/watches.md's example: Apprise takes its URLs as written; run
+    with them pointed at the local servers, each watch sends and writes what
+    ``scrapy search`` finds; its documented error line is the command's."""
+    from digest_crawler.watchfile import read_watches
+    from tests.support import docs
+
+    page = docs.text("watches.md")
+    (example,) = re.findall(r"```toml\n(.*?)```", page, flags=re.S)
+    (workdir / "watches.toml").write_text(example, encoding="utf-8")
+    read = read_watches(workdir / "watches.toml", {"SMTP_PASSWORD": SMTP_PASSWORD})
+    assert [w.name for w in read] == ["agents", "kling"]
+    assert read[0].destinations[0].shown.startswith("mailtos://me:****@smtp.example.org")
+    (workdir / "public").mkdir()
+    with smtp_server() as smtp, webhook() as hook:
+        local = re.sub(r'"mailtos://[^"]*"', f'"{smtp.url()}"', example)
+        local = local.replace("json://hooks.example.org/digest", hook.url)
+        (workdir / "watches.toml").write_text(local, encoding="utf-8")
+        result = watch(workdir)
+        assert result.returncode == 0, result.stderr
+        found = scrapy(
+            workdir, "search", 'agent* OR "tool use"', "--min-upvotes", "10", "--json"
+        ).stdout.splitlines()
+        expected = {json.loads(line)["arxiv_id"] for line in found}
+        assert expected
+        (email,) = smtp.mailbox.emails
+        assert set(listed(email_text(email))) == expected
+        assert set(listed(hook.posts[0]["message"])) == expected
+        assert (workdir / "public" / "kling.atom").exists()
+        documented = re.search(r"^scrapy watch: error: .*$", page, flags=re.M)
+        assert documented is not None
+        (workdir / "watches.toml").write_text(local.replace("notify =", "notfy ="), "utf-8")
+        refused = watch(workdir)
+        assert refused.returncode == 2
+        assert refused.stderr == documented[0] + "\n"
