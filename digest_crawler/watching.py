@@ -25,6 +25,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from digest_crawler.outputs import formats
@@ -87,6 +88,13 @@ def run(
         with deliveries.one_run_at_a_time(url):
             for watched in watches:
                 _watch(_Archive(reader, writer), base_url, watched, outcome, now)
+    except OSError as exc:  # the lock file beside a SQLite archive
+        raise queries.ArchiveError(
+            f"cannot lock the archive for the watches: {exc.strerror or exc} ({exc.filename or ''})"
+        ) from None
+    except sa.exc.SQLAlchemyError as exc:
+        first = (str(getattr(exc, "orig", None) or exc).splitlines() or [""])[0]
+        raise queries.ArchiveError(f"cannot read or write the archive: {first}") from None
     finally:
         reader.dispose()
         writer.dispose()
