@@ -17,6 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -158,7 +159,8 @@ def _checked(shown: str, name: str, watch: Watch, environment: dict[str, str]) -
 
 
 def _destination(where: str, written: str, environment: dict[str, str]) -> Destination:
-    """A notify URL expanded from the environment, and Apprise's form of it."""
+    """A notify URL expanded from the environment, and Apprise's private
+    form of it (with the query parameters the URL gives)."""
     secrets = []
 
     def value(match: re.Match[str]) -> str:
@@ -175,12 +177,33 @@ def _destination(where: str, written: str, environment: dict[str, str]) -> Desti
             f"{where}: {quoted(masked(written))} is no URL Apprise knows (see its list of"
             " services: mailto://, json://, slack://, ntfy://, ...)"
         )
-    private = notify.blanked(private, tuple(secrets))
+    private = notify.blanked(as_written(private, url), tuple(secrets))
     if len(private) > DESTINATION_LENGTH:
         raise WatchFileError(
             f"{where}: {quoted(private[:80] + '…')} is over {DESTINATION_LENGTH} characters"
         )
     return Destination(written, url, private, tuple(secrets))
+
+
+def as_written(private: str, url: str) -> str:
+    """Apprise's private form of ``url`` with only the query parameters
+    ``url`` gives: those Apprise adds with their defaults (``retry=0``,
+    ``overflow=upstream``, ...) change from one release of Apprise to the
+    next, and a destination's name must not (it is what the archive keeps).
+
+    >>> as_written("json://h/hook?method=POST&retry=0&+X-Key=****", "json://h/hook?+x-key=s3")
+    'json://h/hook?+X-Key=****'
+    >>> as_written("mailto://u:****@h/to%40x.org?cto=15.0&from=a%40x.org", "mailto://u:p@h?to=to@x.org&from=a@x.org")
+    'mailto://u:****@h/to%40x.org?from=a%40x.org'
+    """
+    given = {_key(item) for item in urlsplit(url).query.split("&") if item}
+    head, _, query = private.partition("?")
+    kept = [item for item in query.split("&") if item and _key(item) in given]
+    return head + ("?" + "&".join(kept) if kept else "")
+
+
+def _key(item: str) -> str:
+    return unquote(item.partition("=")[0]).lower()
 
 
 def masked(url: str) -> str:
