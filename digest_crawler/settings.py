@@ -102,6 +102,7 @@ DIGEST_RAW_DIR = ""
 # DIGEST_ADOPTION_TAIL days back. False: listings only.
 DIGEST_ADOPTION = True
 DIGEST_ADOPTION_TAIL = [30, 60, 90, 180, 365]
+
 # The watches scrapy watch sends (a TOML file, docs/watches.md); empty:
 # watches.toml in the working folder, when there is one.
 DIGEST_WATCHES = ""

@@ -44,6 +44,18 @@ class WatchFileError(Exception):
     """A one-line reason the watch file cannot be used."""
 
 
+#: A watch's filters: a paper matches them all.
+FILTERS = (
+    "query",
+    "organization",
+    "author",
+    "min_upvotes",
+    "min_models",
+    "min_datasets",
+    "min_spaces",
+)
+
+
 class Watch(BaseModel):
     """One ``[watches.NAME]`` table: its filter, where to send, how much."""
 
@@ -55,6 +67,15 @@ class Watch(BaseModel):
     min_upvotes: int | None = Field(
         None, ge=0, le=COUNT_MAX, description="only papers with at least this many upvotes"
     )
+    min_models: int | None = Field(
+        None, ge=0, le=COUNT_MAX, description="only papers at least this many models cite"
+    )
+    min_datasets: int | None = Field(
+        None, ge=0, le=COUNT_MAX, description="only papers at least this many datasets cite"
+    )
+    min_spaces: int | None = Field(
+        None, ge=0, le=COUNT_MAX, description="only papers at least this many Spaces cite"
+    )
     notify: list[Annotated[str, StringConstraints(min_length=1)]] = Field(
         [], description="Apprise URLs: one message per run to each"
     )
@@ -65,7 +86,9 @@ class Watch(BaseModel):
     @property
     def chosen(self) -> PaperFilter:
         """The watch's filters that ``PaperFilter`` has (not the query, nor the author)."""
-        return PaperFilter(organization=self.organization, min_upvotes=self.min_upvotes)
+        return PaperFilter(
+            **{name: getattr(self, name) for name in FILTERS if name in PaperFilter.model_fields}
+        )
 
 
 class WatchFile(BaseModel):
@@ -239,4 +262,8 @@ def described(watch: Watch) -> str:
         parts.append(f"author {watch.author}")
     if watch.min_upvotes is not None:
         parts.append(f"at least {counted(watch.min_upvotes, 'upvote')}")
+    for name, noun in (("models", "model"), ("datasets", "dataset"), ("spaces", "Space")):
+        least = getattr(watch, f"min_{name}")
+        if least is not None:
+            parts.append(f"cited by at least {counted(least, noun)}")
     return ", ".join(parts) or "every paper"

@@ -204,8 +204,10 @@ def _command(watched: Watched) -> str:
     options = []
     if watch.organization is not None:
         options += ["--organization", watch.organization]
-    if watch.min_upvotes is not None:
-        options += ["--min-upvotes", str(watch.min_upvotes)]
+    for name in ("min_upvotes", "min_models", "min_datasets", "min_spaces"):
+        least = getattr(watch, name)
+        if least is not None:
+            options += [f"--{name.replace('_', '-')}", str(least)]
     if watch.query is not None:
         command = ["scrapy", "search", watch.query, *options, "--limit", "1000"]
     else:

@@ -35,12 +35,15 @@ def test_a_watch_s_keys_and_their_defaults(tmp_path: Path) -> None:
     (agents, every) = read(
         tmp_path,
         f'[watches.agents]\nquery = "agent*"\norganization = "Kling Team"\nauthor = "Zoë Ünlü"\n'
-        f'min_upvotes = 5\nnotify = ["{HOOK}"]\nfeed = "~/agents.atom"\nlimit = 3\nfeed_size = 9\n'
+        f'min_upvotes = 5\nmin_models = 1\nmin_datasets = 2\nmin_spaces = 3\nnotify = ["{HOOK}"]\n'
+        'feed = "~/agents.atom"\nlimit = 3\nfeed_size = 9\n'
         '[watches.every]\nfeed = "all.atom"\n',
     )
     assert agents.name == "agents" and agents.watch.limit == 3 and agents.watch.feed_size == 9
     assert agents.watch.chosen.organization == "Kling Team"
     assert agents.watch.chosen.min_upvotes == 5
+    assert (agents.watch.chosen.min_models, agents.watch.chosen.min_datasets) == (1, 2)
+    assert agents.watch.chosen.min_spaces == 3
     assert agents.feed == Path("~/agents.atom").expanduser()
     (hook,) = agents.destinations
     assert (hook.written, hook.url, hook.secrets) == (HOOK, HOOK, ())

@@ -8,7 +8,7 @@ import threading
 
 import sqlalchemy as sa
 
-from digest_crawler.storage import deliveries, make_engine, watch_deliveries
+from digest_crawler.storage import deliveries, make_engine, papers, watch_deliveries
 from digest_crawler.storage.queries import PaperFilter, reading
 from digest_crawler.storage.search import search
 
@@ -36,6 +36,21 @@ def test_an_author_is_matched_by_the_whole_name_in_any_case(archive_url: str) ->
     assert len(found) == sum(1 for d in range(20) for n in range(50) if (d * 100 + n) % 3)
     assert [m.arxiv_id for m in one] == ["2607.00007"]
     assert part == []
+
+
+def test_the_adoption_filters_are_the_readers_own(archive_url: str) -> None:
+    engine = make_engine(archive_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(papers)
+            .where(papers.c.arxiv_id.in_(["2607.00001", "2607.00002"]))
+            .values(linked_models=30, linked_datasets=1, linked_spaces=0)
+        )
+    engine.dispose()
+    with reading(archive_url) as connection:
+        cited = deliveries.matches(connection, PaperFilter(min_models=25), None, None)
+        none = deliveries.matches(connection, PaperFilter(min_spaces=1), None, None)
+    assert [m.arxiv_id for m in cited] == ["2607.00002", "2607.00001"] and none == []
 
 
 def test_what_was_delivered_is_recorded_once(archive_url: str) -> None:
