@@ -177,6 +177,12 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
     def execute(self, options: Options) -> str:
         raise NotImplementedError
 
+    def left_when_interrupted(self, options: Options | None) -> str:
+        """What Ctrl-C left: a file is whole or not written
+        (outputs.files); the archive was only read."""
+        output = getattr(options, "output", "-")
+        return f"{output!r} not written" if output != "-" else "no more to standard output"
+
     def note(self, text: str) -> None:
         """A line for the person who asked, on standard error."""
         say(f"scrapy {self.name}: note: {text}")
@@ -204,11 +210,7 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
             options = self.options(args, opts)
             summary = self.execute(options)
         except KeyboardInterrupt:
-            # Ctrl-C: a file is whole or not written (outputs.files); the
-            # archive was only read.
-            output = getattr(options, "output", "-")
-            left = f"{output!r} not written" if output != "-" else "no more to standard output"
-            say(f"scrapy {self.name}: interrupted; {left}")
+            say(f"scrapy {self.name}: interrupted; {self.left_when_interrupted(options)}")
             self.exitcode = 130
             return
         except (

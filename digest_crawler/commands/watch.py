@@ -51,5 +51,11 @@ class Command(ReaderCommand[WatchOptions]):
             return f"scrapy watch: FAILED: {summary}; failed: {', '.join(done.failed)}"
         return f"Watched {summary}"
 
+    def left_when_interrupted(self, options: WatchOptions | None) -> str:
+        return (
+            "what a destination accepted is recorded, but a message sent as it stopped,"
+            " which the next run sends again; each feed is whole or as it was"
+        )
+
     def fail(self, line: str) -> None:
         say(f"scrapy watch: failed: {line}")
