@@ -128,6 +128,7 @@ def test_the_cron_line_sends_the_watches_after_a_failed_crawl(tmp_path: Path) ->
     assert last == "Watched 1 watch: 1 message sent (18 papers), 0 feeds written"
 
 
+@pytest.mark.system
 def test_the_service_sends_the_watches_after_the_crawl_whatever_its_outcome(
     tmp_path: Path,
 ) -> None:
