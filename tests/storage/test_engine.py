@@ -88,3 +88,18 @@ def test_a_crawl_s_archive_needs_its_directory_and_the_check_makes_nothing(
     ):
         check_database(f"sqlite:///{where}", "environment variable DIGEST_DATABASE_URL")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_postgresql_plans_each_statement_for_its_values(postgres_url: str) -> None:
+    """A crawl's statements are built once and prepared: a plan kept from
+    when the archive was small would scan every paper (a 70,000-paper
+    listing took 22 minutes instead of one); each run is planned for its
+    values, and the URL's own options (here the test's schema) still hold."""
+    schema = postgres_url.rsplit("%3D", 1)[1]
+    for engine in (storage.make_engine(postgres_url), storage.make_reader(postgres_url)):
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SHOW plan_cache_mode").scalar() == (
+                "force_custom_plan"
+            )
+            assert connection.exec_driver_sql("SHOW search_path").scalar() == schema
+        engine.dispose()
