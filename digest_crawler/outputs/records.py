@@ -181,8 +181,8 @@ def json_record(record: Record) -> Record:
 
     >>> json_record({"submitted_at": "2026-07-31T09:05:00.000000Z", "ai_keywords": '["a"]',
     ...     "listing_date": dt.date(2026, 7, 31), "settled": 1, "scraped_at": None,
-    ...     "authors": None, "published_at": None})
-    {'submitted_at': '2026-07-31T09:05:00Z', 'ai_keywords': ['a'], 'listing_date': '2026-07-31', 'settled': True, 'scraped_at': None, 'authors': None, 'published_at': None}
+    ...     "authors": None, "published_at": None, "adoption_read_at": None})
+    {'submitted_at': '2026-07-31T09:05:00Z', 'ai_keywords': ['a'], 'listing_date': '2026-07-31', 'settled': True, 'scraped_at': None, 'authors': None, 'published_at': None, 'adoption_read_at': None}
     """
     for name in _LISTS:
         value = record[name]
