@@ -200,7 +200,9 @@ def test_a_week_a_quarter_and_the_whole_digest_each_read_in_a_few_screens(
         drawn = re.findall(r"<!-- (.*?) -->", report.read_text(encoding="utf-8"))
         assert all(label(title) in drawn for title, *_ in curves)
         width, height = struct.unpack(">II", screenshot.read_bytes()[16:24])
-        assert height == layout["height"] <= 3_600 and width > 1_000, (name, width, height)
+        # 3,489 px for the quarter before the most adopted papers' section
+        # (here its one line: this archive's crawls did not ask).
+        assert height == layout["height"] <= 3_800 and width > 1_000, (name, width, height)
 
 
 def test_without_chromium_the_browser_tests_skip_or_under_ci_fail(
