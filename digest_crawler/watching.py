@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 
 from digest_crawler.outputs import formats
 from digest_crawler.outputs.files import OutputError, check_target, write_output
-from digest_crawler.outputs.messages import Listed, message
+from digest_crawler.outputs.messages import message
 from digest_crawler.outputs.notify import send
 from digest_crawler.outputs.records import records
 from digest_crawler.storage import deliveries, queries
@@ -135,7 +135,7 @@ def _watch(
         else:  # a first run: its newest matches, the older ones seen
             listed, more = _best(new[: watch.limit], watch.limit)
             seen = new[watch.limit :]
-        text = message(watched.name, [_listed(p) for p in listed], len(more), len(seen), where)
+        text = message(watched.name, listed, len(more), len(seen), where)
         reason = send(destination.url, text, destination.secrets)
         if reason is not None:
             outcome.failures.append(
@@ -160,17 +160,6 @@ def _best(
     """The papers a message lists (the best ``limit``) and the others."""
     ranked = deliveries.sorted_best_first(new)
     return ranked[:limit], ranked[limit:]
-
-
-def _listed(paper: deliveries.Matched) -> Listed:
-    return Listed(
-        paper.arxiv_id,
-        paper.title,
-        paper.url,
-        paper.organization,
-        paper.upvotes,
-        paper.listing_date,
-    )
 
 
 def _write_feed(

@@ -5,31 +5,18 @@ where to see them."""
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from digest_crawler.outputs.formats import xml_text
 from digest_crawler.outputs.notify import Message
+from digest_crawler.storage.deliveries import Matched
 from digest_crawler.words import counted
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A paper as a message lists it."""
-
-    arxiv_id: str
-    title: str
-    url: str
-    organization: str | None
-    upvotes: int
-    listing_date: dt.date
 
 
 def message(
     watch: str,
-    papers: Sequence[Listed],
+    papers: Sequence[Matched],
     more: int = 0,
     seen: int = 0,
     where: str = "",
@@ -40,7 +27,8 @@ def message(
     run, recorded as seen; ``where``: where all of them are (the feed, or
     the command that lists them).
 
-    >>> m = message("agents", [Listed("2607.1", "A <b>", "https://h/p", None, 3,
+    >>> import datetime as dt
+    >>> m = message("agents", [Matched("2607.1", "A <b>", "https://h/p", None, 3,
     ...     dt.date(2026, 7, 31))], more=2, where="feeds/agents.atom")
     >>> print(m.title)
     3 new papers for the watch agents
@@ -81,7 +69,7 @@ def message(
     return Message(title, body_text.rstrip("\n"), body_html)
 
 
-def _about(paper: Listed) -> str:
+def _about(paper: Matched) -> str:
     parts = [
         xml_text(paper.organization).strip() if paper.organization else "",
         counted(paper.upvotes, "upvote"),

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from digest_crawler.outputs.messages import Listed, message
+from digest_crawler.outputs.messages import message
+from digest_crawler.storage.deliveries import Matched
 
 DAY = dt.date(2026, 7, 31)
 
 
-def paper(number: int, title: str = "", organization: str | None = None) -> Listed:
+def paper(number: int, title: str = "", organization: str | None = None) -> Matched:
     arxiv_id = f"2607.{number:05d}"
-    return Listed(
+    return Matched(
         arxiv_id,
         title or f"Paper {number}",
         f"https://huggingface.co/papers/{arxiv_id}",
