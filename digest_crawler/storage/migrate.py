@@ -239,18 +239,21 @@ def search_index_missing(connection: Connection) -> str | None:
     release's schema lacks, e.g. after a hand-made ``DROP TABLE
     papers_fts`` (whose triggers then fail every write of ``papers``);
     ``None`` when it is whole."""
-    inspector = sa.inspect(connection)
     if connection.dialect.name == "sqlite":
-        triggers = {
-            row[0]
-            for row in connection.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'papers'"
+        # (One read of the schema: every search asks.)
+        found = {
+            (kind, name)
+            for kind, name in connection.exec_driver_sql(
+                "SELECT type, name FROM sqlite_master WHERE tbl_name IN ('papers', ?)"
+                " AND type IN ('table', 'trigger')",
+                (SEARCH_TABLE,),
             )
         }
         wanted = [f"{SEARCH_TABLE}_{event}" for event in ("insert", "delete", "update")]
-        missing = [] if inspector.has_table(SEARCH_TABLE) else [f"the table {SEARCH_TABLE}"]
-        missing += [f"the trigger {name}" for name in wanted if name not in triggers]
+        missing = [] if ("table", SEARCH_TABLE) in found else [f"the table {SEARCH_TABLE}"]
+        missing += [f"the trigger {name}" for name in wanted if ("trigger", name) not in found]
     else:
+        inspector = sa.inspect(connection)
         columns = {column["name"] for column in inspector.get_columns("papers")}
         indexes = {index["name"] for index in inspector.get_indexes("papers")}
         missing = [] if SEARCH_VECTOR in columns else [f"the column papers.{SEARCH_VECTOR}"]
