@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -113,6 +113,10 @@ _DATES = [n for n, kind in _KINDS.items() if kind.type is dt.date]
 _FLAGS = [n for n, kind in _KINDS.items() if kind.type is bool]
 
 
+#: A row of ``queries.paper_chunks``: the paper's fields, then these two.
+_ROW_FIELDS = (*PAPER_FIELDS, "settled", "rank")
+
+
 def records(
     connection: Connection,
     chosen: queries.PaperFilter,
@@ -132,12 +136,15 @@ def records(
         history = (
             queries.histories(connection, [row.arxiv_id for row in chunk]) if with_history else {}
         )
+        if chunk and chunk[0]._fields != _ROW_FIELDS:  # what the zip below relies on
+            raise AssertionError(f"a paper's row has {chunk[0]._fields}, not {_ROW_FIELDS}")
         for row in chunk:
-            values = row._mapping
-            record = {name: values[name] for name in PAPER_FIELDS}
+            # (By position: by name each value costs a lookup, a tenth of a record's time.)
+            values: Sequence[Any] = row
+            record = dict(zip(PAPER_FIELDS, values, strict=False))  # (settled, rank left)
             record["schema_version"] = SCHEMA_VERSION
-            record["settled"] = values["settled"]
-            record["rank"] = values["rank"]
+            record["settled"] = values[-2]
+            record["rank"] = values[-1]
             if json_form:
                 json_record(record)
             if with_history:
