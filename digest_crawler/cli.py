@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from digest_crawler.config import Config, SettingError
 from digest_crawler.dates import parse_iso_day, to_moment
 from digest_crawler.outputs.controls import escaped
-from digest_crawler.outputs.files import OutputError, ReaderGone
+from digest_crawler.outputs.files import OutputError, ReaderGone, check_target
 from digest_crawler.outputs.formats import FormatError
 from digest_crawler.outputs.notify import NotifyError
 from digest_crawler.paper import COUNT_MAX, kind_of
@@ -208,6 +208,7 @@ class ReaderCommand(ScrapyCommand, Generic[Options]):
         try:
             self.config  # noqa: B018 - the settings are checked first
             options = self.options(args, opts)
+            check_target(getattr(options, "output", "-"), self.config.kept)
             summary = self.execute(options)
         except KeyboardInterrupt:
             say(f"scrapy {self.name}: interrupted; {self.left_when_interrupted(options)}")

@@ -143,6 +143,21 @@ class Config(BaseModel):
         return Path("raw").absolute()
 
     @property
+    def kept(self) -> list[tuple[Path, str]]:
+        """The archive's own files, which no output may replace: its SQLite
+        file and the raw answers' folder, each with what a message calls it."""
+        own = []
+        url = sa.engine.make_url(self.database_url)
+        file = url.database not in (None, "", ":memory:") and "uri" not in url.query
+        if url.get_backend_name() == "sqlite" and file:
+            database = Path(url.database or "").expanduser().absolute()
+            own.append((database, f"the archive itself ({self.source('database_url')})"))
+        raw = self.raw_folder
+        if raw is not None:
+            own.append((raw, f"the raw answers' folder ({self.source('raw_dir')})"))
+        return own
+
+    @property
     def horizon(self) -> int:
         """Days after which a read settles a listing day: the schedule's last."""
         return self.refresh[-1]

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import datetime as dt
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -53,9 +54,10 @@ class Outcome:
     failed: list[str] = field(default_factory=list)
 
 
-def check(url: str, watches: list[Watched]) -> None:
-    """The archive can be read and each watch used with it: a
-    ``WatchFileError`` (or the readers' ``ArchiveError``) otherwise."""
+def check(url: str, watches: list[Watched], kept: Sequence[tuple[Path, str]] = ()) -> None:
+    """The archive can be read and each watch used with it (no feed is one
+    of the archive's own files, ``kept``): a ``WatchFileError`` (or the
+    readers' ``ArchiveError``) otherwise."""
     with queries.reading(url) as connection:
         for watched in watches:
             query = watched.watch.query
@@ -67,7 +69,7 @@ def check(url: str, watches: list[Watched]) -> None:
     for watched in watches:
         if watched.feed is not None:
             try:
-                check_target(str(watched.feed))
+                check_target(str(watched.feed), kept)
             except OutputError as exc:
                 reason = str(exc).removeprefix("option --output: ")
                 raise WatchFileError(f"[watches.{watched.name}] feed: {reason}") from None

@@ -40,7 +40,7 @@ class Command(ReaderCommand[WatchOptions]):
                 f"{self.config.source('watches')}: no file {str(path)!r}"
             )
         watches = watchfile.read_watches(path, dict(os.environ))
-        watching.check(self.config.database_url, watches)
+        watching.check(self.config.database_url, watches, self.config.kept)
         done = watching.run(self.config.database_url, self.config.base_url, watches, self.fail)
         summary = (
             f"{counted(len(watches), 'watch', 'watches')}: {counted(done.messages, 'message')}"

@@ -15,11 +15,15 @@ import os
 import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
 T = TypeVar("T")
+
+
+#: What SQLite keeps beside an archive's file, by its name.
+_SQLITE_FILES = ("-wal", "-shm", "-journal")
 
 
 class OutputError(Exception):
@@ -30,14 +34,23 @@ class ReaderGone(Exception):
     """Standard output's reader stopped reading: the output ends there."""
 
 
-def check_target(output: str) -> None:
-    """An ``OutputError`` for an output that cannot be a file: said before
-    any work is done."""
+def check_target(output: str, kept: Sequence[tuple[Path, str]] = ()) -> None:
+    """An ``OutputError`` for an output that cannot be a file, or that is
+    one of the archive's own (``kept``: each a file or folder, and what it
+    is, e.g. ``Config.kept``): said before any work is done."""
     if output == "-":
         return
     if not output.strip():
         raise OutputError(f"option --output: {output!r} names no file (give a file, or -)")
     target = Path(output)
+    written = Path(os.path.realpath(target))  # a link's file is what is replaced
+    for path, what in kept:
+        own = Path(os.path.realpath(path))
+        # A SQLite file's journal and write-ahead log are the archive too.
+        if written in {own, *(own.with_name(own.name + end) for end in _SQLITE_FILES)}:
+            raise OutputError(f"option --output: {output!r} is {what}: give another file")
+        if written.is_relative_to(own) and own.is_dir():
+            raise OutputError(f"option --output: {output!r} is in {what}: give a file outside it")
     try:
         if target.is_dir():
             raise OutputError(f"option --output: {output!r} is a directory")

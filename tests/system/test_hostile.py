@@ -397,6 +397,35 @@ def test_export_options_no_archive_can_answer_are_one_line_errors(
     assert line.startswith(f"scrapy export: error: {message}")
 
 
+@pytest.mark.parametrize(
+    ("command", "output", "message"),
+    [
+        ("export", "papers.sqlite", "is the archive itself (setting DIGEST_DATABASE_URL)"),
+        ("export", "papers.sqlite-wal", "is the archive itself"),
+        ("export", "link.jsonl", "is the archive itself"),
+        ("export", "raw/index.jsonl", "is in the raw answers' folder (setting DIGEST_RAW_DIR)"),
+        ("report", "papers.sqlite", "is the archive itself"),
+    ],
+)
+def test_an_output_that_is_the_archive_s_own_file_is_refused_and_the_archive_kept(
+    archive: Path, command: str, output: str, message: str
+) -> None:
+    (archive / "link.jsonl").symlink_to(archive / "papers.sqlite")
+    (archive / "raw").mkdir()
+    (archive / "raw" / "index.jsonl").write_text("the raw answers' own\n")
+    stored = (archive / "papers.sqlite").read_bytes()
+    given = ["--format", "jsonl"] if command == "export" else []
+    result = scrapy(archive, command, *given, "-o", output)
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"scrapy {command}: error: option --output: {output!r} {message}")
+    assert (archive / "papers.sqlite").read_bytes() == stored
+    assert (archive / "raw" / "index.jsonl").read_text() == "the raw answers' own\n"
+    assert export(archive, "-o", "elsewhere.jsonl").returncode == 0  # the archive still reads
+    assert len(feed_lines(archive / "elsewhere.jsonl")) == 30
+
+
 @pytest.mark.parametrize("trouble", ["read-only directory", "full disk"])
 def test_export_that_cannot_write_says_so_and_leaves_the_old_file(
     archive: Path, tmp_path: Path, trouble: str

@@ -328,8 +328,20 @@ notify = ["{smtp}", "{hook}"]
             "[watches.bad] min_upvotes: Input should be a valid integer",
         ),
         ("[watches.bad\n", "'watches.toml' is not TOML: "),
+        (
+            '[watches.bad]\nquery = "agent"\nnotify = ["{hook}"]\nfeed = "papers.sqlite"\n',
+            "[watches.bad] feed: 'papers.sqlite' is the archive itself (setting DIGEST_DATA",
+        ),
     ],
-    ids=["unknown key", "bad query", "unknown URL", "missing variable", "wrong type", "no TOML"],
+    ids=[
+        "unknown key",
+        "bad query",
+        "unknown URL",
+        "missing variable",
+        "wrong type",
+        "no TOML",
+        "feed is the archive",
+    ],
 )
 def test_a_watch_file_it_cannot_use_is_one_line_exit_2_and_nothing_sent(
     workdir: Path, second: str, message: str
