@@ -102,6 +102,9 @@ class DailySpider(scrapy.Spider):
         self.done: set[dt.date] = set()
         #: The newest digest day the site served in this run (not after today).
         self.newest: dt.date | None = None
+        #: Whether this run read today's listing (a day served, or none):
+        #: only then does ``newest`` tell how stale the site is.
+        self.read_today = False
         #: Whether the run follows its plan (``start``): not under ``scrapy
         #: parse`` or ``scrapy shell``, which ask for one URL.
         self.planned_run = False
@@ -314,6 +317,8 @@ class DailySpider(scrapy.Spider):
         served = reader.served
         if served is not None and served <= self.arguments.today:
             self.newest = served if self.newest is None else max(self.newest, served)
+        if reader.period == Period("day", self.arguments.today) and listing.outcome != "failed":
+            self.read_today = True
         if listing.outcome == "failed" and self.notes.get("first_failure") is None:
             self.notes.set("first_failure", f"{reader.period}: {listing.reason}")
         self._ask_adoption(
@@ -322,15 +327,15 @@ class DailySpider(scrapy.Spider):
         return listing
 
     def closed(self, reason: str) -> None:
-        """A run that reads today notices a stalled site: the newest digest
-        day it was served is more than ``DIGEST_STALE_DAYS`` days old."""
+        """A run that read today's listing notices a stalled site: the newest
+        digest day it was served is more than ``DIGEST_STALE_DAYS`` days old
+        (a run stopped before today's listing, or whose read of it failed,
+        judges nothing: the days it did not read are not the site's)."""
         left = len(self._adoption) + self._adoption_busy
         if self.reads_adoption and left:
             self.notes.set("adoption_left", left)
         today, stale_after = self.arguments.today, self.config.stale_days
-        if not self.planned_run or self.newest is None or self.arguments.kind != "day":
-            return
-        if self.listings[-1].start != today:
+        if not (self.planned_run and self.read_today) or self.newest is None:
             return
         age = (today - self.newest).days
         if age > stale_after:

@@ -180,17 +180,42 @@ def test_scrapy_parse_reads_the_listing_its_url_names() -> None:
         list(spider.parse(answer(Request(f"{BASE}/papers"), "listing-2026-07-31.html")))
 
 
-@pytest.mark.parametrize(("newest", "stale"), [(D(2026, 7, 26), True), (D(2026, 7, 27), False)])
+@pytest.mark.parametrize(("today", "stale"), [("2026-08-05", True), ("2026-08-04", False)])
 def test_a_run_that_reads_today_notices_a_stalled_site(
-    newest: dt.date, stale: bool, caplog: pytest.LogCaptureFixture
+    today: str, stale: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    crawler = make_crawler(DIGEST_BASE_URL=BASE, DIGEST_TODAY="2026-07-31")
+    """Today's listing answered with the digest of 2026-07-31: 5 days old is
+    more than DIGEST_STALE_DAYS (4), 4 days is not."""
+    crawler = make_crawler(DIGEST_BASE_URL=BASE, DIGEST_TODAY=today)
     spider = DailySpider.from_crawler(crawler, refresh="0")
-    requests_of(spider)  # the run's own plan: today's listing
-    spider.newest = newest
+    (request,) = requests_of(spider)  # the run's own plan: today's listing
+    listing, *_ = request.callback(answer(request, "listing-2026-07-31.html"), **request.cb_kwargs)
+    assert listing.outcome == "no_digest" and spider.newest == D(2026, 7, 31)
     spider.closed("finished")
     assert ("stale_days" in stats(spider)) is stale
-    assert ("has served nothing new since" in caplog.text) is stale
+    assert ("has served nothing new since 2026-07-31" in caplog.text) is stale
+
+
+@pytest.mark.parametrize("stop", ["before today", "today failed"])
+def test_a_run_that_did_not_read_today_judges_no_staleness(
+    stop: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A backfill stopped (Ctrl-C) after its old days, or whose read of
+    today failed, said "nothing new from the site for 130 days" of the days
+    it never read."""
+    crawler = make_crawler(DIGEST_BASE_URL=BASE, DIGEST_TODAY="2026-08-05")
+    spider = DailySpider.from_crawler(crawler, refresh="0,5")
+    (first,) = requests_of(spider)
+    listing, today, *_ = first.callback(answer(first, "listing-2026-07-31.html"), **first.cb_kwargs)
+    assert listing.outcome == "served" and spider.newest == D(2026, 7, 31)
+    assert today.url == f"{BASE}/papers/date/2026-08-05"
+    if stop == "today failed":
+        failure = Failure(HttpError(TextResponse(url=today.url, status=404, request=today)))
+        failure.request = today  # type: ignore[attr-defined]
+        (failed, *_) = spider.failed(failure)
+        assert failed.outcome == "failed"
+    spider.closed("shutdown" if stop == "before today" else "finished")
+    assert "stale_days" not in stats(spider) and "served nothing new" not in caplog.text
 
 
 def test_a_run_that_does_not_follow_its_plan_judges_no_staleness(
