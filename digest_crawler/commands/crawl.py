@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import re
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from scrapy.commands import ScrapyHelpFormatter
@@ -73,6 +76,7 @@ class Command(ScrapyCrawlCommand):
             check_database(config.database_url, config.source("database_url"))
             _check_paths(self.settings)
             _check_feeds(self.settings)
+            _check_scrapy_values(self.settings)
             _resolver_for(config.base_url, self.settings)
             parse_arguments = getattr(spider_class, "parse_arguments", None)
             if parse_arguments is not None:
@@ -169,6 +173,33 @@ def _check_paths(settings: BaseSettings) -> None:
             Path(jobdir).expanduser().mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ValueError(f"setting JOBDIR: cannot make {jobdir!r}: {exc.strerror}") from None
+
+
+#: Scrapy's own settings a person sets for a crawl (the docs show some),
+#: each with what it must be; Scrapy reads a bad one with a traceback.
+_SCRAPY_VALUES: dict[str, tuple[str, Callable[[BaseSettings, str], Any], float]] = {
+    "DOWNLOAD_DELAY": ("a number of seconds", BaseSettings.getfloat, 0),
+    "DOWNLOAD_TIMEOUT": ("a number of seconds", BaseSettings.getfloat, 0),
+    "AUTOTHROTTLE_ENABLED": ("True or False", BaseSettings.getbool, 0),
+    "AUTOTHROTTLE_START_DELAY": ("a number of seconds", BaseSettings.getfloat, 0),
+    "AUTOTHROTTLE_MAX_DELAY": ("a number of seconds", BaseSettings.getfloat, 0),
+    "CONCURRENT_REQUESTS": ("a number of requests", BaseSettings.getint, 1),
+    "CONCURRENT_REQUESTS_PER_DOMAIN": ("a number of requests", BaseSettings.getint, 1),
+    "RETRY_TIMES": ("a number of retries", BaseSettings.getint, 0),
+    "CLOSESPIDER_TIMEOUT": ("a number of seconds", BaseSettings.getfloat, 0),
+}
+
+
+def _check_scrapy_values(settings: BaseSettings) -> None:
+    """Each of ``_SCRAPY_VALUES`` is of its kind and not below its least:
+    one line naming it (``-s DOWNLOAD_DELAY=abc`` was a traceback of Scrapy's)."""
+    for name, (kind, read, least) in _SCRAPY_VALUES.items():
+        try:
+            value = read(settings, name)
+        except ValueError:
+            raise ValueError(f"setting {name}: {settings.get(name)!r} is not {kind}") from None
+        if not isinstance(value, bool) and not (value >= least and math.isfinite(value)):
+            raise ValueError(f"setting {name}: {settings.get(name)!r} is not {kind}")
 
 
 def _check_feeds(settings: BaseSettings) -> None:
