@@ -217,6 +217,7 @@ class StoragePipeline:
     def _cannot_start(self, what: str, exc: Exception) -> NoReturn:
         self.stats.inc_value("digest/storage_errors")
         logger.error("%s: %s", what, str(exc).splitlines()[0])
+        self._first_failure(f"{what[:1].lower()}{what[1:]}: {str(exc).splitlines()[0]}")
         assert self.archive is not None
         self._in_writer(self.archive.close)
         self.archive = None
@@ -328,6 +329,11 @@ class StoragePipeline:
             self._in_writer(self.archive.close)
             self.writer.shutdown()
 
+    def _first_failure(self, text: str) -> None:
+        """The closing line's first failure, unless one came before."""
+        if not self.stats.get_value("digest/first_failure"):
+            self.stats.set_value("digest/first_failure", text[:300])
+
     def _in_writer(self, work: Callable[..., T], *arguments: Any) -> T:
         """``work(*arguments)`` in the archive's thread, waited for."""
         return self.writer.submit(work, *arguments).result()
@@ -335,6 +341,7 @@ class StoragePipeline:
     def _storage_failed(self, what: str, exc: Exception) -> None:
         self.stats.inc_value("digest/storage_errors")
         logger.error("Could not store %s: %s", what, str(exc).splitlines()[0])
+        self._first_failure(f"could not store {what}: {str(exc).splitlines()[0]}")
         # Stop the crawl: fetching more pages that cannot be stored would
         # only cost the site requests. The crawl command exits non-zero.
         if self.crawler.crawling and self.crawler.engine is not None:

@@ -275,6 +275,9 @@ def test_storage_failure_is_counted_logged_and_keeps_the_listings_before(
             run.store(paper(arxiv_id="2607.00002", listing_date=D(2026, 7, 31)))
     assert run.stat("storage_errors") == 1
     assert "Could not store 1 paper listed on 2026-07-31" in caplog.text
+    # The closing line's first failure says it (not only the log).
+    assert run.stat("first_failure").startswith("could not store 1 paper listed on 2026-07-31: ")
+    assert "no such table: upvote_snapshots" in run.stat("first_failure")
     # The day before stays intact; the failed day wrote nothing.
     assert [row["arxiv_id"] for row in rows(url)] == ["2607.28618"]
 
@@ -363,6 +366,7 @@ def test_an_archive_that_cannot_be_opened_closes_the_spider_before_any_request(
     assert run.stat("storage_errors") == 1 and run.storage.archive is None
     assert "Could not open the archive sqlite:///" in caplog.text
     assert "schema version 99, newer than this release" in caplog.text
+    assert run.stat("first_failure").startswith("could not open the archive sqlite:///")
     run.storage.spider_closed(run.spider, "storage_error")  # nothing left to close
     assert rows(database_url, storage.crawl_runs) == []
 

@@ -53,9 +53,9 @@ class Command(ReaderCommand[SearchOptions]):
                 f"unknown option {unknown[0]!r} (see scrapy search -h; a query word that"
                 " starts with -- goes after --)"
             )
-        if not words + verbatim:
-            raise OptionError('no query (scrapy search "QUERY")')
         opts.query = " ".join(words + verbatim).strip()
+        if not opts.query:
+            raise OptionError('no query (scrapy search "QUERY")')
         return super().options([], opts)
 
     def execute(self, options: SearchOptions) -> str:
@@ -66,6 +66,9 @@ class Command(ReaderCommand[SearchOptions]):
         write_output(
             "-", lambda stream: _write(stream, [show(n, m) for n, m in enumerate(matches, 1)])
         )
+        if len(matches) == options.limit:  # (a search ranks; it does not count)
+            found = f"the {counted(options.limit, 'best match', 'best matches')}"
+            return f"{found} for {quoted(options.query)} (there may be more: --limit N)"
         found = counted(len(matches), "match", "matches")
         return f"{found} for {quoted(options.query)}, best first"
 

@@ -53,6 +53,8 @@ def test_an_unknown_option_is_refused_not_searched_for() -> None:
 def test_no_query_is_one_line_saying_how_to_give_one() -> None:
     with pytest.raises(OptionError, match=r'^no query \(scrapy search "QUERY"\)$'):
         Command().options(*command_line("--limit", "3"))
+    with pytest.raises(OptionError, match=r'^no query \(scrapy search "QUERY"\)$'):
+        Command().options(*command_line("   ", "--", " "))  # (not "option --query: ...")
 
 
 def test_a_match_as_text_has_its_title_where_and_when_and_snippet() -> None:

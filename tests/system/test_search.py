@@ -23,7 +23,12 @@ def test_the_commands_readme_shows(workdir: Path) -> None:
     assert lines[0] == "1. Memory Decoder at Scale: A Pretrained, Parametric Long-Term Memory"
     assert lines[1] == "   2607.27919 · listed 2026-07-31 · 49 upvotes"
     assert "**memory**" in lines[2].lower()
-    assert best.stderr.strip().endswith("for 'memory', best first")
+    assert best.stderr == "the 10 best matches for 'memory' (there may be more: --limit N)\n"
+    fewer = scrapy(workdir, "search", "memory", "--limit", "1000")
+    assert fewer.stderr.endswith(" matches for 'memory', best first\n"), fewer.stderr
+    titles = [line for line in fewer.stdout.splitlines() if not line.startswith(" ")]
+    assert 10 < len(titles) < 1000
+    assert fewer.stderr == f"{len(titles)} matches for 'memory', best first\n"
 
     spanned = scrapy(
         workdir,
@@ -37,7 +42,10 @@ def test_the_commands_readme_shows(workdir: Path) -> None:
         "20",
     )
     assert spanned.returncode == 0, spanned.stderr
-    assert spanned.stderr.startswith("20 matches") and "listed 2026-03-09" in spanned.stdout
+    assert spanned.stderr.startswith(
+        "the 20 best matches for '\"reinforcement learning\" OR agent*' (there may be more: --limit N)"
+    )
+    assert "listed 2026-03-09" in spanned.stdout
     assert "listed 2026-07-31" not in spanned.stdout
 
     records = scrapy(workdir, "search", "agent*", "--organization", "Kling Team", "--json")
