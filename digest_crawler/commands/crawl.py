@@ -32,6 +32,7 @@ from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.spiderloader import get_spider_loader
 
 from digest_crawler.config import Config
+from digest_crawler.outputs.files import archive_s_own
 
 # Scrapy imports every command's module for any command: what only a crawl
 # needs (the spider, the storage) is imported where it is used.
@@ -75,7 +76,7 @@ class Command(ScrapyCrawlCommand):
             config = Config.from_settings(self.settings)
             check_database(config.database_url, config.source("database_url"))
             _check_paths(self.settings)
-            _check_feeds(self.settings)
+            _check_feeds(self.settings, config.kept)
             _check_scrapy_values(self.settings)
             _resolver_for(config.base_url, self.settings)
             parse_arguments = getattr(spider_class, "parse_arguments", None)
@@ -202,7 +203,7 @@ def _check_scrapy_values(settings: BaseSettings) -> None:
             raise ValueError(f"setting {name}: {settings.get(name)!r} is not {kind}")
 
 
-def _check_feeds(settings: BaseSettings) -> None:
+def _check_feeds(settings: BaseSettings, kept: list[tuple[Path, str]]) -> None:
     """Each feed to a local file (``-O papers.jsonl``) can be written: Scrapy
     opens it at the first item, and one it could not open was a traceback
     in the log while the run passed for done without its feed. Tried
@@ -214,6 +215,9 @@ def _check_feeds(settings: BaseSettings) -> None:
         if parts.scheme not in ("", "file"):
             continue  # stdout:, s3:, ftp: ... are Scrapy's to check
         path = Path(unquote(parts.path) if parts.scheme else str(uri)).expanduser()
+        whose = archive_s_own(str(path), kept)  # (-O papers.sqlite:jsonl replaced the archive)
+        if whose is not None:
+            raise ValueError(f"option -O/-o: {str(uri)!r} {whose}")
         try:
             if path.is_dir():
                 raise ValueError(f"option -O/-o: {str(uri)!r} is a directory")

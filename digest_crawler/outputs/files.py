@@ -43,14 +43,9 @@ def check_target(output: str, kept: Sequence[tuple[Path, str]] = ()) -> None:
     if not output.strip():
         raise OutputError(f"option --output: {output!r} names no file (give a file, or -)")
     target = Path(output)
-    written = Path(os.path.realpath(target))  # a link's file is what is replaced
-    for path, what in kept:
-        own = Path(os.path.realpath(path))
-        # A SQLite file's journal and write-ahead log are the archive too.
-        if written in {own, *(own.with_name(own.name + end) for end in _SQLITE_FILES)}:
-            raise OutputError(f"option --output: {output!r} is {what}: give another file")
-        if written.is_relative_to(own) and own.is_dir():
-            raise OutputError(f"option --output: {output!r} is in {what}: give a file outside it")
+    whose = archive_s_own(output, kept)
+    if whose is not None:
+        raise OutputError(f"option --output: {output!r} {whose}")
     try:
         if target.is_dir():
             raise OutputError(f"option --output: {output!r} is a directory")
@@ -60,6 +55,21 @@ def check_target(output: str, kept: Sequence[tuple[Path, str]] = ()) -> None:
         raise OutputError(
             f"option --output: cannot write {output!r}: {exc.strerror or exc}"
         ) from None
+
+
+def archive_s_own(output: str, kept: Sequence[tuple[Path, str]]) -> str | None:
+    """Why the file ``output`` may not be written: it is one of ``kept``
+    (``Config.kept``: each a file or folder of the archive's, and what it
+    is), through a link too; ``None`` when it is none of them."""
+    written = Path(os.path.realpath(output))  # a link's file is what is replaced
+    for path, what in kept:
+        own = Path(os.path.realpath(path))
+        # A SQLite file's journal and write-ahead log are the archive too.
+        if written in {own, *(own.with_name(own.name + end) for end in _SQLITE_FILES)}:
+            return f"is {what}: give another file"
+        if written.is_relative_to(own) and own.is_dir():
+            return f"is in {what}: give a file outside it"
+    return None
 
 
 def write_output(output: str, write: Callable[[IO[bytes]], T]) -> T:

@@ -190,6 +190,26 @@ def test_a_mirror_at_an_ipv6_address_is_crawled(tmp_path: Path) -> None:
 # -- settings and arguments refused before anything happens ------------------------
 
 
+@pytest.mark.parametrize("feed", ["papers.sqlite:jsonl", "raw/feed.jsonl"])
+def test_a_crawl_feed_that_is_the_archive_s_own_file_is_refused_before_any_request(
+    site: LocalSite, tmp_path: Path, feed: str
+) -> None:
+    """-O papers.sqlite:jsonl truncated the archive at the first item."""
+    site.routes[f"/papers/date/{DAY}"] = Answer(body=page())
+    assert attack(site, tmp_path, feed=None).returncode == 0
+    stored = (tmp_path / "papers.sqlite").read_bytes()
+    assert (tmp_path / "raw").is_dir()
+    site.requests.clear()
+    result = attack(site, tmp_path, feed=feed)
+    assert result.returncode == 2, result.stderr[-2000:]
+    (line,) = result.stderr.strip().splitlines()
+    what = "is the archive itself" if feed.startswith("papers") else "is in the raw answers'"
+    assert line.startswith(
+        f"scrapy crawl daily: error: option -O/-o: {feed.split(':')[0]!r} {what}"
+    )
+    assert site.requests == [] and (tmp_path / "papers.sqlite").read_bytes() == stored
+
+
 @pytest.mark.parametrize("feed", ["/proc/papers.jsonl", f"{'a' * 300}.jsonl"])
 def test_a_feed_that_cannot_be_written_is_refused_before_any_request(
     site: LocalSite, tmp_path: Path, feed: str
