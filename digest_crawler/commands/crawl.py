@@ -19,7 +19,7 @@ import re
 import sys
 import tempfile
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -203,7 +203,7 @@ def _check_scrapy_values(settings: BaseSettings) -> None:
             raise ValueError(f"setting {name}: {settings.get(name)!r} is not {kind}")
 
 
-def _check_feeds(settings: BaseSettings, kept: list[tuple[Path, str]]) -> None:
+def _check_feeds(settings: BaseSettings, kept: Sequence[tuple[Path, str]] = ()) -> None:
     """Each feed to a local file (``-O papers.jsonl``) can be written: Scrapy
     opens it at the first item, and one it could not open was a traceback
     in the log while the run passed for done without its feed. Tried
