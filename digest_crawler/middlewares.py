@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.statscollectors import StatsCollector
@@ -54,6 +55,12 @@ _PARAMETER = re.compile(r";\s*([A-Za-z][A-Za-z0-9_.*-]*)\s*=\s*([^;,]*)")
 #: years in seconds). More is absurd, as are a sign, a fraction or a digit
 #: of another script ("²", "٣"): such a header is ignored.
 _WHOLE = re.compile(r"[0-9]{1,9}")
+
+
+class RateLimited(IgnoreRequest):
+    """The site asked for a pause longer than ``DIGEST_RATELIMIT_MAX_WAIT``:
+    no more requests go to that bucket in this run (what is left is the
+    next run's); the request that met it is not retried."""
 
 
 class AbsurdHeader(ValueError):
@@ -171,6 +178,8 @@ class RateLimitMiddleware:
         self.paces: dict[str, float] = {}
         # headers found absurd once: said once a run
         self.ignored: set[str] = set()
+        # buckets the site asked to leave alone longer than max_wait: why
+        self.refused: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RateLimitMiddleware:
@@ -187,6 +196,8 @@ class RateLimitMiddleware:
 
     async def process_request(self, request: Request, spider: Any = None) -> None:
         bucket = _bucket(request)
+        if bucket in self.refused:
+            raise RateLimited(self.refused[bucket])
         if _api_call(request):
             # An API call: a download slot of its own (its delay is
             # DIGEST_API_DELAY: DOWNLOAD_SLOTS, from the add-on), paced at the
@@ -212,14 +223,35 @@ class RateLimitMiddleware:
                 wait = reset
             self.stats.inc_value(f"digest/ratelimit_status/{response.status}")
             self._slow_down(request)
+            if wait is not None and wait > self.max_wait:
+                raise self._refuse(request, wait, f"HTTP {response.status}")
             if wait is not None:
                 self._pause(request, wait, f"HTTP {response.status}")
         else:
             if remaining == 0 and reset is not None:
                 self.stats.inc_value("digest/ratelimit_budget_spent")
-                self._pause(request, reset, "the RateLimit budget is spent")
+                if reset > self.max_wait:  # (this answer is read; no other is asked)
+                    self._refuse(request, reset, "the RateLimit budget is spent")
+                else:
+                    self._pause(request, reset, "the RateLimit budget is spent")
             self._recover(request)
         return response
+
+    def _refuse(self, request: Request, seconds: float, why: str) -> RateLimited:
+        """The bucket of ``request`` is asked no more this run: the site
+        wants a pause longer than any run waits (a hostile mirror's
+        ``Retry-After: 999999`` kept a run going for days, a request every
+        ``max_wait``). Logged and counted once a bucket."""
+        bucket = _bucket(request)
+        if bucket not in self.refused:
+            self.refused[bucket] = (
+                f"{why}, and the site asks for a pause of {_duration(seconds)}, longer than"
+                f" DIGEST_RATELIMIT_MAX_WAIT ({self.max_wait:g} s): nothing more is asked"
+                f" of {bucket} in this run"
+            )
+            self.stats.inc_value("digest/ratelimit_refused")
+            logger.error("%s (at %s)", self.refused[bucket], request.url)
+        return RateLimited(self.refused[bucket])
 
     def _read(self, parse: Callable[[str | None], T], response: Response, name: str) -> T | None:
         """What ``parse`` reads from the ``name`` header; ``None`` for an
@@ -395,6 +427,18 @@ def _host(request: Request) -> str:
 
 def _api_call(request: Request) -> bool:
     return "/api/" in urlparse_cached(request).path
+
+
+def _duration(seconds: float) -> str:
+    """
+    >>> _duration(999_999), _duration(3_600), _duration(301)
+    ('277.8 h', '60 min', '301 s')
+    """
+    if seconds >= 3 * 3_600:
+        return f"{seconds / 3_600:.1f} h"
+    if seconds >= 600:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
 
 
 def _bucket(request: Request) -> str:

@@ -52,7 +52,10 @@ DIGEST_FAILURE_STATS = [
     "digest/storage_errors",
     "digest/raw_errors",
     "digest/adoption_failed",
+    # (a rejected answer leaves its paper due, as a failed one does)
+    "digest/adoption_rejected",
     "digest/adoption_left",
+    "digest/ratelimit_refused",
 ]
 
 # Crawl responsibly by identifying yourself: the project and its version.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -22,6 +23,7 @@ from twisted.web.client import ResponseNeverReceived
 from digest_crawler.middlewares import (
     AbsurdHeader,
     HubTokenMiddleware,
+    RateLimited,
     RateLimitMiddleware,
     TlsMiddleware,
     parse_policy,
@@ -62,14 +64,45 @@ def test_a_spent_budget_pauses_the_host_until_the_window_resets() -> None:
     assert 41 < limits.paused_until["huggingface.co"] - time.monotonic() <= 42
 
 
-def test_a_429_waits_what_retry_after_says_capped() -> None:
+def test_a_429_waits_what_retry_after_says() -> None:
     limits = middleware()
     request = Request("https://huggingface.co/papers/date/2026-07-31")
-    limited = Response(request.url, status=429, headers={"Retry-After": "3600"})
-    limits.process_response(request, limited)
+    limited = Response(request.url, status=429, headers={"Retry-After": "300"})
+    assert limits.process_response(request, limited) is limited  # retried by Scrapy
     wait = limits.paused_until["huggingface.co"] - time.monotonic()
-    assert 299 < wait <= 300  # DIGEST_RATELIMIT_MAX_WAIT
+    assert 299 < wait <= 300
     assert limits.stats.get_value("digest/ratelimit_status/429") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "asked"),
+    [
+        (429, {"Retry-After": "3600"}, "HTTP 429, and the site asks for a pause of 60 min"),
+        (503, {"RateLimit": '"pages";r=0;t=999999'}, "a pause of 277.8 h"),
+        (200, {"RateLimit": '"pages";r=0;t=301'}, "the RateLimit budget is spent, and"),
+    ],
+)
+def test_a_pause_longer_than_any_run_waits_asks_that_bucket_no_more(
+    status: int, headers: dict[str, str], asked: str
+) -> None:
+    """Capped at DIGEST_RATELIMIT_MAX_WAIT, a hostile Retry-After: 999999 kept
+    a run going for days, one request (and its retries) every 300 s."""
+    limits = middleware()
+    request = Request("https://huggingface.co/papers/date/2026-07-31")
+    answer = Response(request.url, status=status, headers=headers)
+    if status == 200:  # an answer read, the budget spent: this one is read
+        assert limits.process_response(request, answer) is answer
+    else:  # an answer to retry: it is not
+        with pytest.raises(RateLimited, match=re.escape(asked)):
+            limits.process_response(request, answer)
+    assert asked in limits.refused["huggingface.co"]
+    assert limits.stats.get_value("digest/ratelimit_refused") == 1
+    later = Request("https://huggingface.co/papers/date/2026-08-01")
+    with pytest.raises(RateLimited, match=r"nothing more is asked of huggingface\.co in this run"):
+        run_async(limits.process_request(later))
+    # The API's calls are a bucket of their own: still asked.
+    call = Request("https://huggingface.co/api/papers/2607.28618")
+    assert run_async(limits.process_request(call)) is None
 
 
 API_POLICY = {"RateLimit-Policy": '"fixed window";"api";q=500;w=300'}
@@ -233,14 +266,17 @@ def test_a_rate_limit_header_reads_as_a_bounded_number_or_is_refused(value: str)
         "Thu, 26 Nov 2026 06:00:30 +9999",
     ],
 )
-def test_a_retry_after_date_far_off_is_a_capped_wait_or_refused(date: str) -> None:
+def test_a_retry_after_date_far_off_is_refused_or_ignored(date: str) -> None:
     limits = middleware()
     request = Request("https://huggingface.co/papers/date/2026-07-31")
-    limits.process_response(
-        request, Response(request.url, status=429, headers={"Retry-After": date})
-    )
+    try:
+        limits.process_response(
+            request, Response(request.url, status=429, headers={"Retry-After": date})
+        )
+    except RateLimited:
+        assert "huggingface.co" in limits.refused
     wait = limits.paused_until.get("huggingface.co", time.monotonic()) - time.monotonic()
-    assert wait <= 300  # DIGEST_RATELIMIT_MAX_WAIT
+    assert wait <= 300  # never a wait longer than DIGEST_RATELIMIT_MAX_WAIT
 
 
 def test_a_5000_digit_rate_limit_is_ignored_and_counted_not_a_failed_day() -> None:

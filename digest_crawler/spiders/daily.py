@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -25,6 +26,7 @@ from twisted.python.failure import Failure
 from digest_crawler.arguments import DailyArguments
 from digest_crawler.config import Config
 from digest_crawler.items import Adoption, Listing
+from digest_crawler.middlewares import RateLimited
 from digest_crawler.paper import ARXIV_ID_PATTERN
 from digest_crawler.periods import Period
 from digest_crawler.site.adoption import adoption_path, read_adoption
@@ -38,8 +40,13 @@ from digest_crawler.words import counted
 # Scrapy: the reader decides (one request per listing when it leads to
 # another day).
 _READ_LOCATION = {"dont_redirect": True, "handle_httpstatus_list": list(REDIRECTS)}
-# A paper the Hub has not indexed is a 404: an answer, not a failure.
-_ADOPTION_META = {"handle_httpstatus_list": [404]}
+# A paper the Hub has not indexed is a 404: an answer, not a failure. A
+# redirect is an answer too, rejected (followed, it was read from wherever
+# it led: another port's counts were stored).
+_ADOPTION_META = {"dont_redirect": True, "handle_httpstatus_list": [404, *REDIRECTS]}
+#: Adoption calls failed in a row (after their retries) that stop them for
+#: the run: the rest stay due for the next run.
+ADOPTION_FAILURES_IN_A_ROW = 3
 _ARXIV_ID = re.compile(ARXIV_ID_PATTERN)
 
 
@@ -113,6 +120,9 @@ class DailySpider(scrapy.Spider):
         self.adoption_due: list[str] = []
         self._adoption: deque[str] = deque()
         self._adoption_asked: set[str] = set()
+        #: Adoption calls failed in a row, and whether they are stopped for the run.
+        self._adoption_failures = 0
+        self._adoption_stopped = False
         self._adoption_busy = False
 
     @classmethod
@@ -186,7 +196,7 @@ class DailySpider(scrapy.Spider):
     def _next_adoption(self) -> Iterator[scrapy.Request]:
         """The next adoption call, when none is under way: one at a time,
         so that the listings' requests never wait behind a queue of them."""
-        if self._adoption_busy or not self._adoption:
+        if self._adoption_busy or self._adoption_stopped or not self._adoption:
             return
         arxiv_id = self._adoption.popleft()
         self._adoption_busy = True
@@ -204,6 +214,7 @@ class DailySpider(scrapy.Spider):
         answer = Answer.from_response(response)
         read = read_adoption(arxiv_id, answer.url, answer.status, answer.text, answer.received_at)
         self.notes.count(f"adoption_{read.outcome}")
+        self._adoption_failures = 0
         if read.outcome == "rejected":
             self.logger.warning("Rejected the Hub's answer for %s: %s", arxiv_id, read.reason)
         yield read
@@ -220,6 +231,21 @@ class DailySpider(scrapy.Spider):
         self.logger.warning("Could not read the Hub's answer for %s: %s", arxiv_id, reason)
         yield Adoption(arxiv_id, request.url, "failed", reason=reason)
         self._adoption_busy = False
+        self._adoption_failures += 1
+        if isinstance(failure.value, RateLimited) or (
+            self._adoption_failures >= ADOPTION_FAILURES_IN_A_ROW
+        ):
+            # Each call could cost minutes of retries and waits: a site that
+            # refuses them would keep the run going for hours.
+            self._adoption_stopped = True
+            self.logger.error(
+                "Stopped asking the Hub what cites each paper (%s): %s left for the next run",
+                reason
+                if isinstance(failure.value, RateLimited)
+                else f"{self._adoption_failures} calls failed in a row",
+                counted(len(self._adoption), "paper"),
+            )
+            return
         yield from self._next_adoption()
 
     def _next_listing(self) -> Iterator[Any]:
@@ -298,6 +324,10 @@ class DailySpider(scrapy.Spider):
         # An answer that failed it was kept, at the moment it was received.
         failed = reader.failed(request.url, reason, request.meta.get(RECEIVED_AT))
         yield self._done(reader, failed)
+        if isinstance(failure.value, RateLimited):
+            # The site asked for a pause longer than any run waits: the rest
+            # of the listings are the next run's (the ledger resumes them).
+            raise CloseSpider("rate_limited")
         yield from self._next_listing()
         yield from self._next_adoption()
 
@@ -305,6 +335,8 @@ class DailySpider(scrapy.Spider):
         """Why a request got no answer to read, in a few words."""
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
+        if isinstance(error, RateLimited):
+            return str(error)
         if isinstance(error, HttpError):
             status = error.response.status
             retried = status in self.settings.getlist("RETRY_HTTP_CODES") and not request.meta.get(

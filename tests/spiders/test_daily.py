@@ -233,6 +233,51 @@ def test_a_run_that_does_not_follow_its_plan_judges_no_staleness(
     assert "stale_days" not in stats(spider) and "served nothing new" not in caplog.text
 
 
+@pytest.mark.parametrize("stop", ["failures in a row", "rate limited"])
+def test_the_hub_s_calls_stop_for_the_run_when_it_refuses_them(stop: str) -> None:
+    """Each call may cost minutes of waits and retries: a Hub that fails 3
+    in a row, or asks for a pause longer than any run waits, is asked no
+    more in this run; the papers left stay due (counted, exit 1)."""
+    from digest_crawler.middlewares import RateLimited
+    from digest_crawler.spiders.daily import ADOPTION_FAILURES_IN_A_ROW
+
+    spider = make_spider(date="2026-07-31")
+    spider.adoption_due = [f"2607.{n:05d}" for n in range(1, 11)]
+    _, asked = requests_of(spider)
+    failures = ADOPTION_FAILURES_IN_A_ROW if stop == "failures in a row" else 1
+    for n in range(failures):
+        if stop == "rate limited":
+            error: Exception = RateLimited("HTTP 429, and the site asks for a pause of 277.8 h")
+        else:
+            error = HttpError(TextResponse(url=asked.url, status=500, request=asked))
+        failure = Failure(error)
+        failure.request = asked  # type: ignore[attr-defined]
+        read, *following = spider.adoption_failed(failure)
+        assert read.outcome == "failed"
+        if n < failures - 1:
+            (asked,) = following
+    assert following == []  # no further call
+    assert list(spider._next_adoption()) == []
+    spider.closed("finished")
+    assert stats(spider)["adoption_failed"] == failures
+    assert stats(spider)["adoption_left"] == 10 - failures
+
+
+def test_a_redirect_from_the_hub_is_rejected_not_followed() -> None:
+    """Followed, another port's counts were stored as the paper's."""
+    spider = make_spider(date="2026-07-31")
+    spider.adoption_due = ["2607.00001"]
+    _, due = requests_of(spider)
+    moved = TextResponse(
+        url=due.url,
+        status=302,
+        headers={"Location": "http://127.0.0.1:8/api/papers/2607.00001"},
+        request=due,
+    )
+    read, *_ = spider.parse_adoption(moved, **due.cb_kwargs)
+    assert (read.outcome, read.reason) == ("rejected", "HTTP 302")
+
+
 def test_what_cites_each_paper_is_asked_one_call_at_a_time() -> None:
     """A served listing's papers are asked for in list order, each call
     when the one before is answered, a failed call (after retries) as
@@ -243,9 +288,10 @@ def test_what_cites_each_paper_is_asked_one_call_at_a_time() -> None:
     spider = make_spider(date="2026-07-31")
     spider.adoption_due = ["2607.00001"]
     first, due = requests_of(spider)
-    assert due.url == f"{BASE}/api/papers/2607.00001" and due.meta["handle_httpstatus_list"] == [
-        404
-    ]
+    assert due.url == f"{BASE}/api/papers/2607.00001"
+    # A 404 is an answer; so is a redirect, not followed (it is rejected).
+    assert due.meta["handle_httpstatus_list"] == [404, 301, 302, 303, 307, 308]
+    assert due.meta["dont_redirect"] is True
     listing, *nothing = spider.parse(answer(first, "listing-2026-07-31.html"), **first.cb_kwargs)
     # A call is under way: the listing's papers wait their turn.
     assert isinstance(listing, Listing) and nothing == []

@@ -202,3 +202,62 @@ def test_listing_and_adoption_calls_share_the_api_s_published_pace(
     assert min(gaps) >= 0.204 * 0.8, gaps
     assert (calls[-1] - calls[1]) / 29 >= 0.204 * 0.98, gaps
     assert calls[-1] - calls[0] < 30 * 0.62  # the published pace, not DIGEST_API_DELAY's
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        Answer(status=429, body=b"slow down", headers={"Retry-After": "999999"}),
+        Answer(status=500, body=b"oops"),
+    ],
+    ids=["a pause of 277.8 h", "failures in a row"],
+)
+def test_a_hub_that_refuses_its_calls_is_asked_no_more_in_the_run(
+    site: LocalSite, tmp_path: Path, refusal: Answer
+) -> None:
+    """A hostile Hub's Retry-After: 999999 kept a run going for days (each
+    call waited DIGEST_RATELIMIT_MAX_WAIT, 5 times): now the calls stop at
+    once (or after 3 failed in a row), the listing is stored, and the
+    papers left stay due for the next run (exit 1, said)."""
+    for entry in api_entries():
+        site.routes[f"/api/papers/{entry['paper']['id']}"] = refusal
+    code, log = adoption(site, tmp_path)
+    assert code == 1, log[-3000:]
+    calls = [path for path in site.requests if path.startswith("/api/papers/")]
+    failed = 1 if refusal.status == 429 else 3
+    assert len(calls) == failed * (1 if refusal.status == 429 else 2)  # (RETRY_TIMES=1)
+    database = tmp_path / "papers.sqlite"
+    assert len(papers(database)) == 30
+    due = db_rows(database, "SELECT arxiv_id FROM adoption_due")
+    assert len(due) == 30  # every paper still to ask, the failed ones and the rest
+    summary = log.strip().splitlines()[-1]
+    assert f" {failed} failed), 30 left for the next run" in summary, summary
+    assert "Stopped asking the Hub what cites each paper" in log
+    site.routes.update(
+        {
+            f"/api/papers/{entry['paper']['id']}": json_answer(paper_answer(entry, 1, 0, 0))
+            for entry in api_entries()
+        }
+    )
+    code, log = adoption(site, tmp_path)
+    assert code == 0, log[-3000:]
+    assert db_rows(database, "SELECT arxiv_id FROM adoption_due") == []
+
+
+def test_a_redirect_from_the_hub_is_rejected_and_not_followed(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Followed, another port's counts were stored as every paper's."""
+    for entry in api_entries():
+        arxiv_id = entry["paper"]["id"]
+        site.routes[f"/api/papers/{arxiv_id}"] = Answer(
+            status=302, headers={"Location": f"http://127.0.0.1:9/api/papers/{arxiv_id}"}
+        )
+    code, log = adoption(site, tmp_path)
+    assert code == 1, log[-3000:]
+    stored = papers(tmp_path / "papers.sqlite")
+    assert len(stored) == 30 and {row["linked_models"] for row in stored.values()} == {None}
+    assert "(0 not indexed, 30 rejected, 0 failed)" in log.strip().splitlines()[-1]
+    rejected = db_rows(tmp_path / "papers.sqlite", "SELECT reason FROM rejected_items")
+    assert len(rejected) == 30
+    assert all(row["reason"].endswith("': HTTP 302") for row in rejected)

@@ -24,6 +24,7 @@ from tests.support.cli import (
     crawl_env,
     export,
     feed_lines,
+    listings_per_day,
     scrapy,
     table,
 )
@@ -554,6 +555,38 @@ def test_an_absurd_published_pace_is_capped_and_the_crawl_goes_on(
     assert result.returncode == 0, result.stderr[-3000:]
     assert "pacing at DIGEST_RATELIMIT_MAX_WAIT (1.0 s)" in result.stderr
     assert len(table(tmp_path / "papers.sqlite")) == 6
+
+
+def test_a_pause_longer_than_any_run_waits_stops_the_run_and_the_next_resumes(
+    site: LocalSite, tmp_path: Path
+) -> None:
+    """Capped at DIGEST_RATELIMIT_MAX_WAIT, a Retry-After of 277 hours kept a
+    backfill going for days (each day: 5 requests 300 s apart). Now the
+    first such answer stops the run (no retry): the days left are the next
+    run's, and the closing line says why."""
+    days = [DAY + dt.timedelta(days=n) for n in range(3)]
+    refused = Answer(status=429, body=b"go away", headers={"Retry-After": "999999"})
+    site.routes[f"/papers/date/{days[0]}"] = Answer(body=page(days[0]))
+    site.routes[f"/papers/date/{days[1]}"] = refused
+    site.routes[f"/papers/date/{days[2]}"] = Answer(body=page(days[2]))
+    arguments = ("-a", f"start={days[0]}", "-a", f"end={days[-1]}", "-s", "DIGEST_TODAY=2026-08-10")
+    result = crawl(site.url, tmp_path, *arguments, "-s", "DIGEST_STALE_DAYS=30", feed=None)
+    RELIABILITY["faults injected"] += 1
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{day}" for day in days[:2]]  # no retry
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("scrapy crawl daily: FAILED: 1 of 3 days stored"), summary
+    assert "stopped early (rate_limited); 2 left for the next run" in summary
+    assert (
+        f"first failure {days[1]}: HTTP 429, and the site asks for a pause of 277.8 h, longer"
+        " than DIGEST_RATELIMIT_MAX_WAIT (300 s)"
+    ) in summary
+    site.routes[f"/papers/date/{days[1]}"] = Answer(body=page(days[1]))
+    site.requests.clear()
+    again = crawl(site.url, tmp_path, *arguments, "-s", "DIGEST_STALE_DAYS=30", feed=None)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert site.page_requests() == [f"/papers/date/{day}" for day in days[1:]]
+    assert listings_per_day(tmp_path / "papers.sqlite") == {str(day): 6 for day in days}
 
 
 @pytest.mark.parametrize(
