@@ -13,6 +13,12 @@ from digest_crawler.outputs.notify import Message
 from digest_crawler.storage.deliveries import Matched
 from digest_crawler.words import counted
 
+#: The most characters of a title, and of an organization, a message shows
+#: (a mirror's 5 MB title made a 5 MB message, which a destination may
+#: refuse on every run): the link leads to the whole.
+TITLE_LIMIT = 300
+ORGANIZATION_LIMIT = 100
+
 
 def message(
     watch: str,
@@ -43,7 +49,7 @@ def message(
     title = f"{counted(new, 'new paper')} for the watch {xml_text(watch)}"
     text, items = [], []
     for number, paper in enumerate(papers, 1):
-        name = xml_text(paper.title).strip() or f"arXiv {paper.arxiv_id}"
+        name = _cut(xml_text(paper.title).strip(), TITLE_LIMIT) or f"arXiv {paper.arxiv_id}"
         about = _about(paper)
         text.append(f"{number}. {name}\n   {about}\n   {xml_text(paper.url)}\n")
         link = html.escape(xml_text(paper.url), quote=True)
@@ -71,8 +77,18 @@ def message(
 
 def _about(paper: Matched) -> str:
     parts = [
-        xml_text(paper.organization).strip() if paper.organization else "",
+        _cut(xml_text(paper.organization).strip(), ORGANIZATION_LIMIT)
+        if paper.organization
+        else "",
         counted(paper.upvotes, "upvote"),
         f"listed {paper.listing_date}",
     ]
     return " · ".join(part for part in parts if part)
+
+
+def _cut(text: str, limit: int) -> str:
+    """
+    >>> _cut("abcdef", 4), _cut("abc", 4)
+    ('abc…', 'abc')
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -41,6 +41,17 @@ def test_a_title_s_markup_is_text_and_its_control_characters_are_dropped() -> No
     assert "2. arXiv 2607.00003" in sent.text  # a title of control characters only
 
 
+def test_a_mirror_s_5_mb_title_is_cut_the_link_leads_to_the_whole() -> None:
+    """A 5 MB title was a 5 MB message: a destination that refuses it would
+    get it again on every run."""
+    sent = message("x", [paper(4, title="Long " * 1_000_000, organization="Lab " * 100_000)])
+    assert len(sent.text) < 1_000 and len(sent.html) < 2_000
+    first, about, link = sent.text.splitlines()
+    assert len(first) == len("1. ") + 300 and first.endswith("…")
+    assert about.startswith("   Lab Lab") and "… · 4 upvotes" in about
+    assert link == "   https://huggingface.co/papers/2607.00004"
+
+
 def test_more_and_seen_are_counted_with_where_to_see_them() -> None:
     sent = message("agents", [paper(1), paper(2)], more=7, where="public/agents.atom")
     assert sent.title == "9 new papers for the watch agents"
