@@ -20,11 +20,16 @@ from digest_crawler.words import counted
 logger = logging.getLogger(__name__)
 
 
+#: The Hub's answers for the papers asked what cites them, by their outcome.
+_ADOPTION_OUTCOMES = ("read", "not_indexed", "rejected", "failed")
+
+
 class BackfillProgress:
     """Every ``DIGEST_PROGRESS_INTERVAL`` seconds, log days done of total,
-    papers stored and the time left; when standard error is a terminal that
-    the log does not write to (``LOG_FILE``), also draw a bar there after
-    each stored day."""
+    papers stored, the Hub's answers of the papers to ask what cites them,
+    and the time left (of the longer of the two); when standard error is a
+    terminal that the log does not write to (``LOG_FILE``), also draw a bar
+    there after each stored day."""
 
     def __init__(
         self, stats: StatsCollector, interval: float, stream: TextIO, bar: bool = True
@@ -84,8 +89,20 @@ class BackfillProgress:
         done = min(self.days_done, total) if total else self.days_done
         elapsed = time.monotonic() - self.started
         left = elapsed / done * (total - done) if done else None
+        text = f"{done}/{total} days, {counted(papers, 'paper')} stored"
+        # The Hub's calls run beside the listings, at the API's pace: after
+        # the last listing they may take minutes more (a daily run's 550).
+        to_ask = int(self.stats.get_value("digest/adoption_to_ask", 0))
+        if to_ask:
+            asked = sum(
+                int(self.stats.get_value(f"digest/adoption_{outcome}", 0))
+                for outcome in _ADOPTION_OUTCOMES
+            )
+            text += f", {asked}/{counted(to_ask, 'paper')} asked of the Hub"
+            calls_left = elapsed / asked * (to_ask - asked) if asked else None
+            left = None if left is None or calls_left is None else max(left, calls_left)
         eta = _duration(left) if left is not None else "unknown"
-        text = f"{done}/{total} days, {counted(papers, 'paper')} stored, about {eta} left"
+        text += f", about {eta} left"
         if not bar:
             return text
         width = 30

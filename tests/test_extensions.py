@@ -59,6 +59,24 @@ def test_the_log_line_says_days_papers_and_time_left(caplog: pytest.LogCaptureFi
     assert caplog.messages == ["Progress: 0/4 days, 0 papers stored, about unknown left"]
 
 
+def test_the_hub_s_calls_after_the_last_listing_are_counted_in_the_time_left() -> None:
+    """A daily run's 6 listings take seconds, its 550 calls to the Hub
+    minutes: the line said "6/6 days, ... about 0 s left" all that time."""
+    stats = _Stats({"digest/listings_to_fetch": 2, "digest/papers_stored": 100})
+    progress = BackfillProgress(stats, 60, io.StringIO())  # type: ignore[arg-type]
+    progress.started -= 10  # the run began 10 s ago
+    for day in (1, 2):
+        progress.day_done(served(day))
+    assert progress.line() == "2/2 days, 100 papers stored, about 0 s left"
+    stats.values["digest/adoption_to_ask"] = 100
+    assert progress.line().endswith(", 0/100 papers asked of the Hub, about unknown left")
+    stats.values |= {"digest/adoption_read": 15, "digest/adoption_failed": 5}
+    # 20 answers in 10 s: 80 more take about 40 s.
+    line = progress.line()
+    assert line.startswith("2/2 days, 100 papers stored, 20/100 papers asked of the Hub, about ")
+    assert line.endswith(" s left") and 39 <= int(line.split("about ")[1].split()[0]) <= 41
+
+
 def test_progress_is_off_with_an_interval_of_0() -> None:
     with pytest.raises(NotConfigured):
         BackfillProgress.from_crawler(make_crawler(DIGEST_PROGRESS_INTERVAL=0))
