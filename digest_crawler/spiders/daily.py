@@ -192,8 +192,8 @@ class DailySpider(scrapy.Spider):
             if arxiv_id not in self._adoption_asked and _ARXIV_ID.fullmatch(arxiv_id):
                 self._adoption_asked.add(arxiv_id)
                 self._adoption.append(arxiv_id)
-        # (What the progress line counts the Hub's answers against.)
-        self.notes.set("adoption_to_ask", len(self._adoption_asked))
+        if self._adoption_asked:  # (what the progress line counts the Hub's answers against)
+            self.notes.set("adoption_to_ask", len(self._adoption_asked))
 
     def _next_adoption(self) -> Iterator[scrapy.Request]:
         """The next adoption call, when none is under way: one at a time,
