@@ -6,9 +6,12 @@ t=<seconds to reset>``. Scrapy's retry middleware retries a 429 at once and
 reads neither header. This one, placed before it:
 
 - on 429/503 waits what ``Retry-After`` (seconds or an HTTP date) or
-  ``RateLimit``'s ``t`` says, capped at ``DIGEST_RATELIMIT_MAX_WAIT``, before
-  any further request to that host (the retry included), and doubles the
-  host's download delay (AutoThrottle brings it back down);
+  ``RateLimit``'s ``t`` says before any further request to that host (the
+  retry included), and doubles the host's download delay (AutoThrottle
+  brings it back down);
+- a pause asked longer than ``DIGEST_RATELIMIT_MAX_WAIT`` is one no run
+  waits out: ``RateLimited`` for that request (not retried) and every
+  later one to its bucket in the run;
 - on any answer whose ``RateLimit`` says the budget is spent (``r=0``),
   pauses the host until the window resets instead of drawing a 429;
 - when the site publishes its policy (``RateLimit-Policy: "fixed window";
