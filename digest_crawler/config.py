@@ -34,6 +34,9 @@ from digest_crawler.arguments import FIRST_DIGEST_DAY
 from digest_crawler.dates import parse_iso_day
 from digest_crawler.site.urls import check_base_url
 
+#: The raw answers' index of kept payloads, in their folder (``raw.py``).
+RAW_INDEX = "kept.jsonl"
+
 _WHOLE_NUMBER = re.compile(r"^[0-9]+$")  # ASCII digits only
 #: The backends the archive's upserts are written for.
 BACKENDS = ("sqlite", "postgresql")
@@ -145,7 +148,7 @@ class Config(BaseModel):
     @property
     def kept(self) -> list[tuple[Path, str]]:
         """The archive's own files, which no output may replace: its SQLite
-        file and the raw answers' folder, each with what a message calls it."""
+        file and the raw answers' files, each with what a message calls it."""
         own = []
         url = sa.engine.make_url(self.database_url)
         file = url.database not in (None, "", ":memory:") and "uri" not in url.query
@@ -153,8 +156,9 @@ class Config(BaseModel):
             database = Path(url.database or "").expanduser().absolute()
             own.append((database, f"the archive itself ({self.source('database_url')})"))
         raw = self.raw_folder
-        if raw is not None:
-            own.append((raw, f"the raw answers' folder ({self.source('raw_dir')})"))
+        if raw is not None:  # (the folder may hold other files: only the raw answers' own)
+            own.append((raw / RAW_INDEX, f"the raw answers' index ({self.source('raw_dir')})"))
+            own.append((raw / "*.warc.gz", f"a file of raw answers ({self.source('raw_dir')})"))
         return own
 
     @property

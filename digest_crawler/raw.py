@@ -44,7 +44,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from digest_crawler import __version__
-from digest_crawler.config import Config
+from digest_crawler.config import RAW_INDEX, Config
 from digest_crawler.site.reading import RECEIVED_AT
 
 logger = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 #: Response headers that describe the bytes as served, not as kept.
 _SERVED_CODING = frozenset({"content-length", "content-encoding", "transfer-encoding"})
 #: The kept payloads' index, one JSON line each: what a revisit points at.
-INDEX = "kept.jsonl"
+INDEX = RAW_INDEX
 #: The warcinfo field of the day the run took as today.
 TODAY = "digest-today"
 #: The record header that names the codings undone before the body was kept.

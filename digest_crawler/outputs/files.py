@@ -11,6 +11,7 @@ that stops reading (``| head``) ends the output normally (``ReaderGone``).
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import signal
 import sys
@@ -59,16 +60,15 @@ def check_target(output: str, kept: Sequence[tuple[Path, str]] = ()) -> None:
 
 def archive_s_own(output: str, kept: Sequence[tuple[Path, str]]) -> str | None:
     """Why the file ``output`` may not be written: it is one of ``kept``
-    (``Config.kept``: each a file or folder of the archive's, and what it
-    is), through a link too; ``None`` when it is none of them."""
+    (``Config.kept``: each a file of the archive's, or a pattern of them
+    such as ``raw/*.warc.gz``, and what it is), through a link too; ``None``
+    when it is none of them."""
     written = Path(os.path.realpath(output))  # a link's file is what is replaced
     for path, what in kept:
-        own = Path(os.path.realpath(path))
+        own = Path(os.path.realpath(path.parent)) / path.name
         # A SQLite file's journal and write-ahead log are the archive too.
-        if written in {own, *(own.with_name(own.name + end) for end in _SQLITE_FILES)}:
+        if any(fnmatch.fnmatchcase(str(written), str(own) + end) for end in ("", *_SQLITE_FILES)):
             return f"is {what}: give another file"
-        if written.is_relative_to(own) and own.is_dir():
-            return f"is in {what}: give a file outside it"
     return None
 
 

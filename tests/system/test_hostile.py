@@ -191,7 +191,7 @@ def test_a_mirror_at_an_ipv6_address_is_crawled(tmp_path: Path) -> None:
 # -- settings and arguments refused before anything happens ------------------------
 
 
-@pytest.mark.parametrize("feed", ["papers.sqlite:jsonl", "raw/feed.jsonl"])
+@pytest.mark.parametrize("feed", ["papers.sqlite:jsonl", "raw/kept.jsonl"])
 def test_a_crawl_feed_that_is_the_archive_s_own_file_is_refused_before_any_request(
     site: LocalSite, tmp_path: Path, feed: str
 ) -> None:
@@ -204,7 +204,7 @@ def test_a_crawl_feed_that_is_the_archive_s_own_file_is_refused_before_any_reque
     result = attack(site, tmp_path, feed=feed)
     assert result.returncode == 2, result.stderr[-2000:]
     (line,) = result.stderr.strip().splitlines()
-    what = "is the archive itself" if feed.startswith("papers") else "is in the raw answers'"
+    what = "is the archive itself" if feed.startswith("papers") else "is the raw answers' index"
     assert line.startswith(
         f"scrapy crawl daily: error: option -O/-o: {feed.split(':')[0]!r} {what}"
     )
@@ -432,7 +432,8 @@ def test_export_options_no_archive_can_answer_are_one_line_errors(
         ("export", "papers.sqlite", "is the archive itself (setting DIGEST_DATABASE_URL)"),
         ("export", "papers.sqlite-wal", "is the archive itself"),
         ("export", "link.jsonl", "is the archive itself"),
-        ("export", "raw/index.jsonl", "is in the raw answers' folder (setting DIGEST_RAW_DIR)"),
+        ("export", "raw/kept.jsonl", "is the raw answers' index (setting DIGEST_RAW_DIR)"),
+        ("export", "raw/digest-1.warc.gz", "is a file of raw answers (setting DIGEST_RAW_DIR)"),
         ("report", "papers.sqlite", "is the archive itself"),
     ],
 )
@@ -441,7 +442,8 @@ def test_an_output_that_is_the_archive_s_own_file_is_refused_and_the_archive_kep
 ) -> None:
     (archive / "link.jsonl").symlink_to(archive / "papers.sqlite")
     (archive / "raw").mkdir()
-    (archive / "raw" / "index.jsonl").write_text("the raw answers' own\n")
+    (archive / "raw" / "kept.jsonl").write_text("the raw answers' own\n")
+    (archive / "raw" / "notes.jsonl").write_text("a person's own file\n")
     stored = (archive / "papers.sqlite").read_bytes()
     given = ["--format", "jsonl"] if command == "export" else []
     result = scrapy(archive, command, *given, "-o", output)
@@ -450,9 +452,12 @@ def test_an_output_that_is_the_archive_s_own_file_is_refused_and_the_archive_kep
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"scrapy {command}: error: option --output: {output!r} {message}")
     assert (archive / "papers.sqlite").read_bytes() == stored
-    assert (archive / "raw" / "index.jsonl").read_text() == "the raw answers' own\n"
+    assert (archive / "raw" / "kept.jsonl").read_text() == "the raw answers' own\n"
     assert export(archive, "-o", "elsewhere.jsonl").returncode == 0  # the archive still reads
     assert len(feed_lines(archive / "elsewhere.jsonl")) == 30
+    # The raw answers' folder may hold a person's own files: those are theirs.
+    assert export(archive, "-o", "raw/notes.jsonl").returncode == 0
+    assert len(feed_lines(archive / "raw" / "notes.jsonl")) == 30
 
 
 @pytest.mark.parametrize("trouble", ["read-only directory", "full disk"])
