@@ -46,6 +46,10 @@ class Group:
 #: Kept by a rule of its own, never refreshed by a re-crawl: the key, the
 #: earliest listing date, the time of the latest read.
 KEPT = Group("kept")
+#: How long after its listing day a paper's arXiv date may be (it is
+#: before it, in every real capture).
+PUBLISHED_SLACK = dt.timedelta(days=7)
+
 #: Counts that move after the listing day: each change is an upvote snapshot.
 COUNTS = Group("counts")
 #: Links: an http(s) URL or nothing (a dropped one is logged and counted).
@@ -164,6 +168,20 @@ class Paper(BaseModel):
     adoption_read_at: UtcMoment | None = Field(
         None, description="when the Hub was last asked what cites it (null: never)"
     )
+
+    @model_validator(mode="after")
+    def _published_before_listed(self) -> Paper:
+        # arXiv publishes a paper before the digest lists it (a day or so);
+        # a date well after its listing (a mirror's 9999-12-31) is no date.
+        if (
+            self.published_at is not None
+            and self.published_at > self.listing_date + PUBLISHED_SLACK
+        ):
+            raise ValueError(
+                f"published_at {self.published_at} is more than {PUBLISHED_SLACK.days} days"
+                f" after its listing day {self.listing_date}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _authors_fit_count(self) -> Paper:

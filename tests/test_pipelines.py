@@ -62,6 +62,10 @@ def test_valid_papers_go_on_with_their_rank() -> None:
         ({"upvotes": None}, "upvotes: Field required"),
         ({"listing_date": None}, "listing_date: Field required"),
         ({"published_at": "sometime"}, "published_at: Input should be a valid date"),
+        (
+            {"published_at": dt.date(9999, 12, 31)},
+            "published_at 9999-12-31 is more than 7 days after its listing day 2026-07-31",
+        ),
         ({"author_count": 2}, "author_count 2 is less than the 4 names listed"),
         ({"scraped_at": dt.datetime(2026, 11, 26, 6, 0)}, "scraped_at"),
     ],

@@ -73,6 +73,9 @@ def seed_entry(paper: SeedPaper, listing_date: dt.date, pool: Sequence[str]) -> 
         if paper.shown_date
         else listing_date - dt.timedelta(days=3)
     )
+    # arXiv publishes before the digest lists: a seed paper of a later year
+    # listed on an earlier day is published the day before.
+    published = min(published, listing_date - dt.timedelta(days=1))
     arxiv_id = f"{published:%y%m}.{seed % 90000 + 10000:05d}"
     count = paper.author_count or (seed % 9 + 2)
     authors = [
