@@ -134,26 +134,31 @@ class Config(BaseModel):
         return f"{origin} DIGEST_{name.upper()}"
 
     @property
+    def sqlite_file(self) -> Path | None:
+        """The archive's SQLite file; ``None`` on PostgreSQL or for a SQLite
+        URI (``?uri=true``), whose name is no plain path."""
+        url = sa.engine.make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and "uri" not in url.query:
+            return Path(url.database or "").expanduser().absolute()
+        return None
+
+    @property
     def raw_folder(self) -> Path | None:
         """Where the raw answers are kept; ``None`` when they are not."""
         if not self.raw_answers:
             return None
         if self.raw_dir is not None:
             return self.raw_dir
-        url = sa.engine.make_url(self.database_url)
-        if url.get_backend_name() == "sqlite" and "uri" not in url.query:
-            return Path(url.database or "").expanduser().absolute().parent / "raw"
-        return Path("raw").absolute()
+        database = self.sqlite_file
+        return database.parent / "raw" if database is not None else Path("raw").absolute()
 
     @property
     def kept(self) -> list[tuple[Path, str]]:
         """The archive's own files, which no output may replace: its SQLite
         file and the raw answers' files, each with what a message calls it."""
         own = []
-        url = sa.engine.make_url(self.database_url)
-        file = url.database not in (None, "", ":memory:") and "uri" not in url.query
-        if url.get_backend_name() == "sqlite" and file:
-            database = Path(url.database or "").expanduser().absolute()
+        database = self.sqlite_file  # (an in-memory one is refused with the settings)
+        if database is not None:
             own.append((database, f"the archive itself ({self.source('database_url')})"))
         raw = self.raw_folder
         if raw is not None:  # (the folder may hold other files: only the raw answers' own)

@@ -15,7 +15,7 @@ from twisted.internet import task
 
 from digest_crawler.config import Config
 from digest_crawler.items import Listing
-from digest_crawler.words import counted
+from digest_crawler.words import counted, duration
 
 logger = logging.getLogger(__name__)
 
@@ -101,23 +101,10 @@ class BackfillProgress:
             text += f", {asked}/{counted(to_ask, 'paper')} asked of the Hub"
             calls_left = elapsed / asked * (to_ask - asked) if asked else None
             left = None if left is None or calls_left is None else max(left, calls_left)
-        eta = _duration(left) if left is not None else "unknown"
+        eta = duration(left) if left is not None else "unknown"
         text += f", about {eta} left"
         if not bar:
             return text
         width = 30
         filled = int(width * done / total) if total else 0
         return f"[{'#' * filled}{'.' * (width - filled)}] {text}"
-
-
-def _duration(duration: float) -> str:
-    """
-    >>> _duration(42), _duration(125), _duration(7322)
-    ('42 s', '2 min 5 s', '2 h 2 min')
-    """
-    seconds = round(duration)
-    if seconds < 60:
-        return f"{seconds} s"
-    if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"

@@ -48,6 +48,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from digest_crawler.addon import api_slot
 from digest_crawler.config import Config
 from digest_crawler.tls import tls_failure
+from digest_crawler.words import duration
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -248,7 +249,7 @@ class RateLimitMiddleware:
         bucket = _bucket(request)
         if bucket not in self.refused:
             self.refused[bucket] = (
-                f"{why}, and the site asks for a pause of {_duration(seconds)}, longer than"
+                f"{why}, and the site asks for a pause of {duration(seconds)}, longer than"
                 f" DIGEST_RATELIMIT_MAX_WAIT ({self.max_wait:g} s): nothing more is asked"
                 f" of {bucket} in this run"
             )
@@ -288,7 +289,7 @@ class RateLimitMiddleware:
         self.stats.set_value("digest/ratelimit_pace", round(pace, 3))
 
     def _pause(self, request: Request, seconds: float, why: str) -> None:
-        seconds = min(seconds, self.max_wait)
+        """(``seconds`` is at most ``max_wait``: a longer pause is ``_refuse``'s.)"""
         bucket = _bucket(request)
         until = time.monotonic() + seconds
         if until > self.paused_until.get(bucket, 0.0):
@@ -430,18 +431,6 @@ def _host(request: Request) -> str:
 
 def _api_call(request: Request) -> bool:
     return "/api/" in urlparse_cached(request).path
-
-
-def _duration(seconds: float) -> str:
-    """
-    >>> _duration(999_999), _duration(3_600), _duration(301)
-    ('277.8 h', '60 min', '301 s')
-    """
-    if seconds >= 3 * 3_600:
-        return f"{seconds / 3_600:.1f} h"
-    if seconds >= 600:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds:.0f} s"
 
 
 def _bucket(request: Request) -> str:

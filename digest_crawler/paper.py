@@ -46,10 +46,6 @@ class Group:
 #: Kept by a rule of its own, never refreshed by a re-crawl: the key, the
 #: earliest listing date, the time of the latest read.
 KEPT = Group("kept")
-#: How long after its listing day a paper's arXiv date may be (it is
-#: before it, in every real capture).
-PUBLISHED_SLACK = dt.timedelta(days=7)
-
 #: Counts that move after the listing day: each change is an upvote snapshot.
 COUNTS = Group("counts")
 #: Links: an http(s) URL or nothing (a dropped one is logged and counted).
@@ -93,6 +89,11 @@ def _must_be_utc(value: dt.datetime) -> dt.datetime:
 UtcMoment = Annotated[dt.datetime, AfterValidator(_must_be_utc)]
 Text = Annotated[str, Field(min_length=1)]
 Count = Annotated[int, Field(ge=0, le=COUNT_MAX)]
+
+
+#: How long after its listing day a paper's arXiv date may be (it is
+#: before it, in every real capture).
+PUBLISHED_SLACK = dt.timedelta(days=7)
 
 
 class Paper(BaseModel):

@@ -77,8 +77,8 @@ def test_a_429_waits_what_retry_after_says() -> None:
 @pytest.mark.parametrize(
     ("status", "headers", "asked"),
     [
-        (429, {"Retry-After": "3600"}, "HTTP 429, and the site asks for a pause of 60 min"),
-        (503, {"RateLimit": '"pages";r=0;t=999999'}, "a pause of 277.8 h"),
+        (429, {"Retry-After": "3600"}, "HTTP 429, and the site asks for a pause of 1 h 0 min"),
+        (503, {"RateLimit": '"pages";r=0;t=999999'}, "a pause of 277 h 46 min"),
         (200, {"RateLimit": '"pages";r=0;t=301'}, "the RateLimit budget is spent, and"),
     ],
 )

@@ -37,8 +37,8 @@ class ReaderGone(Exception):
 
 def check_target(output: str, kept: Sequence[tuple[Path, str]] = ()) -> None:
     """An ``OutputError`` for an output that cannot be a file, or that is
-    one of the archive's own (``kept``: each a file or folder, and what it
-    is, e.g. ``Config.kept``): said before any work is done."""
+    one of the archive's own (``kept``, as ``archive_s_own`` reads it):
+    said before any work is done."""
     if output == "-":
         return
     if not output.strip():

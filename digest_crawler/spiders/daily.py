@@ -234,17 +234,14 @@ class DailySpider(scrapy.Spider):
         yield Adoption(arxiv_id, request.url, "failed", reason=reason)
         self._adoption_busy = False
         self._adoption_failures += 1
-        if isinstance(failure.value, RateLimited) or (
-            self._adoption_failures >= ADOPTION_FAILURES_IN_A_ROW
-        ):
+        refused = isinstance(failure.value, RateLimited)
+        if refused or self._adoption_failures >= ADOPTION_FAILURES_IN_A_ROW:
             # Each call could cost minutes of retries and waits: a site that
             # refuses them would keep the run going for hours.
             self._adoption_stopped = True
             self.logger.error(
                 "Stopped asking the Hub what cites each paper (%s): %s left for the next run",
-                reason
-                if isinstance(failure.value, RateLimited)
-                else f"{self._adoption_failures} calls failed in a row",
+                reason if refused else f"{self._adoption_failures} calls failed in a row",
                 counted(len(self._adoption), "paper"),
             )
             return

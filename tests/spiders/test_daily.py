@@ -247,7 +247,9 @@ def test_the_hub_s_calls_stop_for_the_run_when_it_refuses_them(stop: str) -> Non
     failures = ADOPTION_FAILURES_IN_A_ROW if stop == "failures in a row" else 1
     for n in range(failures):
         if stop == "rate limited":
-            error: Exception = RateLimited("HTTP 429, and the site asks for a pause of 277.8 h")
+            error: Exception = RateLimited(
+                "HTTP 429, and the site asks for a pause of 277 h 46 min"
+            )
         else:
             error = HttpError(TextResponse(url=asked.url, status=500, request=asked))
         failure = Failure(error)

@@ -210,7 +210,7 @@ def test_listing_and_adoption_calls_share_the_api_s_published_pace(
         Answer(status=429, body=b"slow down", headers={"Retry-After": "999999"}),
         Answer(status=500, body=b"oops"),
     ],
-    ids=["a pause of 277.8 h", "failures in a row"],
+    ids=["a pause of 277 h 46 min", "failures in a row"],
 )
 def test_a_hub_that_refuses_its_calls_is_asked_no_more_in_the_run(
     site: LocalSite, tmp_path: Path, refusal: Answer

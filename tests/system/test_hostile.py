@@ -583,7 +583,7 @@ def test_a_pause_longer_than_any_run_waits_stops_the_run_and_the_next_resumes(
     assert summary.startswith("scrapy crawl daily: FAILED: 1 of 3 days stored"), summary
     assert "stopped early (rate_limited); 2 left for the next run" in summary
     assert (
-        f"first failure {days[1]}: HTTP 429, and the site asks for a pause of 277.8 h, longer"
+        f"first failure {days[1]}: HTTP 429, and the site asks for a pause of 277 h 46 min, longer"
         " than DIGEST_RATELIMIT_MAX_WAIT (300 s)"
     ) in summary
     site.routes[f"/papers/date/{days[1]}"] = Answer(body=page(days[1]))
